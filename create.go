@@ -1,0 +1,38 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/oci-rt/oci-rt/libcontainer"
+)
+
+var createFlags = []cli.Flag{
+	&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "bundle directory"},
+	&cli.StringFlag{Name: "pid-file", Usage: "write the container process's pid here"},
+	&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master when process.terminal is true"},
+	&cli.BoolFlag{Name: "no-pivot", Usage: "chroot instead of pivot_root (for a rootfs on a ramdisk)"},
+	&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds from 3 up to the container"},
+}
+
+var createCommand = &cli.Command{
+	Name:      "create",
+	Usage:     "create a container whose process waits for start",
+	ArgsUsage: "<container-id>",
+	Flags:     createFlags,
+	Action: func(c *cli.Context) error {
+		id, err := idArg(c)
+		if err != nil {
+			return err
+		}
+		_, err = store(c).Create(createOpts(c, id))
+		return err
+	},
+}
+
+func createOpts(c *cli.Context, id string) libcontainer.CreateOpts {
+	return libcontainer.CreateOpts{
+		ID: id, Bundle: c.String("bundle"), PidFile: c.String("pid-file"),
+		ConsoleSocket: c.String("console-socket"), NoPivot: c.Bool("no-pivot"),
+		PreserveFds: c.Int("preserve-fds"), Systemd: c.Bool("systemd-cgroup"),
+	}
+}

@@ -1,0 +1,92 @@
+// Package cgroups turns the runtime-spec's linux.cgroupsPath and
+// linux.resources into a github.com/opencontainers/cgroups configuration,
+// and builds the library's managers (cgroupfs v1, v2, hybrid, or systemd)
+// for it.
+//
+// The library's own device-rule setters live in its devices package, which
+// needs github.com/cilium/ebpf; that module is not part of this repository's
+// go.mod, so this package installs its own setters (see devices_v1.go and
+// devices_v2.go) instead. Without them every Set with device rules fails
+// with cgroups.ErrDevicesUnsupported.
+package cgroups
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"path/filepath"
+
+	cg "github.com/opencontainers/cgroups"
+	"github.com/opencontainers/cgroups/manager"
+	"github.com/opencontainers/cgroups/systemd"
+)
+
+// ErrSystemdNotRunning is returned by New and Load when the config asks for
+// the systemd driver on a host where systemd is not PID 1.
+var ErrSystemdNotRunning = errors.New("systemd cgroup driver requested but systemd is not running")
+
+// systemdRunning is a variable so that tests can pretend either way.
+var systemdRunning = systemd.IsRunningSystemd
+
+// New returns a manager for the config: cgroupfs v1 (joining the hybrid
+// unified hierarchy too when there is one) or v2, or systemd's when
+// c.Systemd is set. Nothing is created until Apply.
+func New(c *cg.Cgroup) (cg.Manager, error) {
+	if err := checkManagerConfig(c); err != nil {
+		return nil, err
+	}
+	m, err := manager.New(c)
+	if err != nil {
+		return nil, fmt.Errorf("cgroup manager: %w", err)
+	}
+	return m, nil
+}
+
+// Load rebuilds a manager for an existing container from the paths its
+// manager's GetPaths returned when it was created, so that the cgroup is
+// found again even if the host's own cgroup (relative paths) has changed.
+func Load(c *cg.Cgroup, paths map[string]string) (cg.Manager, error) {
+	if err := checkManagerConfig(c); err != nil {
+		return nil, err
+	}
+	if err := checkSavedPaths(paths); err != nil {
+		return nil, err
+	}
+	// The manager keeps and edits the map it is given; don't share the
+	// caller's.
+	m, err := manager.NewWithPaths(c, maps.Clone(paths))
+	if err != nil {
+		return nil, fmt.Errorf("cgroup manager: %w", err)
+	}
+	return m, nil
+}
+
+func checkManagerConfig(c *cg.Cgroup) error {
+	if c == nil {
+		return errors.New("cgroup manager: nil cgroup config")
+	}
+	if c.Systemd && !systemdRunning() {
+		return ErrSystemdNotRunning
+	}
+	// The v1 cpu, cpuset and devices controllers dereference Resources in
+	// Apply; an empty set means "no limits".
+	if c.Resources == nil {
+		c.Resources = &cg.Resources{}
+	}
+	return nil
+}
+
+// checkSavedPaths rejects what a corrupt or hand-edited state file could
+// hold: with no paths the library would silently compute fresh ones, and
+// a relative or unclean path could point the manager outside cgroupfs.
+func checkSavedPaths(paths map[string]string) error {
+	if len(paths) == 0 {
+		return errors.New("cgroup manager: no saved cgroup paths to load")
+	}
+	for k, p := range paths {
+		if !filepath.IsAbs(p) || filepath.Clean(p) != p {
+			return fmt.Errorf("cgroup manager: saved path %q=%q is not an absolute clean path", k, p)
+		}
+	}
+	return nil
+}

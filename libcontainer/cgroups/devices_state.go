@@ -1,0 +1,192 @@
+package cgroups
+
+import (
+	"bufio"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	devconfig "github.com/opencontainers/cgroups/devices/config"
+)
+
+// devState models a v1 devices cgroup the way the kernel does: a default
+// policy plus exceptions keyed by exact (type, major, minor). It plays the
+// role of the library's devices emulator, which we cannot import (see the
+// package comment): it tells what a rule list means, and which writes turn
+// the current cgroup into that without briefly denying what stays allowed.
+type devState struct {
+	allowAll bool // default policy: allow with deny exceptions, or the reverse
+	except   map[devKey]devconfig.Permissions
+}
+
+type devKey struct {
+	typ          devconfig.Type
+	major, minor int64
+}
+
+// buildDevState applies rules in order to a deny-all state, which is what
+// the library (and so runc) means by a rule list.
+func buildDevState(rules []*devconfig.Rule) (*devState, error) {
+	s := &devState{}
+	for _, r := range rules {
+		if err := s.apply(*r); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (s *devState) apply(r devconfig.Rule) error {
+	if !r.Type.CanCgroup() {
+		return fmt.Errorf("device rule %q: type %q is not a cgroup device type", r.CgroupString(), r.Type)
+	}
+	if r.Type == devconfig.WildcardDevice {
+		*s = devState{allowAll: r.Allow}
+		return nil
+	}
+	k := devKey{r.Type, r.Major, r.Minor}
+	if r.Allow != s.allowAll {
+		s.add(k, r.Permissions)
+		return nil
+	}
+	return s.remove(k, r.Permissions, r)
+}
+
+func (s *devState) add(k devKey, p devconfig.Permissions) {
+	if s.except == nil {
+		s.except = map[devKey]devconfig.Permissions{}
+	}
+	s.except[k] = s.except[k].Union(p)
+}
+
+// remove drops permissions from the exact exception. The kernel silently
+// ignores a rule that would punch a hole in a wildcard exception; refuse
+// it instead, so nobody believes a device is denied when it is not.
+func (s *devState) remove(k devKey, p devconfig.Permissions, r devconfig.Rule) error {
+	for _, w := range []devKey{
+		{k.typ, devconfig.Wildcard, k.minor},
+		{k.typ, k.major, devconfig.Wildcard},
+		{k.typ, devconfig.Wildcard, devconfig.Wildcard},
+	} {
+		if w != k && !s.except[w].Intersection(p).IsEmpty() {
+			return fmt.Errorf("device rule %q cannot be applied: it overlaps a wildcard rule for %s", r.CgroupString(), keyString(w))
+		}
+	}
+	left := s.except[k].Difference(p)
+	if left.IsEmpty() {
+		delete(s.except, k)
+	} else {
+		s.except[k] = left
+	}
+	return nil
+}
+
+func keyString(k devKey) string {
+	r := devconfig.Rule{Type: k.typ, Major: k.major, Minor: k.minor}
+	return strings.TrimSpace(r.CgroupString())
+}
+
+// parseDevicesList reads devices.list. It only shows allow entries: "a *:*
+// rwm" means default-allow, and then the deny exceptions are invisible.
+func parseDevicesList(list string) (*devState, error) {
+	s := &devState{}
+	sc := bufio.NewScanner(strings.NewReader(list))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "a ") {
+			s.allowAll = true
+			continue
+		}
+		r, err := parseListLine(line)
+		if err != nil {
+			return nil, err
+		}
+		s.add(devKey{r.Type, r.Major, r.Minor}, r.Permissions)
+	}
+	return s, sc.Err()
+}
+
+func parseListLine(line string) (*devconfig.Rule, error) {
+	f := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == ':' })
+	if len(f) != 4 || (f[0] != "b" && f[0] != "c") {
+		return nil, fmt.Errorf("devices.list: malformed line %q", line)
+	}
+	major, err1 := parseListNumber(f[1])
+	minor, err2 := parseListNumber(f[2])
+	perms := devconfig.Permissions(f[3])
+	if err1 != nil || err2 != nil || perms.IsEmpty() || strings.Trim(f[3], "rwm") != "" {
+		return nil, fmt.Errorf("devices.list: malformed line %q", line)
+	}
+	return &devconfig.Rule{Type: devconfig.Type(f[0][0]), Major: major, Minor: minor, Permissions: perms, Allow: true}, nil
+}
+
+func parseListNumber(s string) (int64, error) {
+	if s == "*" {
+		return devconfig.Wildcard, nil
+	}
+	return strconv.ParseInt(s, 10, 64)
+}
+
+// transition returns the writes that take the cgroup from s to target.
+// A switch of default policy needs the disruptive "a" rule, and so does a
+// default-allow source, whose deny exceptions cannot be read back.
+// Otherwise only lost permissions are revoked and new ones granted.
+func (s *devState) transition(target *devState) []devconfig.Rule {
+	var out []devconfig.Rule
+	old := s.except
+	if s.allowAll || s.allowAll != target.allowAll {
+		out = append(out, devconfig.Rule{
+			Type: devconfig.WildcardDevice, Major: devconfig.Wildcard, Minor: devconfig.Wildcard,
+			Permissions: "rwm", Allow: target.allowAll,
+		})
+		old = nil
+	}
+	for _, k := range sortedKeys(old) {
+		if lost := old[k].Difference(target.except[k]); !lost.IsEmpty() {
+			out = append(out, keyRule(k, lost, target.allowAll))
+		}
+	}
+	for _, k := range sortedKeys(target.except) {
+		if gained := target.except[k].Difference(old[k]); !gained.IsEmpty() {
+			out = append(out, keyRule(k, gained, !target.allowAll))
+		}
+	}
+	return out
+}
+
+func keyRule(k devKey, p devconfig.Permissions, allow bool) devconfig.Rule {
+	return devconfig.Rule{Type: k.typ, Major: k.major, Minor: k.minor, Permissions: p, Allow: allow}
+}
+
+// sortedKeys gives a stable write order, which keeps tests simple.
+func sortedKeys(m map[devKey]devconfig.Permissions) []devKey {
+	keys := make([]devKey, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.major != b.major {
+			return a.major < b.major
+		}
+		if a.minor != b.minor {
+			return a.minor < b.minor
+		}
+		return a.typ < b.typ
+	})
+	return keys
+}
+
+// equal compares policies and exceptions (normalising permission order).
+func (s *devState) equal(o *devState) bool {
+	if s.allowAll != o.allowAll || len(s.except) != len(o.except) {
+		return false
+	}
+	for k, p := range s.except {
+		if p.Union("") != o.except[k].Union("") {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,59 @@
+package cgroups
+
+import (
+	"errors"
+
+	"github.com/moby/sys/userns"
+	cg "github.com/opencontainers/cgroups"
+)
+
+// setDevicesV1 brings the v1 devices cgroup at path to r.Devices with the
+// fewest writes, so that updating a running container does not briefly
+// deny the devices it keeps.
+func setDevicesV1(path string, r *cg.Resources) error {
+	// In a user namespace the devices files cannot be written at all.
+	if userns.RunningInUserNS() || r.SkipDevices {
+		return nil
+	}
+	target, err := buildDevState(r.Devices)
+	if err != nil {
+		return err
+	}
+	current, err := readDevState(path)
+	if err != nil {
+		return err
+	}
+	for _, rule := range current.transition(target) {
+		file := "devices.deny"
+		if rule.Allow {
+			file = "devices.allow"
+		}
+		if err := cg.WriteFile(path, file, rule.CgroupString()); err != nil {
+			return err
+		}
+	}
+	return checkDevState(path, target)
+}
+
+func readDevState(path string) (*devState, error) {
+	list, err := cg.ReadFile(path, "devices.list")
+	if err != nil {
+		return nil, err
+	}
+	return parseDevicesList(list)
+}
+
+// checkDevState re-reads the cgroup: a parent that denies a device makes
+// the kernel refuse or drop our allow rules, and the container must not
+// start believing it has them. Deny exceptions of a default-allow cgroup
+// are invisible, so there only the policy can be checked.
+func checkDevState(path string, target *devState) error {
+	after, err := readDevState(path)
+	if err != nil {
+		return err
+	}
+	if after.allowAll != target.allowAll || (!target.allowAll && !after.equal(target)) {
+		return errors.New("devices cgroup " + path + " does not match the requested device rules")
+	}
+	return nil
+}

@@ -1,0 +1,504 @@
+package libcontainer
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+		"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/moby/sys/mountinfo"
+	"github.com/moby/sys/user"
+	cg "github.com/opencontainers/cgroups"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
+	"github.com/oci-rt/oci-rt/libcontainer/plan"
+	"github.com/oci-rt/oci-rt/libcontainer/seccomp"
+	"github.com/oci-rt/oci-rt/libcontainer/specconv"
+)
+
+// CreateOpts are the create command's inputs.
+type CreateOpts struct {
+	ID            string
+	Bundle        string
+	PidFile       string
+	ConsoleSocket string
+	NoPivot       bool
+	PreserveFds   int
+	Systemd       bool
+	// ConsoleConn, when set, is used instead of dialing ConsoleSocket
+	// (run with a terminal makes its own socket pair).
+	ConsoleConn *os.File
+}
+
+// LoadSpec reads and parses a bundle's config.json.
+func LoadSpec(bundle string) (*specs.Spec, error) {
+	path := filepath.Join(bundle, "config.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config.json: %w", pathErr(err))
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("config.json %q: malformed: %w", path, err)
+	}
+	return &s, nil
+}
+
+// creation holds what create opened, so that a failure can undo it all.
+type creation struct {
+	opts   CreateOpts
+	spec   *specs.Spec
+	handle *Handle
+	state  *State
+	ns     specconv.Namespaces
+	cgm    cg.Manager
+	plan   *plan.Plan
+	cmd    *exec.Cmd
+	sync   *os.File // our end of the executor's socket pair
+	files  []*os.File
+	pid    int // the container's process
+}
+
+// Create sets up a container up to the point where its process waits for
+// start. On error nothing is left behind: no state directory, cgroup,
+// process or mount (mounts live in the container's own mount namespace).
+func (st Store) Create(o CreateOpts) (s *State, err error) {
+	c := &creation{opts: o}
+	if c.opts.Bundle, err = filepath.Abs(o.Bundle); err != nil {
+		return nil, err
+	}
+	if err := CheckID(o.ID); err != nil {
+		return nil, err
+	}
+	if c.spec, err = LoadSpec(c.opts.Bundle); err != nil {
+		return nil, err
+	}
+	in, err := c.prepare()
+	if err != nil {
+		return nil, err
+	}
+	if c.handle, err = st.Claim(o.ID); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			c.undo()
+		}
+		c.closeFiles()
+		c.handle.Unlock()
+	}()
+	if err = c.launch(in); err != nil {
+		return nil, err
+	}
+	return c.state, nil
+}
+
+// prepare validates the spec and resolves everything that needs no state.
+func (c *creation) prepare() (*specconv.Input, error) {
+	s := c.spec
+	if s.Root == nil || s.Root.Path == "" {
+		return nil, errors.New("root.path: missing")
+	}
+	rootfs := s.Root.Path
+	if !filepath.IsAbs(rootfs) {
+		rootfs = filepath.Join(c.opts.Bundle, rootfs)
+	}
+	if fi, err := os.Stat(rootfs); err != nil {
+		return nil, fmt.Errorf("root.path %q: %w", s.Root.Path, pathErr(err))
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("root.path %q: not a directory", s.Root.Path)
+	}
+	ns, err := specconv.ParseNamespaces(s.Linux)
+	if err != nil {
+		return nil, err
+	}
+	if err := specconv.Validate(s, &ns); err != nil {
+		return nil, err
+	}
+	proc, err := specconv.ResolveProcess(s.Process, rootfs)
+	if err != nil {
+		return nil, err
+	}
+	if proc.Terminal && c.opts.ConsoleSocket == "" && c.opts.ConsoleConn == nil {
+		return nil, errors.New("process.terminal: true needs --console-socket")
+	}
+	in := &specconv.Input{Spec: s, Bundle: c.opts.Bundle, Rootfs: rootfs, NoPivot: c.opts.NoPivot, Process: proc}
+	if in.RootfsParent, err = mountPointOf(rootfs); err != nil {
+		return nil, err
+	}
+	if s.Linux != nil && s.Linux.Seccomp != nil {
+		f, err := seccomp.Compile(s.Linux.Seccomp)
+		if err != nil {
+			return nil, err
+		}
+		if f != nil {
+			in.Seccomp = &specconv.Seccomp{Program: f.Program, Flags: f.Flags, ListenerPath: f.ListenerPath}
+		}
+	}
+	c.ns = ns
+	return in, nil
+}
+
+// launch claims resources in the order they can be undone.
+func (c *creation) launch(in *specconv.Input) error {
+	s := c.spec
+	c.state = &State{OCIVersion: specs.Version, ID: c.opts.ID, Status: Creating, Bundle: c.opts.Bundle,
+		Annotations: s.Annotations, Rootfs: in.Rootfs, Created: time.Now().UTC(), Owner: owner(), Hooks: s.Hooks}
+	if err := c.ns.Open(); err != nil {
+		return err
+	}
+	in.Ns = c.ns
+	c.state.NewPidNs = c.ns.IsNew(specs.PIDNamespace)
+	cgc, err := cgroups.Config(c.opts.ID, s.Linux, c.opts.Systemd)
+	if err != nil {
+		return err
+	}
+	if c.cgm, err = cgroups.New(cgc); err != nil {
+		return err
+	}
+	c.state.Cgroup = cgc
+	if err := c.startExecutor(in); err != nil {
+		return err
+	}
+	if err := c.joinCgroup(in); err != nil {
+		return err
+	}
+	if err := c.sendPlan(); err != nil {
+		return err
+	}
+	if err := c.converse(); err != nil {
+		return err
+	}
+	return c.finish()
+}
+
+// startExecutor starts the read-only view of our own binary as the plan
+// executor, with the fds the plan refers to.
+func (c *creation) startExecutor(in *specconv.Input) error {
+	exe, err := ExecutorPath(filepath.Dir(c.handle.Dir))
+	if err != nil {
+		return err
+	}
+	var extra []*os.File
+	for i := 0; i < c.opts.PreserveFds; i++ {
+		extra = append(extra, os.NewFile(uintptr(3+i), "preserved"))
+	}
+	add := func(f *os.File) int {
+		extra = append(extra, f)
+		return 2 + len(extra)
+	}
+	planR, planW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	c.files = append(c.files, planR, planW)
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	c.sync = os.NewFile(uintptr(pair[0]), "sync")
+	child := os.NewFile(uintptr(pair[1]), "sync-child")
+	c.files = append(c.files, child)
+	planFd, syncFd := add(planR), add(child)
+	for i := range in.Ns.Joins {
+		in.Ns.Joins[i].Fd = add(in.Ns.Joins[i].File)
+	}
+	in.ConsoleFd = -1
+	if in.Process.Terminal {
+		con, err := c.consoleConn()
+		if err != nil {
+			return err
+		}
+		in.ConsoleFd = add(con)
+	}
+	start, err := listenStart(c.handle)
+	if err != nil {
+		return err
+	}
+	c.files = append(c.files, start)
+	in.StartFd = add(start)
+	in.FirstCloseFd = 3 + c.opts.PreserveFds
+	in.Cgroup = cgroupView(c.cgm)
+	if c.plan, err = specconv.Build(in); err != nil {
+		return err
+	}
+	c.recordStartFields()
+	cmd := &exec.Cmd{Path: exe, Args: []string{"oci-rt", "init"}, ExtraFiles: extra,
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		Env: []string{"_OCIRT_PLAN_FD=" + strconv.Itoa(planFd), "_OCIRT_SYNC_FD=" + strconv.Itoa(syncFd)}}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start the executor %s: %w", exe, err)
+	}
+	c.cmd = cmd
+	c.pid = cmd.Process.Pid
+	planR.Close()
+	child.Close()
+	c.files = []*os.File{planW, start}
+	return nil
+}
+
+// recordStartFields keeps the field names of what runs after start, so
+// that start can word an error the executor reports by index.
+func (c *creation) recordStartFields() {
+	for i, op := range c.plan.Ops {
+		if op.Code == plan.OpWaitStart {
+			c.state.StartBase = i
+			for _, o := range c.plan.Ops[i:] {
+				c.state.StartFields = append(c.state.StartFields, o.Field)
+			}
+			return
+		}
+	}
+}
+
+func (c *creation) consoleConn() (*os.File, error) {
+	if c.opts.ConsoleConn != nil {
+		return c.opts.ConsoleConn, nil
+	}
+	conn, err := net.Dial("unix", c.opts.ConsoleSocket)
+	if err != nil {
+		return nil, fmt.Errorf("--console-socket %q: %w", c.opts.ConsoleSocket, err)
+	}
+	f, err := conn.(*net.UnixConn).File()
+	conn.Close()
+	if err != nil {
+		return nil, err
+	}
+	c.files = append(c.files, f)
+	return f, nil
+}
+
+// joinCgroup puts the executor in the container's cgroup before it does
+// anything, so that everything it forks is there too.
+func (c *creation) joinCgroup(in *specconv.Input) error {
+	if err := c.cgm.Apply(c.pid); err != nil {
+		return fmt.Errorf("linux.cgroupsPath %q: %w", cgroupsPath(c.spec), err)
+	}
+	c.state.CgroupPaths = c.cgm.GetPaths()
+	if res := c.state.Cgroup.Resources; res != nil {
+		if err := c.cgm.Set(res); err != nil {
+			return fmt.Errorf("linux.resources: %w", err)
+		}
+	}
+	return nil
+}
+
+func cgroupsPath(s *specs.Spec) string {
+	if s.Linux == nil {
+		return ""
+	}
+	return s.Linux.CgroupsPath
+}
+
+func (c *creation) sendPlan() error {
+	w := c.files[0]
+	b := c.plan.Encode()
+	errc := make(chan error, 1)
+	go func() { _, err := w.Write(b); w.Close(); errc <- err }()
+	// a plan larger than the pipe is read while we go on
+	if len(b) < 60000 {
+		if err := <-errc; err != nil {
+			return fmt.Errorf("send the plan: %w", err)
+		}
+	}
+	return nil
+}
+
+// converse answers the executor until it says the container is created.
+func (c *creation) converse() error {
+	buf := make([]byte, 1<<16)
+	for {
+		n, err := c.sync.Read(buf)
+		if err != nil || n == 0 {
+			return c.executorDied()
+		}
+		if n < plan.MsgHeaderLen {
+			return errors.New("executor: short message")
+		}
+		typ := binary.NativeEndian.Uint32(buf)
+		a := int(int32(binary.NativeEndian.Uint32(buf[4:])))
+		b := int(int32(binary.NativeEndian.Uint32(buf[8:])))
+		payload := string(buf[plan.MsgHeaderLen:n])
+		switch typ {
+		case plan.MsgSync:
+			if err := c.onSync(a, b); err != nil {
+				c.reply(1, nil)
+				return err
+			}
+		case plan.MsgPid:
+			c.pid = a
+			c.cmd.Wait() // the executor's first half exits after the fork
+			c.cmd = nil
+		case plan.MsgError:
+			return StepError(c.plan.Field(a), payload, unix.Errno(b))
+		case plan.MsgReady:
+			return nil
+		}
+	}
+}
+
+// StepError words a failed plan step: the field, what failed and why.
+func StepError(field, what string, errno unix.Errno) error {
+	if field == "" {
+		field = "container init"
+	}
+	return fmt.Errorf("%s: %s: %w", field, what, errno)
+}
+
+func (c *creation) executorDied() error {
+	if c.cmd != nil {
+		if err := c.cmd.Wait(); err != nil {
+			return fmt.Errorf("container init exited before it was created: %w", err)
+		}
+	}
+	return errors.New("container init exited before it was created")
+}
+
+func (c *creation) reply(status int32, payload []byte) error {
+	msg := make([]byte, plan.MsgHeaderLen, plan.MsgHeaderLen+len(payload))
+	binary.NativeEndian.PutUint32(msg, plan.MsgSync)
+	binary.NativeEndian.PutUint32(msg[4:], uint32(status))
+	_, err := c.sync.Write(append(msg, payload...))
+	return err
+}
+
+func (c *creation) onSync(kind, pid int) error {
+	switch kind {
+	case plan.SyncMaps:
+		if err := writeMaps(pid, c.spec.Linux); err != nil {
+			return err
+		}
+		return c.reply(0, nil)
+	case plan.SyncHooks:
+		c.state.Pid = c.pid
+		st, _ := json.Marshal(c.state.SpecState())
+		h := c.spec.Hooks
+		if err := RunHooks("hooks.prestart", h.Prestart, st); err != nil {
+			return err
+		}
+		if err := RunHooks("hooks.createRuntime", h.CreateRuntime, st); err != nil {
+			return err
+		}
+		return c.reply(0, st)
+	}
+	return fmt.Errorf("executor: unknown request %d", kind)
+}
+
+func writeMaps(pid int, l *specs.Linux) error {
+	base := "/proc/" + strconv.Itoa(pid)
+	if err := os.WriteFile(base+"/uid_map", []byte(specconv.MapsText(l.UIDMappings)), 0); err != nil {
+		return fmt.Errorf("linux.uidMappings: %w", pathErr(err))
+	}
+	if err := os.WriteFile(base+"/gid_map", []byte(specconv.MapsText(l.GIDMappings)), 0); err != nil {
+		return fmt.Errorf("linux.gidMappings: %w", pathErr(err))
+	}
+	return nil
+}
+
+// finish records the created container: state.json, then the pid file
+// (written last and atomically: conmon takes its presence as success).
+func (c *creation) finish() error {
+	c.state.Pid = c.pid
+	t, _, err := procStat(c.pid)
+	if err != nil {
+		return fmt.Errorf("container init %d: %w", c.pid, err)
+	}
+	c.state.StartTime = t
+	c.state.Status = Created
+	if err := c.handle.Save(c.state); err != nil {
+		return err
+	}
+	if c.opts.PidFile != "" {
+		if err := WriteFileAtomic(c.opts.PidFile, []byte(strconv.Itoa(c.pid)), 0o644); err != nil {
+			return fmt.Errorf("--pid-file %q: %w", c.opts.PidFile, err)
+		}
+	}
+	return nil
+}
+
+// undo kills what was started and removes the cgroup and state directory.
+func (c *creation) undo() {
+	if c.pid > 0 {
+		unix.Kill(c.pid, unix.SIGKILL)
+	}
+	if c.cmd != nil {
+		c.cmd.Process.Kill()
+		c.cmd.Wait()
+	}
+	if c.cgm != nil {
+		killCgroup(c.cgm)
+		c.cgm.Destroy()
+	}
+	c.ns.Close()
+	if c.handle != nil {
+		c.handle.Remove()
+	}
+}
+
+func (c *creation) closeFiles() {
+	for _, f := range c.files {
+		f.Close()
+	}
+	if c.sync != nil {
+		c.sync.Close()
+	}
+	c.ns.Close()
+}
+
+// listenStart makes the socket `start` connects to. The path is bound
+// through /proc/self/fd so that long state paths stay under the 108-byte
+// limit of socket addresses.
+func listenStart(h *Handle) (*os.File, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	addr := &unix.SockaddrUnix{Name: fmt.Sprintf("/proc/self/fd/%d/start.sock", h.fd)}
+	if err := unix.Bind(fd, addr); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("bind %s: %w", h.Path("start.sock"), err)
+	}
+	if err := unix.Listen(fd, 1); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), "start.sock"), nil
+}
+
+// mountPointOf finds the mount point holding path.
+func mountPointOf(path string) (string, error) {
+	mounts, err := mountinfo.GetMounts(mountinfo.ParentsFilter(path))
+	if err != nil {
+		return "", err
+	}
+	best := "/"
+	for _, m := range mounts {
+		if len(m.Mountpoint) > len(best) {
+			best = m.Mountpoint
+		}
+	}
+	return best, nil
+}
+
+func owner() string {
+	if u, err := user.LookupUid(os.Getuid()); err == nil {
+		return u.Name
+	}
+	return "#" + strconv.Itoa(os.Getuid())
+}
+
+func pathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

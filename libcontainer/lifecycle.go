@@ -1,0 +1,196 @@
+package libcontainer
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
+	"github.com/oci-rt/oci-rt/libcontainer/plan"
+)
+
+// State returns a container's current state.
+func (st Store) State(id string) (*State, error) {
+	if err := CheckID(id); err != nil {
+		return nil, err
+	}
+	return LoadState(st.dir(id))
+}
+
+// Start lets a created container's process run: it connects to the socket
+// the process waits on, hands it the state for the startContainer hooks,
+// and reads back an error, or EOF once execve closed the connection.
+func (st Store) Start(id string) error {
+	h, err := st.Open(id)
+	if err != nil {
+		return err
+	}
+	defer h.Unlock()
+	s, err := h.Load()
+	if err != nil {
+		return err
+	}
+	switch s.Status {
+	case Created:
+	case Stopped:
+		return errors.New("cannot start a container that has stopped")
+	default:
+		return fmt.Errorf("cannot start an already %s container", s.Status)
+	}
+	if err := h.release(s); err != nil {
+		return err
+	}
+	s.Status = Running
+	if err := h.Save(s); err != nil {
+		return err
+	}
+	os.Remove(h.Path("start.sock"))
+	if s.Hooks != nil {
+		st, _ := json.Marshal(s.SpecState())
+		if err := RunHooks("hooks.poststart", s.Hooks.Poststart, st); err != nil {
+			logrus.Warn(err)
+		}
+	}
+	return nil
+}
+
+func (h *Handle) release(s *State) error {
+	conn, err := net.Dial("unix", fmt.Sprintf("/proc/self/fd/%d/start.sock", h.fd))
+	if err != nil {
+		return fmt.Errorf("container init %d is not waiting for start: %w", s.Pid, err)
+	}
+	defer conn.Close()
+	run := *s
+	run.Status = Running
+	st, _ := json.Marshal(run.SpecState())
+	if _, err := conn.Write(st); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	b, err := io.ReadAll(conn)
+	if err != nil && !errors.Is(err, unix.ECONNRESET) {
+		return fmt.Errorf("start: %w", err)
+	}
+	if len(b) < plan.MsgHeaderLen {
+		return nil // execve closed the connection: the process runs
+	}
+	idx := int(int32(binary.NativeEndian.Uint32(b[4:])))
+	errno := unix.Errno(binary.NativeEndian.Uint32(b[8:]))
+	field := ""
+	if k := idx - s.StartBase; k >= 0 && k < len(s.StartFields) {
+		field = s.StartFields[k]
+	}
+	return StepError(field, string(b[plan.MsgHeaderLen:]), errno)
+}
+
+// Kill signals the container's process, or with all every process in its
+// cgroup.
+func (st Store) Kill(id string, sig unix.Signal, all bool) error {
+	h, err := st.Open(id)
+	if err != nil {
+		return err
+	}
+	defer h.Unlock()
+	s, err := h.Load()
+	if err != nil {
+		return err
+	}
+	if s.Status == Stopped {
+		return errors.New("container not running")
+	}
+	if all {
+		m, err := cgroups.Load(s.Cgroup, s.CgroupPaths)
+		if err != nil {
+			return err
+		}
+		pids, err := m.GetAllPids()
+		if err != nil {
+			return err
+		}
+		for _, p := range pids {
+			unix.Kill(p, sig)
+		}
+		return nil
+	}
+	if err := unix.Kill(s.Pid, sig); err != nil {
+		return fmt.Errorf("kill %d: %w", s.Pid, err)
+	}
+	return nil
+}
+
+// Delete removes a stopped (or, as runc does, a created) container; force
+// kills a running one first. Its cgroup goes, then poststop hooks run.
+func (st Store) Delete(id string, force bool) error {
+	h, err := st.Open(id)
+	if errors.Is(err, ErrNotExist) && force {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer h.Unlock()
+	s, err := h.Load()
+	if err != nil {
+		return err
+	}
+	if (s.Status == Running || s.Status == Paused) && !force {
+		return fmt.Errorf("cannot delete container %s that is not stopped: %s", id, s.Status)
+	}
+	m, err := cgroups.Load(s.Cgroup, s.CgroupPaths)
+	if err != nil {
+		return err
+	}
+	if s.Status != Stopped {
+		if s.Status == Paused {
+			m.Freeze("THAWED")
+		}
+		unix.Kill(s.Pid, unix.SIGKILL)
+		waitGone(s.Pid)
+	}
+	// processes outside the container's own pid namespace may be left
+	if !s.NewPidNs {
+		killCgroup(m)
+	}
+	if err := destroyCgroup(m); err != nil {
+		return fmt.Errorf("remove cgroup: %w", err)
+	}
+	if s.Hooks != nil {
+		s.Status = Stopped
+		st, _ := json.Marshal(s.SpecState())
+		if err := RunHooks("hooks.poststop", s.Hooks.Poststop, st); err != nil {
+			logrus.Warn(err)
+		}
+	}
+	return h.Remove()
+}
+
+// destroyCgroup removes the cgroup, retrying while the last processes exit.
+func destroyCgroup(m interface{ Destroy() error }) error {
+	var err error
+	for i := 0; i < 100; i++ {
+		if err = m.Destroy(); err == nil {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return err
+}
+
+// waitGone waits (up to 10s) for a process that need not be our child to exit.
+func waitGone(pid int) {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 10000)
+}
+
+func killPid(pid int) { unix.Kill(pid, unix.SIGKILL) }

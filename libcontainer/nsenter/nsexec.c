@@ -1,0 +1,911 @@
+/*
+ * The plan executor. It runs as an ELF constructor, before the Go runtime
+ * starts its threads: the kernel refuses setns() into a mount or user
+ * namespace from a multi-threaded process. When the runtime starts us with
+ * _OCIRT_PLAN_FD set, we read the plan Go compiled from config.json and apply
+ * its operations in order, stopping at the first failure and reporting its
+ * index so that Go can name the config field. Every decision is Go's; this
+ * file only performs syscalls. The process never returns to Go: it ends in
+ * execve() of the container's process (or exits on error).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <linux/filter.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "plan.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+struct op {
+	uint32_t code, nint, nstr;
+	int64_t *i;
+	char **s;
+	uint32_t *slen;
+};
+
+struct msg {
+	uint32_t type;
+	int32_t a, b;
+};
+
+static int sync_fd = -1;  /* to the runtime during create */
+static int err_fd = -1;   /* where errors go: sync_fd, then the `start` connection */
+static int root_fd = -1;  /* the container's rootfs, for *_IN_ROOT paths */
+static int op_index = -1; /* the op being applied, for error reports */
+static char *state_json = NULL;
+static size_t state_len = 0;
+
+static void send_msg(int fd, uint32_t type, int32_t a, int32_t b, const char *data, size_t len)
+{
+	struct msg m = { type, a, b };
+	struct iovec iov[2] = { { &m, sizeof(m) }, { (void *)data, len } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = data ? 2 : 1 };
+	if (fd >= 0)
+		while (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR)
+			;
+}
+
+/* fail reports the current op, the errno and a short text, then exits. */
+static void __attribute__((noreturn, format(printf, 2, 3))) fail(int err, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if (n >= (int)sizeof(buf))
+		n = sizeof(buf) - 1;
+	if (err_fd >= 0)
+		send_msg(err_fd, MSG_ERROR, op_index, err, buf, n);
+	else
+		fprintf(stderr, "oci-rt init: %s: %s\n", buf, strerror(err));
+	_exit(1);
+}
+
+static void write_full(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= n;
+	}
+}
+
+/* read_plan slurps the whole plan from fd: Go writes it once and closes. */
+static char *read_plan(int fd, size_t *len)
+{
+	size_t cap = 1 << 16, used = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (!buf)
+			fail(ENOMEM, "reading the plan");
+		ssize_t n = read(fd, buf + used, cap - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			fail(errno, "reading the plan");
+		if (n == 0)
+			break;
+		used += n;
+		if (used == cap)
+			buf = realloc(buf, cap *= 2);
+	}
+	close(fd);
+	*len = used;
+	return buf;
+}
+
+static uint32_t take32(char **p, char *end)
+{
+	uint32_t v;
+	if (*p + 4 > end)
+		fail(EINVAL, "plan truncated");
+	memcpy(&v, *p, 4);
+	*p += 4;
+	return v;
+}
+
+/* parse_plan turns the buffer into ops whose strings point into it. */
+static struct op *parse_plan(char *buf, size_t len, uint32_t *nops)
+{
+	char *p = buf, *end = buf + len;
+	if (len < 12 || memcmp(p, PLAN_MAGIC, 8) != 0)
+		fail(EINVAL, "bad plan header");
+	p += 8;
+	*nops = take32(&p, end);
+	struct op *ops = calloc(*nops ? *nops : 1, sizeof(*ops));
+	if (!ops)
+		fail(ENOMEM, "plan");
+	for (uint32_t k = 0; k < *nops; k++) {
+		struct op *o = &ops[k];
+		o->code = take32(&p, end);
+		o->nint = take32(&p, end);
+		o->nstr = take32(&p, end);
+		if (p + 8 * (size_t)o->nint > end)
+			fail(EINVAL, "plan truncated");
+		o->i = calloc(o->nint + 8, sizeof(int64_t)); /* spare zeros: optional ints read as 0 */
+		memcpy(o->i, p, 8 * (size_t)o->nint);
+		p += 8 * (size_t)o->nint;
+		o->s = calloc(o->nstr + 8, sizeof(char *));
+		o->slen = calloc(o->nstr + 8, sizeof(uint32_t));
+		if (!o->i || !o->s || !o->slen)
+			fail(ENOMEM, "plan");
+		for (uint32_t j = 0; j < o->nstr; j++) {
+			uint32_t n = take32(&p, end);
+			if (p + n + 1 > end || p[n] != '\0')
+				fail(EINVAL, "plan string truncated");
+			o->s[j] = p;
+			o->slen[j] = n;
+			p += n + 1;
+		}
+	}
+	return ops;
+}
+
+/* ---- paths inside the rootfs ---- */
+
+static int openat2_in_root(const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = flags | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	while (*path == '/')
+		path++;
+	if (*path == '\0')
+		path = ".";
+	return syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+}
+
+/*
+ * open_in_root resolves path inside the rootfs the way the kernel would if
+ * the rootfs were "/" (symlinks cannot lead out of it), making missing
+ * directories, and the last component as a directory or an empty file.
+ */
+static int open_in_root(const char *path, int kind)
+{
+	int fd = openat2_in_root(path, O_PATH);
+	if (fd >= 0 || errno != ENOENT || kind == TARGET_PLAIN)
+		return fd;
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	size_t n = strlen(buf);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	/* walk from the top, making what is missing */
+	for (char *c = buf + 1;; c++) {
+		if (*c != '/' && *c != '\0')
+			continue;
+		char saved = *c;
+		int last = saved == '\0';
+		*c = '\0';
+		int probe = openat2_in_root(buf, O_PATH);
+		if (probe < 0 && errno == ENOENT) {
+			char *slash = strrchr(buf, '/');
+			*slash = '\0';
+			int parent = openat2_in_root(buf, O_PATH | O_DIRECTORY);
+			*slash = '/';
+			if (parent < 0)
+				return -1;
+			int r;
+			if (last && kind == TARGET_FILE) {
+				r = openat(parent, slash + 1, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+				if (r >= 0)
+					close(r);
+			} else {
+				r = mkdirat(parent, slash + 1, 0755);
+			}
+			int e = errno;
+			close(parent);
+			if (r < 0 && e != EEXIST) {
+				errno = e;
+				return -1;
+			}
+		} else if (probe >= 0) {
+			close(probe);
+		} else {
+			return -1;
+		}
+		*c = saved;
+		if (last)
+			break;
+	}
+	return openat2_in_root(path, O_PATH);
+}
+
+static void fd_path(char *buf, size_t len, int fd)
+{
+	snprintf(buf, len, "/proc/self/fd/%d", fd);
+}
+
+/* locked_flags returns the flags of the mount at path that a remount inside a
+ * user namespace must keep (the kernel locks them). */
+static unsigned long locked_flags(const char *path)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+	if (statvfs(path, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_RDONLY)
+		f |= MS_RDONLY;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+static void do_mount(struct op *o)
+{
+	const char *src = o->slen[0] ? o->s[0] : NULL;
+	const char *fstype = o->slen[2] ? o->s[2] : NULL;
+	const char *data = o->slen[3] ? o->s[3] : NULL;
+	unsigned long flags = o->i[0];
+	char target[64];
+	const char *t = o->s[1];
+	int fd = -1;
+
+	if (o->i[1] != TARGET_PLAIN) {
+		fd = open_in_root(o->s[1], o->i[1]);
+		if (fd < 0)
+			fail(errno, "resolving %s in the rootfs", o->s[1]);
+		fd_path(target, sizeof(target), fd);
+		t = target;
+	}
+	int r = mount(src, t, fstype, flags, data);
+	if (r < 0 && errno == EPERM && (o->i[2] & MNT_KEEP_LOCKED) && (flags & MS_REMOUNT))
+		r = mount(src, t, fstype, flags | locked_flags(t), data);
+	if (r < 0)
+		fail(errno, "mount %s on %s", src ? src : "none", o->s[1]);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void do_mknod(struct op *o)
+{
+	char *slash = strrchr(o->s[0], '/');
+	if (!slash)
+		fail(EINVAL, "device path %s", o->s[0]);
+	*slash = '\0';
+	int dir = open_in_root(*o->s[0] ? o->s[0] : "/", TARGET_DIR);
+	*slash = '/';
+	if (dir < 0)
+		fail(errno, "resolving %s in the rootfs", o->s[0]);
+	/* an existing node (from the image) is replaced: its type must be ours */
+	unlinkat(dir, slash + 1, 0);
+	if (mknodat(dir, slash + 1, o->i[0], o->i[1]) < 0)
+		fail(errno, "mknod %s", o->s[0]);
+	if (fchownat(dir, slash + 1, o->i[2], o->i[3], AT_SYMLINK_NOFOLLOW) < 0)
+		fail(errno, "chown %s", o->s[0]);
+	/* mknod honours the umask; the spec's mode is exact */
+	if (fchmodat(dir, slash + 1, o->i[0] & 07777, 0) < 0)
+		fail(errno, "chmod %s", o->s[0]);
+	close(dir);
+}
+
+static void do_symlink(struct op *o)
+{
+	char *slash = strrchr(o->s[1], '/');
+	if (!slash)
+		fail(EINVAL, "link path %s", o->s[1]);
+	*slash = '\0';
+	int dir = open_in_root(*o->s[1] ? o->s[1] : "/", TARGET_DIR);
+	*slash = '/';
+	if (dir < 0)
+		fail(errno, "resolving %s in the rootfs", o->s[1]);
+	if (symlinkat(o->s[0], dir, slash + 1) < 0 && errno != EEXIST)
+		fail(errno, "symlink %s -> %s", o->s[1], o->s[0]);
+	close(dir);
+}
+
+static void do_mkdir(struct op *o)
+{
+	int fd = open_in_root(o->s[0], TARGET_DIR);
+	if (fd < 0)
+		fail(errno, "mkdir %s", o->s[0]);
+	close(fd);
+}
+
+static void do_write(struct op *o)
+{
+	int fd;
+	if (o->i[0] & WRITE_IN_ROOT) {
+		int p = openat2_in_root(o->s[0], O_PATH);
+		char buf[64];
+		if (p < 0) {
+			fd = -1;
+		} else {
+			fd_path(buf, sizeof(buf), p);
+			fd = open(buf, O_WRONLY | O_CLOEXEC);
+			close(p);
+		}
+	} else {
+		fd = open(o->s[0], O_WRONLY | O_CLOEXEC);
+	}
+	if (fd < 0 && errno == ENOENT && (o->i[0] & WRITE_OPTIONAL))
+		return;
+	if (fd < 0)
+		fail(errno, "open %s", o->s[0]);
+	if (write(fd, o->s[1], o->slen[1]) != (ssize_t)o->slen[1])
+		fail(errno, "write %s", o->s[0]);
+	close(fd);
+}
+
+static void do_pivot(void)
+{
+	int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (oldroot < 0)
+		fail(errno, "open /");
+	if (fchdir(root_fd) < 0)
+		fail(errno, "chdir to the rootfs");
+	/* pivot_root(".", ".") stacks the old root on top of the new one:
+	 * no directory for it is needed inside the rootfs */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		fail(errno, "pivot_root");
+	if (fchdir(oldroot) < 0)
+		fail(errno, "chdir to the old root");
+	/* keep the unmount of the old root from reaching the host */
+	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		fail(errno, "make the old root a slave");
+	if (umount2(".", MNT_DETACH) < 0)
+		fail(errno, "unmount the old root");
+	if (chdir("/") < 0)
+		fail(errno, "chdir /");
+	close(oldroot);
+}
+
+static void do_chroot(void)
+{
+	if (fchdir(root_fd) < 0)
+		fail(errno, "chdir to the rootfs");
+	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+		fail(errno, "move the rootfs onto /");
+	if (chroot(".") < 0)
+		fail(errno, "chroot");
+	if (chdir("/") < 0)
+		fail(errno, "chdir /");
+}
+
+static void do_mask(struct op *o)
+{
+	struct stat st;
+	if (stat(o->s[0], &st) < 0) {
+		if (errno == ENOENT)
+			return;
+		fail(errno, "stat %s", o->s[0]);
+	}
+	int r;
+	if (S_ISDIR(st.st_mode))
+		r = mount("tmpfs", o->s[0], "tmpfs", MS_RDONLY, "size=0k,nr_inodes=1");
+	else
+		r = mount("/dev/null", o->s[0], NULL, MS_BIND, NULL);
+	if (r < 0)
+		fail(errno, "mask %s", o->s[0]);
+}
+
+static void do_readonly(struct op *o)
+{
+	if (mount(o->s[0], o->s[0], NULL, MS_BIND | MS_REC, NULL) < 0) {
+		if (errno == ENOENT)
+			return;
+		fail(errno, "bind %s", o->s[0]);
+	}
+	unsigned long f = MS_BIND | MS_REMOUNT | MS_RDONLY;
+	if (mount(NULL, o->s[0], NULL, f, NULL) < 0 &&
+	    mount(NULL, o->s[0], NULL, f | locked_flags(o->s[0]), NULL) < 0)
+		fail(errno, "remount %s read-only", o->s[0]);
+}
+
+static void do_capbset(struct op *o)
+{
+	uint64_t keep = o->i[0];
+	for (int c = 0; c <= o->i[1]; c++) {
+		if (keep & (1ULL << c))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			fail(errno, "drop capability %d from the bounding set", c);
+	}
+}
+
+static void do_capset(struct op *o)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	uint64_t e = o->i[0], p = o->i[1], in = o->i[2], amb = o->i[3];
+	for (int k = 0; k < 2; k++) {
+		d[k].effective = e >> (32 * k);
+		d[k].permitted = p >> (32 * k);
+		d[k].inheritable = in >> (32 * k);
+	}
+	if (syscall(SYS_capset, &h, d) < 0)
+		fail(errno, "capset");
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		fail(errno, "clear ambient capabilities");
+	for (int c = 0; c <= o->i[4]; c++)
+		if ((amb & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+			fail(errno, "raise ambient capability %d", c);
+}
+
+static void do_user(struct op *o)
+{
+	size_t n = o->nint > 2 ? o->nint - 2 : 0;
+	gid_t groups[n ? n : 1];
+	for (size_t k = 0; k < n; k++)
+		groups[k] = o->i[2 + k];
+	/* setgroups is refused in a user namespace whose setgroups file says
+	 * deny; then only an empty list was asked for */
+	if (setgroups(n, groups) < 0 && !(errno == EPERM && n == 0))
+		fail(errno, "setgroups");
+	if (setresgid(o->i[1], o->i[1], o->i[1]) < 0)
+		fail(errno, "setresgid %lld", (long long)o->i[1]);
+	if (setresuid(o->i[0], o->i[0], o->i[0]) < 0)
+		fail(errno, "setresuid %lld", (long long)o->i[0]);
+}
+
+static void send_fd(int sock, int fd, const char *name)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { (void *)name, strlen(name) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+		fail(errno, "send the fd over the socket");
+}
+
+/* do_console makes a pty in the container's devpts, makes it our
+ * controlling terminal and stdio, and sends the master to the caller. */
+static void do_console(struct op *o)
+{
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		fail(errno, "open /dev/ptmx");
+	int unlock = 0;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+		fail(errno, "unlock the pty");
+	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+	if (slave < 0)
+		fail(errno, "open the pty peer");
+	if (ioctl(slave, TIOCSCTTY, 0) < 0)
+		fail(errno, "set the controlling terminal");
+	for (int k = 0; k < 3; k++)
+		if (dup2(slave, k) < 0)
+			fail(errno, "dup the pty to fd %d", k);
+	if (slave > 2)
+		close(slave);
+	send_fd(o->i[0], master, "/dev/ptmx");
+	close(master);
+	close(o->i[0]);
+}
+
+static void do_seccomp(struct op *o)
+{
+	struct sock_fprog prog = {
+		.len = o->slen[0] / sizeof(struct sock_filter),
+		.filter = (struct sock_filter *)o->s[0],
+	};
+	/* the string is only byte aligned inside the plan: copy it */
+	struct sock_filter *copy = malloc(o->slen[0] ? o->slen[0] : 1);
+	if (!copy)
+		fail(ENOMEM, "seccomp");
+	memcpy(copy, o->s[0], o->slen[0]);
+	prog.filter = copy;
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)o->i[0], &prog);
+	if (fd < 0)
+		fail(errno, "seccomp");
+	if (!o->i[1])
+		return;
+	/* SCMP_ACT_NOTIFY: hand the listener to the agent at listenerPath
+	 * together with the container state, as the spec asks */
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", o->s[1]);
+	if (s < 0 || connect(s, (void *)&a, sizeof(a)) < 0)
+		fail(errno, "connect to the seccomp listener %s", o->s[1]);
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	int lfd = fd;
+	struct iovec iov = { o->s[2], o->slen[2] };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &lfd, sizeof(int));
+	if (sendmsg(s, &mh, MSG_NOSIGNAL) < 0)
+		fail(errno, "send the seccomp listener to %s", o->s[1]);
+	close(s);
+	close(lfd);
+}
+
+/* do_sync asks the runtime to act for us (write our id maps, run its hooks)
+ * and waits for its answer, which carries the state JSON for our hooks. */
+static void do_sync(struct op *o)
+{
+	send_msg(sync_fd, MSG_SYNC, o->i[0], getpid(), NULL, 0);
+	char buf[1 << 16];
+	ssize_t n;
+	while ((n = recv(sync_fd, buf, sizeof(buf), 0)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		fail(errno, "waiting for the runtime");
+	if (n == 0)
+		fail(EPIPE, "the runtime went away");
+	if (n > (ssize_t)sizeof(struct msg)) {
+		free(state_json);
+		state_len = n - sizeof(struct msg);
+		state_json = malloc(state_len);
+		if (state_json)
+			memcpy(state_json, buf + sizeof(struct msg), state_len);
+	}
+	struct msg *m = (struct msg *)buf;
+	if (m->a != 0)
+		_exit(1); /* the runtime failed on its side and reports it itself */
+}
+
+static void do_fork(void)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		fail(errno, "fork");
+	if (pid > 0) {
+		send_msg(sync_fd, MSG_PID, pid, 0, NULL, 0);
+		_exit(0);
+	}
+}
+
+/* wait_hook waits for a hook with a timeout and gathers what it printed. */
+static int wait_hook(pid_t pid, int out, int timeout, char *log, size_t loglen)
+{
+	int pfd = syscall(SYS_pidfd_open, pid, 0);
+	size_t used = 0;
+	int status = 0, out_open = 1;
+	long deadline_ms = timeout > 0 ? timeout * 1000L : -1;
+	for (;;) {
+		struct pollfd p[2] = { { pfd, POLLIN, 0 }, { out_open ? out : -1, POLLIN, 0 } };
+		int r = poll(p, 2, deadline_ms > 0 ? 100 : -1);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (p[1].revents) {
+			char tmp[512];
+			ssize_t n = read(out, tmp, sizeof(tmp));
+			if (n <= 0)
+				out_open = 0;
+			else if (used < loglen - 1) {
+				size_t k = (size_t)n < loglen - 1 - used ? (size_t)n : loglen - 1 - used;
+				memcpy(log + used, tmp, k);
+				used += k;
+			}
+		}
+		if (p[0].revents && !out_open)
+			break;
+		if (p[0].revents && !(p[1].revents))
+			break;
+		if (deadline_ms > 0 && r == 0 && (deadline_ms -= 100) <= 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			log[used] = '\0';
+			return -2;
+		}
+	}
+	log[used] = '\0';
+	waitpid(pid, &status, 0);
+	close(pfd);
+	return status;
+}
+
+static void do_hook(struct op *o)
+{
+	int argc = o->i[1];
+	char **argv = &o->s[1];
+	char **env = &o->s[1 + argc];
+	int in[2], out[2];
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+		fail(errno, "pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		fail(errno, "fork");
+	if (pid == 0) {
+		char *args[argc + 1], *envp[o->nstr - argc];
+		for (int k = 0; k < argc; k++)
+			args[k] = argv[k];
+		args[argc] = NULL;
+		int ne = o->nstr - 1 - argc;
+		for (int k = 0; k < ne; k++)
+			envp[k] = env[k];
+		envp[ne] = NULL;
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(out[1], 2);
+		execve(o->s[0], args, envp);
+		dprintf(2, "exec %s: %s", o->s[0], strerror(errno));
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	signal(SIGPIPE, SIG_IGN);
+	if (state_json)
+		write_full(in[1], state_json, state_len);
+	close(in[1]);
+	char log[512];
+	int st = wait_hook(pid, out[0], o->i[0], log, sizeof(log));
+	close(out[0]);
+	if (st == -2)
+		fail(ETIME, "hook %s timed out after %llds: %s", o->s[0], (long long)o->i[0], log);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail(ECHILD, "hook %s failed (%s %d): %s", o->s[0], WIFEXITED(st) ? "exit status" : "signal",
+		     WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), log);
+}
+
+/* do_wait_start blocks until `oci-rt start` connects. From then on errors go
+ * to that connection, which closes by itself (O_CLOEXEC) when execve works. */
+static void do_wait_start(struct op *o)
+{
+	int conn;
+	while ((conn = accept4(o->i[0], NULL, NULL, SOCK_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (conn < 0)
+		fail(errno, "waiting for start");
+	close(o->i[0]);
+	if (sync_fd >= 0)
+		close(sync_fd);
+	sync_fd = -1;
+	err_fd = conn;
+	/* start sends the state JSON for the startContainer hooks */
+	char buf[1 << 16];
+	ssize_t n;
+	while ((n = recv(conn, buf, sizeof(buf), 0)) < 0 && errno == EINTR)
+		;
+	if (n > 0) {
+		free(state_json);
+		state_json = malloc(n);
+		if (state_json)
+			memcpy(state_json, buf, n);
+		state_len = state_json ? n : 0;
+	}
+}
+
+static void do_exec(struct op *o)
+{
+	int argc = o->i[0];
+	char *argv[argc + 1];
+	int ne = o->nstr - argc;
+	char *envp[ne + 1];
+	for (int k = 0; k < argc; k++)
+		argv[k] = o->s[k];
+	argv[argc] = NULL;
+	for (int k = 0; k < ne; k++)
+		envp[k] = o->s[argc + k];
+	envp[ne] = NULL;
+	if (strchr(argv[0], '/')) {
+		execve(argv[0], argv, envp);
+		fail(errno, "exec %s", argv[0]);
+	}
+	/* search the container's PATH, as execvpe would with its environment */
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (int k = 0; k < ne; k++)
+		if (strncmp(envp[k], "PATH=", 5) == 0)
+			path = envp[k] + 5;
+	int saw_eacces = 0;
+	char buf[PATH_MAX];
+	for (const char *p = path;; p = strchr(p, ':') + 1) {
+		const char *end = strchr(p, ':');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)len, p, len ? "/" : "", argv[0]) < (int)sizeof(buf)) {
+			execve(buf, argv, envp);
+			if (errno == EACCES)
+				saw_eacces = 1;
+		}
+		if (!end)
+			break;
+	}
+	fail(saw_eacces ? EACCES : ENOENT, "exec %s: not found in PATH %s", argv[0], path);
+}
+
+static void apply(struct op *o)
+{
+	switch (o->code) {
+	case OP_SETNS:
+		if (setns(o->i[0], o->i[1]) < 0)
+			fail(errno, "setns");
+		close(o->i[0]);
+		break;
+	case OP_UNSHARE:
+		if (unshare(o->i[0]) < 0)
+			fail(errno, "unshare");
+		break;
+	case OP_SYNC:
+		do_sync(o);
+		break;
+	case OP_SETID0:
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			fail(errno, "become root in the user namespace");
+		break;
+	case OP_FORK:
+		do_fork();
+		break;
+	case OP_WRITE:
+		do_write(o);
+		break;
+	case OP_MOUNT:
+		do_mount(o);
+		break;
+	case OP_OPEN_ROOT:
+		if (root_fd >= 0)
+			close(root_fd);
+		root_fd = open(o->s[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (root_fd < 0)
+			fail(errno, "open the rootfs %s", o->s[0]);
+		break;
+	case OP_MKNOD:
+		do_mknod(o);
+		break;
+	case OP_SYMLINK:
+		do_symlink(o);
+		break;
+	case OP_PIVOT:
+		do_pivot();
+		break;
+	case OP_CHROOT:
+		do_chroot();
+		break;
+	case OP_MASK:
+		do_mask(o);
+		break;
+	case OP_READONLY:
+		do_readonly(o);
+		break;
+	case OP_SETHOSTNAME:
+		if (sethostname(o->s[0], o->slen[0]) < 0)
+			fail(errno, "sethostname");
+		break;
+	case OP_SETDOMAINNAME:
+		if (setdomainname(o->s[0], o->slen[0]) < 0)
+			fail(errno, "setdomainname");
+		break;
+	case OP_RLIMIT: {
+		struct rlimit rl = { (rlim_t)o->i[1], (rlim_t)o->i[2] };
+		if (setrlimit(o->i[0], &rl) < 0)
+			fail(errno, "setrlimit");
+		break;
+	}
+	case OP_PRCTL:
+		if (prctl(o->i[0], o->i[1], 0, 0, 0) < 0)
+			fail(errno, "prctl %lld", (long long)o->i[0]);
+		break;
+	case OP_CAPBSET:
+		do_capbset(o);
+		break;
+	case OP_CAPSET:
+		do_capset(o);
+		break;
+	case OP_USER:
+		do_user(o);
+		break;
+	case OP_UMASK:
+		umask(o->i[0]);
+		break;
+	case OP_CHDIR:
+		if (chdir(o->s[0]) < 0)
+			fail(errno, "chdir %s", o->s[0]);
+		break;
+	case OP_CONSOLE:
+		do_console(o);
+		break;
+	case OP_SECCOMP:
+		do_seccomp(o);
+		break;
+	case OP_CLOSE_FDS:
+		if (syscall(SYS_close_range, (unsigned)o->i[0], ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+			fail(errno, "close_range");
+		break;
+	case OP_WAIT_START:
+		do_wait_start(o);
+		break;
+	case OP_HOOK:
+		do_hook(o);
+		break;
+	case OP_EXEC:
+		do_exec(o);
+		break;
+	case OP_SETSID:
+		if (setsid() < 0)
+			fail(errno, "setsid");
+		break;
+	case OP_READY:
+		send_msg(sync_fd, MSG_READY, getpid(), 0, NULL, 0);
+		break;
+	case OP_MKDIR:
+		do_mkdir(o);
+		break;
+	case OP_CLOSE:
+		close(o->i[0]);
+		break;
+	default:
+		fail(EINVAL, "unknown operation %u", o->code);
+	}
+}
+
+static int env_fd(const char *name)
+{
+	const char *v = getenv(name);
+	return v ? atoi(v) : -1;
+}
+
+/* nsexec runs before main() in every oci-rt process; it does nothing unless
+ * the runtime started this process as a plan executor. */
+void __attribute__((constructor)) nsexec(void)
+{
+	int plan_fd = env_fd("_OCIRT_PLAN_FD");
+	if (plan_fd < 0)
+		return;
+	sync_fd = env_fd("_OCIRT_SYNC_FD");
+	err_fd = sync_fd;
+	/* nothing in the container may open our exe through /proc/<pid>/exe */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail(errno, "prctl(PR_SET_DUMPABLE)");
+	size_t len;
+	char *buf = read_plan(plan_fd, &len);
+	if (len == 0)
+		_exit(1); /* the runtime gave up before sending a plan */
+	uint32_t nops;
+	struct op *ops = parse_plan(buf, len, &nops);
+	for (uint32_t k = 0; k < nops; k++) {
+		op_index = k;
+		apply(&ops[k]);
+	}
+	op_index = -1;
+	fail(EINVAL, "the plan ended without exec");
+}

@@ -1,0 +1,71 @@
+/*
+ * The wire format shared with libcontainer/plan (Go). Go compiles the spec
+ * into an ordered list of operations; the executor in nsexec.c applies them
+ * one by one before the Go runtime could ever start, and reports the index of
+ * the first one that fails. Keep the numbers in sync with plan/op.go (a Go
+ * test compares them).
+ */
+#ifndef OCIRT_PLAN_H
+#define OCIRT_PLAN_H
+
+#define PLAN_MAGIC "OCRTPLN1"
+
+/* operations */
+#define OP_SETNS 1          /* i0 fd, i1 nstype */
+#define OP_UNSHARE 2        /* i0 clone flags */
+#define OP_SYNC 3           /* i0 kind: ask the runtime, wait for its answer (payload: state JSON) */
+#define OP_SETID0 4         /* become uid/gid 0 in a new or joined user namespace */
+#define OP_FORK 5           /* parent reports the child's pid and exits; child goes on */
+#define OP_WRITE 6          /* s0 path, s1 data, i0 flags (WRITE_IN_ROOT) */
+#define OP_MOUNT 7          /* s0 src, s1 target, s2 fstype, s3 data; i0 flags, i1 target kind, i2 mount flags */
+#define OP_OPEN_ROOT 8      /* s0 rootfs path: the root every *_IN_ROOT path resolves in */
+#define OP_MKNOD 9          /* s0 path in root, i0 mode, i1 dev, i2 uid, i3 gid */
+#define OP_SYMLINK 10       /* s0 target, s1 link path in root */
+#define OP_PIVOT 11         /* pivot_root into the root */
+#define OP_CHROOT 12        /* move the root onto / and chroot (--no-pivot) */
+#define OP_MASK 13          /* s0 path: hide it (tmpfs for a directory, /dev/null for a file) */
+#define OP_READONLY 14      /* s0 path: bind it read-only onto itself */
+#define OP_SETHOSTNAME 15   /* s0 */
+#define OP_SETDOMAINNAME 16 /* s0 */
+#define OP_RLIMIT 17        /* i0 resource, i1 soft, i2 hard */
+#define OP_PRCTL 18         /* i0 option, i1 arg2 */
+#define OP_CAPBSET 19       /* i0 mask of bounding caps to keep, i1 last cap number */
+#define OP_CAPSET 20        /* i0 effective, i1 permitted, i2 inheritable, i3 ambient, i4 last cap */
+#define OP_USER 21          /* i0 uid, i1 gid, i2.. additional gids */
+#define OP_UMASK 22         /* i0 */
+#define OP_CHDIR 23         /* s0 */
+#define OP_CONSOLE 24       /* i0 console socket fd */
+#define OP_SECCOMP 25       /* s0 BPF program, i0 flags, i1 listener socket wanted (s1 path, s2 state) */
+#define OP_CLOSE_FDS 26     /* i0 first fd to mark close-on-exec */
+#define OP_WAIT_START 27    /* i0 listening socket: block until `start` connects */
+#define OP_HOOK 28          /* i0 timeout s, i1 argc; s0 path, s1..argc args, rest env */
+#define OP_EXEC 29          /* i0 argc; s0..argc-1 args, rest env */
+#define OP_SETSID 30
+#define OP_READY 31         /* tell the runtime that create is done */
+#define OP_MKDIR 32         /* s0 path in root, i0 mode */
+#define OP_CLOSE 33         /* i0 fd */
+#define OP_JOIN_CGROUPNS 34 /* reserved */
+
+/* OP_MOUNT target kinds */
+#define TARGET_PLAIN 0      /* s1 is used as it is */
+#define TARGET_DIR 1        /* s1 resolved in the root, directories made as needed */
+#define TARGET_FILE 2       /* s1 resolved in the root, an empty file made if missing */
+
+/* OP_MOUNT i2 bits */
+#define MNT_KEEP_LOCKED 1   /* on EPERM, retry with the flags the kernel locked (user namespaces) */
+
+/* OP_WRITE flags */
+#define WRITE_IN_ROOT 1
+#define WRITE_OPTIONAL 2    /* a missing file is not an error */
+
+/* OP_SYNC kinds */
+#define SYNC_MAPS 1         /* write my uid/gid maps */
+#define SYNC_HOOKS 2        /* run createRuntime (and prestart) hooks now */
+
+/* messages from the executor (SOCK_SEQPACKET, struct msg + payload) */
+#define MSG_SYNC 1          /* a: kind, b: my pid */
+#define MSG_PID 2           /* a: the container init's pid */
+#define MSG_ERROR 3         /* a: op index, b: errno; payload: what failed */
+#define MSG_READY 4         /* a: pid */
+
+#endif

@@ -1,0 +1,156 @@
+// Package plan is the contract between Go, which decides everything about a
+// container, and the C executor in libcontainer/nsenter, which performs it
+// before the Go runtime could start. A Plan is an ordered list of plain
+// operations; each carries the config field it serves so that a failure
+// reported by index becomes an error naming that field.
+package plan
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Code is an operation; the numbers match nsenter/plan.h.
+type Code uint32
+
+const (
+	OpSetns         Code = 1
+	OpUnshare       Code = 2
+	OpSync          Code = 3
+	OpSetID0        Code = 4
+	OpFork          Code = 5
+	OpWrite         Code = 6
+	OpMount         Code = 7
+	OpOpenRoot      Code = 8
+	OpMknod         Code = 9
+	OpSymlink       Code = 10
+	OpPivot         Code = 11
+	OpChroot        Code = 12
+	OpMask          Code = 13
+	OpReadonly      Code = 14
+	OpSethostname   Code = 15
+	OpSetdomainname Code = 16
+	OpRlimit        Code = 17
+	OpPrctl         Code = 18
+	OpCapBset       Code = 19
+	OpCapSet        Code = 20
+	OpUser          Code = 21
+	OpUmask         Code = 22
+	OpChdir         Code = 23
+	OpConsole       Code = 24
+	OpSeccomp       Code = 25
+	OpCloseFds      Code = 26
+	OpWaitStart     Code = 27
+	OpHook          Code = 28
+	OpExec          Code = 29
+	OpSetsid        Code = 30
+	OpReady         Code = 31
+	OpMkdir         Code = 32
+	OpClose         Code = 33
+)
+
+// Mount target kinds (OpMount's second int).
+const (
+	TargetPlain = 0 // used as it is
+	TargetDir   = 1 // resolved inside the rootfs, directories made as needed
+	TargetFile  = 2 // resolved inside the rootfs, an empty file made if missing
+)
+
+// MountKeepLocked (OpMount's third int): on EPERM retry a remount with the
+// flags the kernel locked on the mount (inside user namespaces).
+const MountKeepLocked = 1
+
+// OpWrite flags.
+const (
+	WriteInRoot   = 1
+	WriteOptional = 2
+)
+
+// OpSync kinds.
+const (
+	SyncMaps  = 1 // write my uid/gid maps
+	SyncHooks = 2 // run createRuntime and prestart hooks now
+)
+
+// Messages from the executor.
+const (
+	MsgSync  = 1 // a: kind, b: the sender's pid
+	MsgPid   = 2 // a: the container process's pid
+	MsgError = 3 // a: op index, b: errno; payload: what failed
+	MsgReady = 4 // a: pid
+)
+
+// MsgHeaderLen is the size of struct msg in nsexec.c.
+const MsgHeaderLen = 12
+
+// Op is one operation.
+type Op struct {
+	Code  Code
+	Ints  []int64
+	Strs  []string
+	Field string // the config field it serves, e.g. `mounts[2] destination "/data"`
+}
+
+// Plan is what the executor runs, in order.
+type Plan struct {
+	Ops []Op
+}
+
+// Add appends an operation serving field.
+func (p *Plan) Add(field string, code Code, ints []int64, strs ...string) {
+	p.Ops = append(p.Ops, Op{Code: code, Ints: ints, Strs: strs, Field: field})
+}
+
+// Field names the config field of the op at index i (as reported by the
+// executor), or "" when out of range.
+func (p *Plan) Field(i int) string {
+	if i < 0 || i >= len(p.Ops) {
+		return ""
+	}
+	return p.Ops[i].Field
+}
+
+// Encode lays the plan out as nsexec.c parses it: a magic, the op count, then
+// per op its code, int count, string count, the ints (int64) and the strings
+// (u32 length, bytes, NUL).
+func (p *Plan) Encode() []byte {
+	n := 12
+	for _, o := range p.Ops {
+		n += 12 + 8*len(o.Ints)
+		for _, s := range o.Strs {
+			n += 5 + len(s)
+		}
+	}
+	b := make([]byte, 0, n)
+	b = append(b, "OCRTPLN1"...)
+	b = binary.NativeEndian.AppendUint32(b, uint32(len(p.Ops)))
+	for _, o := range p.Ops {
+		b = binary.NativeEndian.AppendUint32(b, uint32(o.Code))
+		b = binary.NativeEndian.AppendUint32(b, uint32(len(o.Ints)))
+		b = binary.NativeEndian.AppendUint32(b, uint32(len(o.Strs)))
+		for _, v := range o.Ints {
+			b = binary.NativeEndian.AppendUint64(b, uint64(v))
+		}
+		for _, s := range o.Strs {
+			b = binary.NativeEndian.AppendUint32(b, uint32(len(s)))
+			b = append(b, s...)
+			b = append(b, 0)
+		}
+	}
+	return b
+}
+
+// String shows a plan for debugging (`--debug` logs it).
+func (o Op) String() string {
+	return fmt.Sprintf("%s %v %q", codeNames[o.Code], o.Ints, o.Strs)
+}
+
+var codeNames = map[Code]string{
+	OpSetns: "setns", OpUnshare: "unshare", OpSync: "sync", OpSetID0: "setid0", OpFork: "fork",
+	OpWrite: "write", OpMount: "mount", OpOpenRoot: "open-root", OpMknod: "mknod", OpSymlink: "symlink",
+	OpPivot: "pivot", OpChroot: "chroot", OpMask: "mask", OpReadonly: "readonly",
+	OpSethostname: "sethostname", OpSetdomainname: "setdomainname", OpRlimit: "rlimit", OpPrctl: "prctl",
+	OpCapBset: "capbset", OpCapSet: "capset", OpUser: "user", OpUmask: "umask", OpChdir: "chdir",
+	OpConsole: "console", OpSeccomp: "seccomp", OpCloseFds: "close-fds", OpWaitStart: "wait-start",
+	OpHook: "hook", OpExec: "exec", OpSetsid: "setsid", OpReady: "ready", OpMkdir: "mkdir", OpClose: "close",
+}

@@ -1,0 +1,121 @@
+package specconv
+
+import (
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/oci-rt/oci-rt/libcontainer/plan"
+)
+
+// Input is everything Build needs besides the spec: what the launcher has
+// already opened or decided, with the fd numbers the executor will see.
+type Input struct {
+	Spec    *specs.Spec
+	Bundle  string // absolute bundle directory (relative mount sources are in it)
+	Rootfs  string // absolute path of root.path
+	NoPivot bool
+	// RootfsParent is the mount point holding the rootfs: made private
+	// when rootfsPropagation is shared, since pivot_root refuses a shared parent.
+	RootfsParent string
+	Ns      Namespaces // opened, Fd of each join set
+	Process Process    // resolved process
+	Cgroup  CgroupView // how /sys/fs/cgroup mounts are made
+	Seccomp *Seccomp   // compiled filter, or nil
+
+	ConsoleFd    int // console socket, -1 without a terminal
+	StartFd      int // listening socket `start` connects to; -1 for exec (no wait)
+	FirstCloseFd int // fds from here up are closed at exec (3 + preserved fds)
+	HookEnvPath  string
+}
+
+// Seccomp is a compiled filter.
+type Seccomp struct {
+	Program      []byte
+	Flags        uint
+	ListenerPath string
+}
+
+// Build compiles the create (or exec) plan.
+func Build(in *Input) (*plan.Plan, error) {
+	p := &plan.Plan{}
+	s := in.Spec
+	if s.Process != nil && s.Process.OOMScoreAdj != nil {
+		// first, while we still have the host's privileges
+		p.Add("process.oomScoreAdj", plan.OpWrite, []int64{0}, "/proc/self/oom_score_adj", fmt.Sprint(*s.Process.OOMScoreAdj))
+	}
+	if err := addNamespaces(p, in); err != nil {
+		return nil, err
+	}
+	p.Add("process", plan.OpSetsid, nil)
+	if in.StartFd >= 0 && in.Ns.IsNew(specs.MountNamespace) {
+		if err := addRootfs(p, in); err != nil {
+			return nil, err
+		}
+	} else if in.StartFd >= 0 {
+		return nil, fmt.Errorf("linux.namespaces: a new mount namespace is required to set up the rootfs")
+	}
+	if in.StartFd >= 0 {
+		addHostname(p, s)
+	}
+	if err := addProcess(p, in); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// addNamespaces enters the namespaces: joins the container's privileges
+// allow now, the user namespace (with its id maps), the remaining joins,
+// then the new namespaces; a fork puts the process in a new or joined pid
+// or new time namespace.
+func addNamespaces(p *plan.Plan, in *Input) error {
+	ns := &in.Ns
+	for _, j := range ns.Joins {
+		if j.Type != specs.UserNamespace && !j.Late {
+			p.Add(j.Field, plan.OpSetns, []int64{int64(j.Fd), int64(nsKinds[j.Type].flag)})
+		}
+	}
+	if u := ns.Join(specs.UserNamespace); u != nil {
+		p.Add(u.Field, plan.OpSetns, []int64{int64(u.Fd), unix.CLONE_NEWUSER})
+		p.Add(u.Field, plan.OpSetID0, nil)
+	} else if ns.IsNew(specs.UserNamespace) {
+		p.Add("linux.namespaces user", plan.OpUnshare, []int64{unix.CLONE_NEWUSER})
+		p.Add("linux.uidMappings", plan.OpSync, []int64{plan.SyncMaps})
+		p.Add("linux.uidMappings", plan.OpSetID0, nil)
+	}
+	for _, j := range ns.Joins {
+		if j.Type != specs.UserNamespace && j.Late {
+			p.Add(j.Field, plan.OpSetns, []int64{int64(j.Fd), int64(nsKinds[j.Type].flag)})
+		}
+	}
+	if rest := ns.New &^ unix.CLONE_NEWUSER; rest != 0 {
+		p.Add("linux.namespaces", plan.OpUnshare, []int64{int64(rest)})
+	}
+	if ns.IsNew(specs.TimeNamespace) && in.Spec.Linux != nil && len(in.Spec.Linux.TimeOffsets) > 0 {
+		p.Add("linux.timeOffsets", plan.OpWrite, []int64{0}, "/proc/self/timens_offsets", timeOffsets(in.Spec.Linux.TimeOffsets))
+	}
+	if ns.Has(specs.PIDNamespace) || ns.IsNew(specs.TimeNamespace) {
+		p.Add("linux.namespaces pid", plan.OpFork, nil)
+	}
+	return nil
+}
+
+func timeOffsets(offs map[string]specs.LinuxTimeOffset) string {
+	var out string
+	for _, clock := range []string{"monotonic", "boottime"} {
+		if o, ok := offs[clock]; ok {
+			out += fmt.Sprintf("%s %d %d\n", clock, o.Secs, o.Nanosecs)
+		}
+	}
+	return out
+}
+
+func addHostname(p *plan.Plan, s *specs.Spec) {
+	if s.Hostname != "" {
+		p.Add(fmt.Sprintf("hostname %q", s.Hostname), plan.OpSethostname, nil, s.Hostname)
+	}
+	if s.Domainname != "" {
+		p.Add(fmt.Sprintf("domainname %q", s.Domainname), plan.OpSetdomainname, nil, s.Domainname)
+	}
+}

@@ -1,0 +1,104 @@
+package specconv
+
+import (
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// mountFlag is what one mount option does to the flags.
+type mountFlag struct {
+	clear bool
+	flag  uintptr
+}
+
+var mountFlags = map[string]mountFlag{
+	"async":         {true, unix.MS_SYNCHRONOUS},
+	"atime":         {true, unix.MS_NOATIME},
+	"defaults":      {false, 0},
+	"dev":           {true, unix.MS_NODEV},
+	"diratime":      {true, unix.MS_NODIRATIME},
+	"dirsync":       {false, unix.MS_DIRSYNC},
+	"exec":          {true, unix.MS_NOEXEC},
+	"iversion":      {false, unix.MS_I_VERSION},
+	"lazytime":      {false, unix.MS_LAZYTIME},
+	"loud":          {true, unix.MS_SILENT},
+	"mand":          {false, unix.MS_MANDLOCK},
+	"noatime":       {false, unix.MS_NOATIME},
+	"nodev":         {false, unix.MS_NODEV},
+	"nodiratime":    {false, unix.MS_NODIRATIME},
+	"noexec":        {false, unix.MS_NOEXEC},
+	"noiversion":    {true, unix.MS_I_VERSION},
+	"nolazytime":    {true, unix.MS_LAZYTIME},
+	"nomand":        {true, unix.MS_MANDLOCK},
+	"norelatime":    {true, unix.MS_RELATIME},
+	"nostrictatime": {true, unix.MS_STRICTATIME},
+	"nosuid":        {false, unix.MS_NOSUID},
+	"nosymfollow":   {false, unix.MS_NOSYMFOLLOW},
+	"relatime":      {false, unix.MS_RELATIME},
+	"remount":       {false, unix.MS_REMOUNT},
+	"ro":            {false, unix.MS_RDONLY},
+	"rw":            {true, unix.MS_RDONLY},
+	"silent":        {false, unix.MS_SILENT},
+	"strictatime":   {false, unix.MS_STRICTATIME},
+	"suid":          {true, unix.MS_NOSUID},
+	"sync":          {false, unix.MS_SYNCHRONOUS},
+	"bind":          {false, unix.MS_BIND},
+	"rbind":         {false, unix.MS_BIND | unix.MS_REC},
+}
+
+var propagationFlags = map[string]uintptr{
+	"private":     unix.MS_PRIVATE,
+	"rprivate":    unix.MS_PRIVATE | unix.MS_REC,
+	"shared":      unix.MS_SHARED,
+	"rshared":     unix.MS_SHARED | unix.MS_REC,
+	"slave":       unix.MS_SLAVE,
+	"rslave":      unix.MS_SLAVE | unix.MS_REC,
+	"unbindable":  unix.MS_UNBINDABLE,
+	"runbindable": unix.MS_UNBINDABLE | unix.MS_REC,
+}
+
+// MountOptions lists the options oci-rt understands, for `features`.
+func MountOptions() []string {
+	var out []string
+	for k := range mountFlags {
+		out = append(out, k)
+	}
+	for k := range propagationFlags {
+		out = append(out, k)
+	}
+	return out
+}
+
+// parsedMount is a mount's options split into what mount(2) takes.
+type parsedMount struct {
+	flags       uintptr   // MS_* flags, MS_BIND included
+	propagation []uintptr // applied one by one after the mount
+	data        []string  // filesystem options, passed as the data string
+}
+
+func parseMountOptions(opts []string) parsedMount {
+	var p parsedMount
+	for _, o := range opts {
+		if f, ok := mountFlags[o]; ok {
+			if f.clear {
+				p.flags &^= f.flag
+			} else {
+				p.flags |= f.flag
+			}
+			continue
+		}
+		if f, ok := propagationFlags[o]; ok {
+			p.propagation = append(p.propagation, f)
+			continue
+		}
+		p.data = append(p.data, o)
+	}
+	return p
+}
+
+func (p parsedMount) dataString() string { return strings.Join(p.data, ",") }
+
+// flagsAfterBind are the flags a bind mount only gets from a remount.
+const flagsAfterBind = unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC |
+	unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME | unix.MS_STRICTATIME | unix.MS_NOSYMFOLLOW

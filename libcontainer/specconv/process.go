@@ -1,0 +1,268 @@
+package specconv
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"github.com/moby/sys/capability"
+	"github.com/moby/sys/user"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/oci-rt/oci-rt/libcontainer/plan"
+)
+
+// Process is the container's process with every name resolved.
+type Process struct {
+	Args, Env      []string
+	Cwd            string
+	UID, GID       uint32
+	AdditionalGids []uint32
+	Umask          uint32
+	Caps           Caps
+	Rlimits        []Rlimit
+	NoNewPrivs     bool
+	Terminal       bool
+}
+
+// Caps are the five capability sets as bit masks.
+type Caps struct {
+	Bounding, Effective, Permitted, Inheritable, Ambient uint64
+	Last                                                 int // the kernel's last capability
+}
+
+// Rlimit is one resource limit.
+type Rlimit struct {
+	Resource   int
+	Soft, Hard uint64
+	Field      string
+}
+
+var rlimits = map[string]int{
+	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
+	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
+	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE,
+	"RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS,
+	"RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME, "RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
+	"RLIMIT_STACK": unix.RLIMIT_STACK,
+}
+
+// capByName maps "CAP_CHOWN" to its number, for every capability the
+// library knows (newer than the kernel is fine: runc ignores those too).
+var capByName = func() map[string]int {
+	m := map[string]int{}
+	for _, c := range capability.ListKnown() {
+		m["CAP_"+strings.ToUpper(c.String())] = int(c)
+	}
+	return m
+}()
+
+// CapNames lists the known capabilities, for `features`.
+func CapNames() []string {
+	var out []string
+	for n := range capByName {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// lastCap reads the kernel's last capability.
+func lastCap() int {
+	c, err := capability.LastCap()
+	if err != nil {
+		return int(capability.ListKnown()[len(capability.ListKnown())-1])
+	}
+	return int(c)
+}
+
+// ResolveProcess validates process and resolves what it names; rootfs is
+// where the container's /etc/passwd is looked up for HOME.
+func ResolveProcess(p *specs.Process, rootfs string) (Process, error) {
+	if p == nil {
+		return Process{}, errors.New("process: missing")
+	}
+	if len(p.Args) == 0 || p.Args[0] == "" {
+		return Process{}, errors.New("process.args: empty, nothing to run")
+	}
+	if !strings.HasPrefix(p.Cwd, "/") {
+		return Process{}, fmt.Errorf("process.cwd %q: not an absolute path", p.Cwd)
+	}
+	out := Process{
+		Args: p.Args, Env: p.Env, Cwd: p.Cwd, UID: p.User.UID, GID: p.User.GID,
+		AdditionalGids: p.User.AdditionalGids, Umask: 0o022, NoNewPrivs: p.NoNewPrivileges, Terminal: p.Terminal,
+	}
+	if p.User.Umask != nil {
+		out.Umask = *p.User.Umask
+	}
+	var err error
+	if out.Caps, err = resolveCaps(p.Capabilities); err != nil {
+		return Process{}, err
+	}
+	if out.Rlimits, err = resolveRlimits(p.Rlimits); err != nil {
+		return Process{}, err
+	}
+	if !hasEnv(out.Env, "HOME") {
+		out.Env = append(append([]string(nil), out.Env...), "HOME="+homeOf(rootfs, int(out.UID)))
+	}
+	return out, nil
+}
+
+func resolveCaps(c *specs.LinuxCapabilities) (Caps, error) {
+	caps := Caps{Last: lastCap()}
+	if c == nil {
+		return caps, nil
+	}
+	sets := []struct {
+		name  string
+		names []string
+		mask  *uint64
+	}{
+		{"bounding", c.Bounding, &caps.Bounding}, {"effective", c.Effective, &caps.Effective},
+		{"permitted", c.Permitted, &caps.Permitted}, {"inheritable", c.Inheritable, &caps.Inheritable},
+		{"ambient", c.Ambient, &caps.Ambient},
+	}
+	for _, s := range sets {
+		for i, n := range s.names {
+			bit, ok := capByName[strings.ToUpper(n)]
+			if !ok {
+				return caps, fmt.Errorf("process.capabilities.%s[%d] %q: unknown capability", s.name, i, n)
+			}
+			if bit > caps.Last {
+				continue // the kernel lacks it: ignored, as runc does
+			}
+			*s.mask |= 1 << bit
+		}
+	}
+	return caps, nil
+}
+
+func resolveRlimits(rl []specs.POSIXRlimit) ([]Rlimit, error) {
+	var out []Rlimit
+	seen := map[string]bool{}
+	for i, r := range rl {
+		field := fmt.Sprintf("process.rlimits[%d].type %q", i, r.Type)
+		res, ok := rlimits[r.Type]
+		if !ok {
+			return nil, fmt.Errorf("%s: unknown resource limit", field)
+		}
+		if seen[r.Type] {
+			return nil, fmt.Errorf("%s: given twice", field)
+		}
+		seen[r.Type] = true
+		if r.Soft > r.Hard {
+			return nil, fmt.Errorf("%s: soft limit %d above hard limit %d", field, r.Soft, r.Hard)
+		}
+		out = append(out, Rlimit{Resource: res, Soft: r.Soft, Hard: r.Hard, Field: field})
+	}
+	return out, nil
+}
+
+func hasEnv(env []string, key string) bool {
+	for _, e := range env {
+		if strings.HasPrefix(e, key+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+// homeOf finds uid's home in the container's /etc/passwd, without
+// following links out of the rootfs; "/" when there is none, as runc does.
+func homeOf(rootfs string, uid int) string {
+	path, err := securejoin.SecureJoin(rootfs, "/etc/passwd")
+	if err != nil {
+		return "/"
+	}
+	users, err := user.ParsePasswdFileFilter(path, func(u user.User) bool { return u.Uid == uid })
+	if err != nil || len(users) == 0 || users[0].Home == "" {
+		return "/"
+	}
+	return users[0].Home
+}
+
+// addProcess sets up the process and ends the plan: terminal, limits,
+// user, capabilities, then (for create) waits for start, runs the
+// startContainer hooks and execs.
+func addProcess(p *plan.Plan, in *Input) error {
+	pr := &in.Process
+	if pr.Terminal && in.ConsoleFd >= 0 {
+		p.Add("process.terminal", plan.OpConsole, []int64{int64(in.ConsoleFd)})
+	}
+	for _, r := range pr.Rlimits {
+		p.Add(r.Field, plan.OpRlimit, []int64{int64(r.Resource), int64(r.Soft), int64(r.Hard)})
+	}
+	p.Add("--preserve-fds", plan.OpCloseFds, []int64{int64(in.FirstCloseFd)})
+	seccompEarly := in.Seccomp != nil && !pr.NoNewPrivs
+	if seccompEarly {
+		// without no_new_privs installing a filter needs CAP_SYS_ADMIN: do
+		// it before the capabilities go
+		addSeccomp(p, in.Seccomp)
+	}
+	c := pr.Caps
+	p.Add("process.capabilities.bounding", plan.OpCapBset, []int64{int64(c.Bounding), int64(c.Last)})
+	p.Add("process.user", plan.OpPrctl, []int64{unix.PR_SET_KEEPCAPS, 1})
+	ids := []int64{int64(pr.UID), int64(pr.GID)}
+	for _, g := range pr.AdditionalGids {
+		ids = append(ids, int64(g))
+	}
+	p.Add(fmt.Sprintf("process.user %d:%d", pr.UID, pr.GID), plan.OpUser, ids)
+	p.Add("process.user", plan.OpPrctl, []int64{unix.PR_SET_KEEPCAPS, 0})
+	p.Add("process.capabilities", plan.OpCapSet,
+		[]int64{int64(c.Effective), int64(c.Permitted), int64(c.Inheritable), int64(c.Ambient), int64(c.Last)})
+	p.Add(fmt.Sprintf("process.cwd %q", pr.Cwd), plan.OpChdir, nil, pr.Cwd)
+	p.Add("process.user.umask", plan.OpUmask, []int64{int64(pr.Umask)})
+	if pr.NoNewPrivs {
+		p.Add("process.noNewPrivileges", plan.OpPrctl, []int64{unix.PR_SET_NO_NEW_PRIVS, 1})
+	}
+	if in.StartFd >= 0 {
+		p.Add("create", plan.OpReady, nil)
+		p.Add("start", plan.OpWaitStart, []int64{int64(in.StartFd)})
+		for i, h := range startHooks(in.Spec) {
+			addHook(p, fmt.Sprintf("hooks.startContainer[%d] path %q", i, h.Path), h)
+		}
+	}
+	if in.Seccomp != nil && !seccompEarly {
+		addSeccomp(p, in.Seccomp)
+	}
+	field := fmt.Sprintf("process.args[0] %q", pr.Args[0])
+	p.Add(field, plan.OpExec, []int64{int64(len(pr.Args))}, append(append([]string(nil), pr.Args...), pr.Env...)...)
+	return nil
+}
+
+func startHooks(s *specs.Spec) []specs.Hook {
+	if s.Hooks == nil {
+		return nil
+	}
+	return s.Hooks.StartContainer
+}
+
+func addSeccomp(p *plan.Plan, s *Seccomp) {
+	notify := int64(0)
+	if s.ListenerPath != "" {
+		notify = 1
+	}
+	p.Add("linux.seccomp", plan.OpSeccomp, []int64{int64(s.Flags), notify}, string(s.Program), s.ListenerPath, "")
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// pathError keeps the reason of a failed stat, without repeating the path.
+func pathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,292 @@
+package specconv
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/oci-rt/oci-rt/libcontainer/plan"
+)
+
+// CgroupView says how a "cgroup" mount is made for this container.
+type CgroupView struct {
+	Unified     bool // cgroup v2 only: one hierarchy at the mount's destination
+	Hierarchies []CgroupHierarchy
+}
+
+// CgroupHierarchy is one host hierarchy as the container sees it.
+type CgroupHierarchy struct {
+	Name     string // directory under the mount, e.g. "memory", "systemd", "unified"
+	FsType   string // cgroup or cgroup2
+	Options  string // e.g. "memory", "name=systemd"
+	HostPath string // the container's cgroup in it, bound when there is no cgroup namespace
+}
+
+func addRootfs(p *plan.Plan, in *Input) error {
+	s := in.Spec
+	rootProp := uintptr(unix.MS_SLAVE | unix.MS_REC)
+	if s.Linux != nil && s.Linux.RootfsPropagation != "" {
+		f, ok := propagationFlags[s.Linux.RootfsPropagation]
+		if !ok {
+			return fmt.Errorf("linux.rootfsPropagation %q: unknown propagation", s.Linux.RootfsPropagation)
+		}
+		rootProp = f
+	}
+	// Our mounts must not reach the host: every mount under / becomes a
+	// slave (or what rootfsPropagation asks), and pivot_root needs the
+	// rootfs's parent mount not to be shared.
+	p.Add("linux.rootfsPropagation", plan.OpMount, []int64{int64(rootProp), plan.TargetPlain}, "", "/", "", "")
+	if in.RootfsParent != "" && rootProp&(unix.MS_SHARED) != 0 {
+		p.Add("linux.rootfsPropagation", plan.OpMount, []int64{unix.MS_PRIVATE, plan.TargetPlain}, "", in.RootfsParent, "", "")
+	}
+	rootField := fmt.Sprintf("root.path %q", in.Rootfs)
+	p.Add(rootField, plan.OpMount, []int64{unix.MS_BIND | unix.MS_REC, plan.TargetPlain}, in.Rootfs, in.Rootfs, "", "")
+	p.Add(rootField, plan.OpOpenRoot, nil, in.Rootfs)
+	for i, m := range s.Mounts {
+		if err := addMount(p, in, i, m); err != nil {
+			return err
+		}
+	}
+	addDevices(p, in)
+	addCreateHooks(p, in)
+	if in.NoPivot {
+		p.Add(rootField+" (--no-pivot)", plan.OpChroot, nil)
+	} else {
+		p.Add(rootField+" (pivot_root)", plan.OpPivot, nil)
+	}
+	return addAfterPivot(p, in)
+}
+
+func addMount(p *plan.Plan, in *Input, i int, m specs.Mount) error {
+	field := fmt.Sprintf("mounts[%d] destination %q", i, m.Destination)
+	if !path.IsAbs(m.Destination) {
+		return fmt.Errorf("%s: not an absolute path", field)
+	}
+	opts := parseMountOptions(m.Options)
+	if m.Type == "bind" {
+		opts.flags |= unix.MS_BIND
+	}
+	if m.Type == "cgroup" || m.Type == "cgroup2" {
+		return addCgroupMount(p, in, field, m.Destination, opts)
+	}
+	if opts.flags&unix.MS_BIND != 0 {
+		return addBind(p, in, field, i, m, opts)
+	}
+	kind := plan.TargetDir
+	p.Add(field, plan.OpMount, []int64{int64(opts.flags), int64(kind)}, m.Source, m.Destination, m.Type, opts.dataString())
+	addPropagation(p, field, m.Destination, kind, opts)
+	return nil
+}
+
+func addBind(p *plan.Plan, in *Input, field string, i int, m specs.Mount, opts parsedMount) error {
+	src := m.Source
+	if src == "" {
+		return fmt.Errorf("mounts[%d].source: a bind mount needs a source", i)
+	}
+	if !filepath.IsAbs(src) {
+		src = filepath.Join(in.Bundle, src)
+	}
+	st, err := os.Stat(src)
+	if err != nil {
+		return fmt.Errorf("mounts[%d].source %q: %w", i, m.Source, pathError(err))
+	}
+	kind := plan.TargetFile
+	if st.IsDir() {
+		kind = plan.TargetDir
+	}
+	p.Add(field, plan.OpMount, []int64{int64(opts.flags & (unix.MS_BIND | unix.MS_REC)), int64(kind)}, src, m.Destination, "", "")
+	if rest := opts.flags & flagsAfterBind; rest != 0 {
+		p.Add(field, plan.OpMount, []int64{int64(unix.MS_BIND | unix.MS_REMOUNT | rest), int64(kind), plan.MountKeepLocked}, "", m.Destination, "", "")
+	}
+	addPropagation(p, field, m.Destination, kind, opts)
+	return nil
+}
+
+func addPropagation(p *plan.Plan, field, dest string, kind int, opts parsedMount) {
+	for _, f := range opts.propagation {
+		p.Add(field, plan.OpMount, []int64{int64(f), int64(kind)}, "", dest, "", "")
+	}
+}
+
+// addCgroupMount gives the container its cgroups at dest: on v2 one
+// hierarchy; on v1 (and hybrid) a tmpfs with one directory a hierarchy.
+// With a cgroup namespace each is a fresh mount rooted at the container's
+// cgroup; without one the container's own cgroup directory is bound.
+func addCgroupMount(p *plan.Plan, in *Input, field, dest string, opts parsedMount) error {
+	ro := opts.flags&unix.MS_RDONLY != 0
+	base := opts.flags & (unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+	newNs := in.Ns.Has(specs.CgroupNamespace)
+	one := func(target string, h CgroupHierarchy) {
+		if newNs {
+			p.Add(field, plan.OpMount, []int64{int64(base | opts.flags&unix.MS_RDONLY), plan.TargetDir}, h.FsType, target, h.FsType, h.Options)
+			return
+		}
+		p.Add(field, plan.OpMount, []int64{unix.MS_BIND | unix.MS_REC, plan.TargetDir}, h.HostPath, target, "", "")
+		f := int64(unix.MS_BIND | unix.MS_REMOUNT | base)
+		if ro {
+			f |= unix.MS_RDONLY
+		}
+		p.Add(field, plan.OpMount, []int64{f, plan.TargetDir, plan.MountKeepLocked}, "", target, "", "")
+	}
+	if in.Cgroup.Unified {
+		if len(in.Cgroup.Hierarchies) == 1 {
+			one(dest, in.Cgroup.Hierarchies[0])
+		}
+		addPropagation(p, field, dest, plan.TargetDir, opts)
+		return nil
+	}
+	p.Add(field, plan.OpMount, []int64{int64(base), plan.TargetDir}, "tmpfs", dest, "tmpfs", "mode=755")
+	for _, h := range in.Cgroup.Hierarchies {
+		one(path.Join(dest, h.Name), h)
+	}
+	if ro {
+		p.Add(field, plan.OpMount, []int64{int64(unix.MS_REMOUNT | unix.MS_RDONLY | base), plan.TargetDir}, "tmpfs", dest, "tmpfs", "mode=755")
+	}
+	addPropagation(p, field, dest, plan.TargetDir, opts)
+	return nil
+}
+
+// defaultDevices are made in every container, as runc does.
+var defaultDevices = []specs.LinuxDevice{
+	{Path: "/dev/null", Type: "c", Major: 1, Minor: 3},
+	{Path: "/dev/zero", Type: "c", Major: 1, Minor: 5},
+	{Path: "/dev/full", Type: "c", Major: 1, Minor: 7},
+	{Path: "/dev/tty", Type: "c", Major: 5, Minor: 0},
+	{Path: "/dev/urandom", Type: "c", Major: 1, Minor: 9},
+	{Path: "/dev/random", Type: "c", Major: 1, Minor: 8},
+}
+
+// DefaultDevices returns the devices every container gets.
+func DefaultDevices() []specs.LinuxDevice { return append([]specs.LinuxDevice(nil), defaultDevices...) }
+
+func addDevices(p *plan.Plan, in *Input) {
+	var devs []specs.LinuxDevice
+	if in.Spec.Linux != nil {
+		devs = in.Spec.Linux.Devices
+	}
+	for i, d := range devs {
+		addDevice(p, in, fmt.Sprintf("linux.devices[%d] path %q", i, d.Path), d)
+	}
+	for _, d := range defaultDevices {
+		if !hasDevice(devs, d.Path) {
+			addDevice(p, in, fmt.Sprintf("default device %s", d.Path), d)
+		}
+	}
+	links := [][2]string{{"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"},
+		{"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"}}
+	if _, err := os.Stat("/proc/kcore"); err == nil {
+		links = append(links, [2]string{"/proc/kcore", "/dev/core"})
+	}
+	if hasMountAt(in.Spec.Mounts, "/dev/pts") && !hasDevice(devs, "/dev/ptmx") {
+		links = append(links, [2]string{"pts/ptmx", "/dev/ptmx"})
+	}
+	for _, l := range links {
+		p.Add("/dev symlink "+l[1], plan.OpSymlink, nil, l[0], l[1])
+	}
+}
+
+func hasDevice(devs []specs.LinuxDevice, path string) bool {
+	for _, d := range devs {
+		if d.Path == path {
+			return true
+		}
+	}
+	return false
+}
+
+func hasMountAt(mounts []specs.Mount, dest string) bool {
+	for _, m := range mounts {
+		if path.Clean(m.Destination) == dest {
+			return true
+		}
+	}
+	return false
+}
+
+// addDevice makes a node; in a user namespace, where mknod is refused, it
+// binds the host's node instead (as runc does).
+func addDevice(p *plan.Plan, in *Input, field string, d specs.LinuxDevice) {
+	if in.Ns.Has(specs.UserNamespace) {
+		p.Add(field, plan.OpMount, []int64{unix.MS_BIND, plan.TargetFile}, d.Path, d.Path, "", "")
+		return
+	}
+	mode := uint32(0o666)
+	if d.FileMode != nil {
+		mode = uint32(*d.FileMode) & 0o7777
+	}
+	switch d.Type {
+	case "b":
+		mode |= unix.S_IFBLK
+	case "p":
+		mode |= unix.S_IFIFO
+	default:
+		mode |= unix.S_IFCHR
+	}
+	var uid, gid uint32
+	if d.UID != nil {
+		uid = *d.UID
+	}
+	if d.GID != nil {
+		gid = *d.GID
+	}
+	dev := unix.Mkdev(uint32(d.Major), uint32(d.Minor))
+	p.Add(field, plan.OpMknod, []int64{int64(mode), int64(dev), int64(uid), int64(gid)}, d.Path)
+}
+
+// addCreateHooks asks the runtime to run createRuntime and prestart hooks
+// (in its own namespaces), then runs createContainer hooks here, in the
+// container's namespaces before pivot_root, as the spec orders.
+func addCreateHooks(p *plan.Plan, in *Input) {
+	h := in.Spec.Hooks
+	if h == nil || len(h.Prestart)+len(h.CreateRuntime)+len(h.CreateContainer) == 0 {
+		return
+	}
+	p.Add("hooks.createRuntime", plan.OpSync, []int64{plan.SyncHooks})
+	for i, hk := range h.CreateContainer {
+		addHook(p, fmt.Sprintf("hooks.createContainer[%d] path %q", i, hk.Path), hk)
+	}
+}
+
+func addHook(p *plan.Plan, field string, h specs.Hook) {
+	args := h.Args
+	if len(args) == 0 {
+		args = []string{h.Path}
+	}
+	timeout := 0
+	if h.Timeout != nil {
+		timeout = *h.Timeout
+	}
+	strs := append(append([]string{h.Path}, args...), h.Env...)
+	p.Add(field, plan.OpHook, []int64{int64(timeout), int64(len(args))}, strs...)
+}
+
+// addAfterPivot does what needs the container's own view: sysctls,
+// read-only and masked paths, and the read-only root.
+func addAfterPivot(p *plan.Plan, in *Input) error {
+	l := in.Spec.Linux
+	if l != nil {
+		for _, k := range sortedKeys(l.Sysctl) {
+			if strings.Contains(k, "..") || strings.ContainsAny(k, " ") {
+				return fmt.Errorf("linux.sysctl %q: not a sysctl name", k)
+			}
+			p.Add(fmt.Sprintf("linux.sysctl %q", k), plan.OpWrite, []int64{0},
+				"/proc/sys/"+strings.ReplaceAll(k, ".", "/"), l.Sysctl[k])
+		}
+		for i, r := range l.ReadonlyPaths {
+			p.Add(fmt.Sprintf("linux.readonlyPaths[%d] %q", i, r), plan.OpReadonly, nil, r)
+		}
+		for i, m := range l.MaskedPaths {
+			p.Add(fmt.Sprintf("linux.maskedPaths[%d] %q", i, m), plan.OpMask, nil, m)
+		}
+	}
+	if in.Spec.Root != nil && in.Spec.Root.Readonly {
+		p.Add("root.readonly", plan.OpMount,
+			[]int64{unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY, plan.TargetPlain, plan.MountKeepLocked}, "", "/", "", "")
+	}
+	return nil
+}

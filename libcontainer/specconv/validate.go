@@ -1,0 +1,83 @@
+package specconv
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Validate checks what the spec says about itself, before anything is
+// touched: the namespace rules of hostname and mappings, and the mappings.
+func Validate(s *specs.Spec, ns *Namespaces) error {
+	if s.Root == nil || s.Root.Path == "" {
+		return errors.New("root.path: missing")
+	}
+	if s.Hostname != "" && !ns.Has(specs.UTSNamespace) {
+		return fmt.Errorf("hostname %q: needs a new UTS namespace (linux.namespaces has none)", s.Hostname)
+	}
+	if s.Domainname != "" && !ns.Has(specs.UTSNamespace) {
+		return fmt.Errorf("domainname %q: needs a new UTS namespace (linux.namespaces has none)", s.Domainname)
+	}
+	l := s.Linux
+	if l == nil {
+		return nil
+	}
+	if len(l.TimeOffsets) > 0 && !ns.IsNew(specs.TimeNamespace) {
+		return errors.New("linux.timeOffsets: needs a new time namespace")
+	}
+	for clock := range l.TimeOffsets {
+		if clock != "monotonic" && clock != "boottime" {
+			return fmt.Errorf("linux.timeOffsets %q: unknown clock (monotonic or boottime)", clock)
+		}
+	}
+	if ns.IsNew(specs.UserNamespace) {
+		if len(l.UIDMappings) == 0 || len(l.GIDMappings) == 0 {
+			return errors.New("linux.uidMappings, linux.gidMappings: a new user namespace needs both")
+		}
+	} else if (len(l.UIDMappings) > 0 || len(l.GIDMappings) > 0) && ns.Join(specs.UserNamespace) == nil {
+		return errors.New("linux.uidMappings: given without a user namespace")
+	}
+	if err := checkMappings("linux.uidMappings", l.UIDMappings); err != nil {
+		return err
+	}
+	return checkMappings("linux.gidMappings", l.GIDMappings)
+}
+
+// checkMappings refuses empty and overlapping ranges, inside or outside.
+func checkMappings(field string, m []specs.LinuxIDMapping) error {
+	if len(m) > 340 {
+		return fmt.Errorf("%s: %d ranges, the kernel takes at most 340", field, len(m))
+	}
+	for i, a := range m {
+		if a.Size == 0 {
+			return fmt.Errorf("%s[%d]: size 0", field, i)
+		}
+		for j := 0; j < i; j++ {
+			b := m[j]
+			if overlap(a.ContainerID, b.ContainerID, a.Size, b.Size) {
+				return fmt.Errorf("%s[%d] containerID %d size %d: overlaps %s[%d] inside the container", field, i, a.ContainerID, a.Size, field, j)
+			}
+			if overlap(a.HostID, b.HostID, a.Size, b.Size) {
+				return fmt.Errorf("%s[%d] hostID %d size %d: overlaps %s[%d] on the host", field, i, a.HostID, a.Size, field, j)
+			}
+		}
+	}
+	return nil
+}
+
+func overlap(a, b, as, bs uint32) bool {
+	return uint64(a) < uint64(b)+uint64(bs) && uint64(b) < uint64(a)+uint64(as)
+}
+
+// MapsText renders mappings as /proc/<pid>/uid_map wants them.
+func MapsText(m []specs.LinuxIDMapping) string {
+	sorted := append([]specs.LinuxIDMapping(nil), m...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ContainerID < sorted[j].ContainerID })
+	out := ""
+	for _, r := range sorted {
+		out += fmt.Sprintf("%d %d %d\n", r.ContainerID, r.HostID, r.Size)
+	}
+	return out
+}

@@ -1,0 +1,272 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/cgroups"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Status values, as the runtime spec names them.
+const (
+	Creating = "creating"
+	Created  = "created"
+	Running  = "running"
+	Stopped  = "stopped"
+	Paused   = "paused"
+)
+
+// ErrNotExist is returned for an unknown id; its text is what the shims
+// match ("container does not exist").
+var ErrNotExist = errors.New("container does not exist")
+
+// State is what oci-rt keeps on disk for a container (state.json).
+type State struct {
+	OCIVersion  string            `json:"ociVersion"`
+	ID          string            `json:"id"`
+	Status      string            `json:"status"`
+	Pid         int               `json:"pid"`
+	Bundle      string            `json:"bundle"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	StartTime   uint64            `json:"startTime"` // of Pid, from /proc/<pid>/stat: guards against pid reuse
+	Owner       string            `json:"owner"`
+	Cgroup      *cgroups.Cgroup   `json:"cgroup,omitempty"`
+	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
+	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
+	NewPidNs    bool              `json:"newPidNs"`
+	// StartFields names the config field of each op the executor runs
+	// after start, from StartBase on, to word a failed start.
+	StartBase   int      `json:"startBase"`
+	StartFields []string `json:"startFields,omitempty"`
+}
+
+// SpecState is the runtime-spec state document (what `state` prints and
+// hooks read on stdin).
+func (s *State) SpecState() specs.State {
+	return specs.State{Version: specs.Version, ID: s.ID, Status: specs.ContainerState(s.Status),
+		Pid: s.Pid, Bundle: s.Bundle, Annotations: s.Annotations}
+}
+
+var validID = regexp.MustCompile(`^[\w+\-.]+$`)
+
+// CheckID refuses ids that are empty or could name another path.
+func CheckID(id string) error {
+	if id == "" {
+		return errors.New("container id: empty")
+	}
+	if id == "." || id == ".." || !validID.MatchString(id) {
+		return fmt.Errorf("container id %q: only letters, digits and _ + - . are allowed, and not . or ..", id)
+	}
+	return nil
+}
+
+// Store is the state root (--root): one directory per container.
+type Store struct{ Root string }
+
+func (st Store) dir(id string) string { return filepath.Join(st.Root, id) }
+
+// Handle is a container's locked state directory.
+type Handle struct {
+	ID  string
+	Dir string
+	fd  int // the directory, flock'ed: serialises commands on one container
+}
+
+// Claim makes the state directory of a new container and locks it; it
+// fails when the id is taken.
+func (st Store) Claim(id string) (*Handle, error) {
+	if err := CheckID(id); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(st.Root, 0o711); err != nil {
+		return nil, fmt.Errorf("--root %q: %w", st.Root, err)
+	}
+	d := st.dir(id)
+	if err := os.Mkdir(d, 0o711); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("container %q already exists", id)
+		}
+		return nil, fmt.Errorf("state directory %q: %w", d, err)
+	}
+	return lockDir(id, d)
+}
+
+// Open locks an existing container's state directory.
+func (st Store) Open(id string) (*Handle, error) {
+	if err := CheckID(id); err != nil {
+		return nil, err
+	}
+	h, err := lockDir(id, st.dir(id))
+	if err != nil {
+		return nil, err
+	}
+	// a create that failed may have removed the directory while we waited
+	if _, err := os.Stat(filepath.Join(h.Dir, "state.json")); err != nil {
+		h.Unlock()
+		return nil, ErrNotExist
+	}
+	return h, nil
+}
+
+func lockDir(id, d string) (*Handle, error) {
+	fd, err := unix.Open(d, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil, ErrNotExist
+		}
+		return nil, fmt.Errorf("state directory %q: %w", d, err)
+	}
+	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("lock %q: %w", d, err)
+	}
+	return &Handle{ID: id, Dir: d, fd: fd}, nil
+}
+
+// Unlock releases the lock.
+func (h *Handle) Unlock() {
+	if h.fd >= 0 {
+		unix.Close(h.fd)
+		h.fd = -1
+	}
+}
+
+// Remove deletes the state directory and releases the lock.
+func (h *Handle) Remove() error {
+	err := os.RemoveAll(h.Dir)
+	h.Unlock()
+	return err
+}
+
+// Path is a file inside the state directory.
+func (h *Handle) Path(name string) string { return filepath.Join(h.Dir, name) }
+
+// Save writes state.json atomically (a temporary file renamed over it).
+func (h *Handle) Save(s *State) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(h.Path("state.json"), b, 0o600)
+}
+
+// Load reads state.json and brings Status up to date with the process.
+func (h *Handle) Load() (*State, error) { return LoadState(h.Dir) }
+
+// LoadState reads a state directory without locking (state.json is only
+// ever replaced whole, so a reader sees one version or the other).
+func LoadState(dir string) (*State, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, ErrNotExist
+		}
+		return nil, err
+	}
+	var s State
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "state.json"), err)
+	}
+	s.refresh()
+	return &s, nil
+}
+
+// refresh marks a container whose process is gone (or a zombie, or a new
+// process that reused the pid) as stopped, and a frozen one as paused.
+func (s *State) refresh() {
+	if s.Status == Stopped || s.Status == Creating {
+		return
+	}
+	st, state, err := procStat(s.Pid)
+	if err != nil || st != s.StartTime || state == 'Z' || state == 'X' {
+		s.Status = Stopped
+		s.Pid = 0
+		return
+	}
+	if s.Status == Running && s.isFrozen() {
+		s.Status = Paused
+	}
+}
+
+func (s *State) isFrozen() bool {
+	if p, ok := s.CgroupPaths["freezer"]; ok {
+		b, err := os.ReadFile(filepath.Join(p, "freezer.state"))
+		return err == nil && strings.TrimSpace(string(b)) == "FROZEN"
+	}
+	if p, ok := s.CgroupPaths[""]; ok {
+		b, err := os.ReadFile(filepath.Join(p, "cgroup.freeze"))
+		return err == nil && strings.TrimSpace(string(b)) == "1"
+	}
+	return false
+}
+
+// procStat returns a process's start time (field 22 of /proc/<pid>/stat)
+// and its state letter.
+func procStat(pid int) (uint64, byte, error) {
+	if pid <= 0 {
+		return 0, 0, errors.New("no pid")
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	// the command name may hold spaces and parentheses: parse after the last ')'
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, 0, errors.New("bad stat")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 {
+		return 0, 0, errors.New("bad stat")
+	}
+	t, err := strconv.ParseUint(f[19], 10, 64)
+	return t, f[0][0], err
+}
+
+// WriteFileAtomic writes a file so that readers see it whole or not at all.
+func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp := path + ".tmp" + strconv.Itoa(os.Getpid())
+	if err := os.WriteFile(tmp, data, mode); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// List returns the states of every container under the root, sorted by id.
+func (st Store) List() ([]*State, error) {
+	ents, err := os.ReadDir(st.Root)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var out []*State
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		s, err := LoadState(filepath.Join(st.Root, e.Name()))
+		if err != nil {
+			continue // being created or deleted
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}

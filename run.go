@@ -1,0 +1,199 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/containerd/console"
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/oci-rt/oci-rt/libcontainer"
+)
+
+var runCommand = &cli.Command{
+	Name:      "run",
+	Usage:     "create and start a container, wait for it and delete it",
+	ArgsUsage: "<container-id>",
+	Flags: append(append([]cli.Flag(nil), createFlags...),
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the process runs"},
+		&cli.BoolFlag{Name: "keep", Usage: "do not delete the container after it exits"},
+	),
+	Action: func(c *cli.Context) error {
+		id, err := idArg(c)
+		if err != nil {
+			return err
+		}
+		return run(c, id)
+	},
+}
+
+func run(c *cli.Context, id string) error {
+	st := store(c)
+	opts := createOpts(c, id)
+	detach := c.Bool("detach")
+	// the container's init is forked by the executor, which exits: as a
+	// subreaper we get it back as our child and can wait for it
+	if !detach {
+		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("become a subreaper: %w", err)
+		}
+	}
+	var pty *ptyRelay
+	if !detach && opts.ConsoleSocket == "" {
+		var err error
+		if pty, err = newPtyRelay(&opts); err != nil {
+			return err
+		}
+		defer pty.close()
+	}
+	// signals arriving while we create are kept for the process
+	sigs := make(chan os.Signal, 64)
+	if !detach {
+		signal.Notify(sigs)
+	}
+	s, err := st.Create(opts)
+	if err != nil {
+		return err
+	}
+	if err := pty.receive(); err != nil {
+		st.Delete(id, true)
+		return err
+	}
+	if err := st.Start(id); err != nil {
+		st.Delete(id, true)
+		return err
+	}
+	if detach {
+		return nil
+	}
+	code := waitForward(s.Pid, sigs, pty)
+	signal.Stop(sigs)
+	if !c.Bool("keep") {
+		if err := st.Delete(id, true); err != nil {
+			logrus.Warn(err)
+		}
+	}
+	return exitCode(code)
+}
+
+// waitForward forwards signals to pid until it exits, reaping whatever
+// else is reparented to us, and returns its exit code (128+signal when
+// killed, as a shell would).
+func waitForward(pid int, sigs chan os.Signal, pty *ptyRelay) int {
+	exited := make(chan int, 1)
+	go func() {
+		for {
+			var ws unix.WaitStatus
+			p, err := unix.Wait4(-1, &ws, 0, nil)
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			if err != nil || p == pid {
+				exited <- exitStatus(ws, err)
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case code := <-exited:
+			pty.drain()
+			return code
+		case sig := <-sigs:
+			s := sig.(unix.Signal)
+			switch s {
+			case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
+			case unix.SIGWINCH:
+				pty.resize()
+			default:
+				unix.Kill(pid, s)
+			}
+		}
+	}
+}
+
+func exitStatus(ws unix.WaitStatus, err error) int {
+	switch {
+	case err != nil:
+		return 255
+	case ws.Signaled():
+		return 128 + int(ws.Signal())
+	default:
+		return ws.ExitStatus()
+	}
+}
+
+// ptyRelay is run's own console socket when process.terminal is true and
+// no --console-socket was given: it receives the pty master and relays it
+// to our stdio, as runc run does.
+type ptyRelay struct {
+	ours, theirs *os.File
+	master       console.Console
+	current      console.Console
+	done         chan struct{}
+}
+
+func newPtyRelay(opts *libcontainer.CreateOpts) (*ptyRelay, error) {
+	spec, err := libcontainer.LoadSpec(opts.Bundle)
+	if err != nil || spec.Process == nil || !spec.Process.Terminal {
+		return nil, nil // create reports a bad config itself
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	p := &ptyRelay{ours: os.NewFile(uintptr(fds[0]), "console"), theirs: os.NewFile(uintptr(fds[1]), "console-peer")}
+	opts.ConsoleConn = p.theirs
+	return p, nil
+}
+
+func (p *ptyRelay) receive() error {
+	if p == nil {
+		return nil
+	}
+	p.theirs.Close()
+	f, err := libcontainer.RecvFd(p.ours)
+	if err != nil {
+		return fmt.Errorf("receive the pty: %w", err)
+	}
+	if p.master, err = console.ConsoleFromFile(f); err != nil {
+		return err
+	}
+	if cur, err := console.ConsoleFromFile(os.Stdin); err == nil {
+		p.current = cur
+		p.current.SetRaw()
+		p.resize()
+	}
+	p.done = make(chan struct{})
+	go io.Copy(p.master, os.Stdin)
+	go func() { io.Copy(os.Stdout, p.master); close(p.done) }()
+	return nil
+}
+
+func (p *ptyRelay) resize() {
+	if p != nil && p.current != nil && p.master != nil {
+		p.master.ResizeFrom(p.current)
+	}
+}
+
+// drain waits for the output the process left in the pty.
+func (p *ptyRelay) drain() {
+	if p != nil && p.done != nil {
+		<-p.done
+	}
+}
+
+func (p *ptyRelay) close() {
+	if p == nil {
+		return
+	}
+	if p.current != nil {
+		p.current.Reset()
+	}
+	p.ours.Close()
+}

@@ -1,0 +1,16 @@
+package main
+
+import "github.com/urfave/cli/v2"
+
+var startCommand = &cli.Command{
+	Name:      "start",
+	Usage:     "run the process of a created container",
+	ArgsUsage: "<container-id>",
+	Action: func(c *cli.Context) error {
+		id, err := idArg(c)
+		if err != nil {
+			return err
+		}
+		return store(c).Start(id)
+	},
+}
