@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
-		"path/filepath"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -183,7 +184,7 @@ func (c *creation) launch(in *specconv.Input) error {
 // startExecutor starts the read-only view of our own binary as the plan
 // executor, with the fds the plan refers to.
 func (c *creation) startExecutor(in *specconv.Input) error {
-	exe, err := ExecutorPath(filepath.Dir(c.handle.Dir))
+	exe, err := ExecutorPath()
 	if err != nil {
 		return err
 	}
@@ -282,7 +283,7 @@ func (c *creation) joinCgroup(in *specconv.Input) error {
 	if err := c.cgm.Apply(c.pid); err != nil {
 		return fmt.Errorf("linux.cgroupsPath %q: %w", cgroupsPath(c.spec), err)
 	}
-	c.state.CgroupPaths = c.cgm.GetPaths()
+	c.state.CgroupPaths = maps.Clone(c.cgm.GetPaths())
 	if res := c.state.Cgroup.Resources; res != nil {
 		if err := c.cgm.Set(res); err != nil {
 			return fmt.Errorf("linux.resources: %w", err)

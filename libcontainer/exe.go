@@ -8,23 +8,27 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// ViewDir holds the read-only views of oci-rt binaries, one per binary
+// (device and inode), shared by every --root.
+var ViewDir = "/run/oci-rt-exe"
+
 // ExecutorPath returns a read-only view of the running binary to start the
-// executor from: a bind mount of /proc/self/exe, remounted read-only, at
-// <root>/oci-rt.exe. A container process that reaches our binary through
-// /proc/<pid>/exe (the CVE-2019-5736 class: a payload whose interpreter is
-// #!/proc/self/exe) then gets EROFS on any attempt to write it. The view
-// is made once per root and checked on every use (one stat and statfs):
-// unlike a memfd copy, it costs no memory per container.
-func ExecutorPath(root string) (string, error) {
-	view := filepath.Join(root, "oci-rt.exe")
+// executor from: a bind mount of /proc/self/exe, remounted read-only. A
+// container process that reaches our binary through /proc/<pid>/exe (the
+// CVE-2019-5736 class: a payload whose interpreter is #!/proc/self/exe)
+// then gets EROFS on any attempt to write it. The view is made once per
+// binary and checked on every use (one stat and statfs): unlike a memfd
+// copy, it costs no memory per container.
+func ExecutorPath() (string, error) {
 	var self, cur unix.Stat_t
 	if err := unix.Stat("/proc/self/exe", &self); err != nil {
 		return "", fmt.Errorf("stat /proc/self/exe: %w", err)
 	}
+	view := filepath.Join(ViewDir, fmt.Sprintf("%d-%d", self.Dev, self.Ino))
 	if isReadonlyView(view, &self, &cur) {
 		return view, nil
 	}
-	return view, makeView(root, view, &self)
+	return view, makeView(view, &self)
 }
 
 func isReadonlyView(view string, self, cur *unix.Stat_t) bool {
@@ -35,13 +39,13 @@ func isReadonlyView(view string, self, cur *unix.Stat_t) bool {
 	return unix.Statfs(view, &fs) == nil && fs.Flags&unix.ST_RDONLY != 0
 }
 
-// makeView (re)creates the view under a lock: a new binary (an upgrade)
-// replaces a view of the old one.
-func makeView(root, view string, self *unix.Stat_t) error {
-	if err := os.MkdirAll(root, 0o711); err != nil {
-		return fmt.Errorf("--root %q: %w", root, err)
+// makeView creates the view under a lock, and drops views of binaries that
+// are gone (replaced by an upgrade, or a deleted test build).
+func makeView(view string, self *unix.Stat_t) error {
+	if err := os.MkdirAll(ViewDir, 0o711); err != nil {
+		return fmt.Errorf("executor view directory %q: %w", ViewDir, err)
 	}
-	lock, err := os.OpenFile(filepath.Join(root, "oci-rt.exe.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	lock, err := os.OpenFile(filepath.Join(ViewDir, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return err
 	}
@@ -53,6 +57,7 @@ func makeView(root, view string, self *unix.Stat_t) error {
 	if isReadonlyView(view, self, &cur) {
 		return nil // another oci-rt made it while we waited
 	}
+	dropStaleViews()
 	for unix.Unmount(view, unix.MNT_DETACH) == nil {
 	}
 	f, err := os.OpenFile(view, os.O_CREATE|os.O_RDONLY, 0o500)
@@ -68,4 +73,18 @@ func makeView(root, view string, self *unix.Stat_t) error {
 		return fmt.Errorf("make %s read-only: %w", view, err)
 	}
 	return nil
+}
+
+// dropStaleViews unmounts and removes views whose binary has no name left.
+func dropStaleViews() {
+	ents, _ := os.ReadDir(ViewDir)
+	for _, e := range ents {
+		p := filepath.Join(ViewDir, e.Name())
+		var st unix.Stat_t
+		if e.Name() == ".lock" || unix.Stat(p, &st) != nil || st.Nlink != 0 {
+			continue
+		}
+		unix.Unmount(p, unix.MNT_DETACH)
+		os.Remove(p)
+	}
 }

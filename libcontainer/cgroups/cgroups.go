@@ -5,9 +5,9 @@
 //
 // The library's own device-rule setters live in its devices package, which
 // needs github.com/cilium/ebpf; that module is not part of this repository's
-// go.mod, so this package installs its own setters (see devices_v1.go and
-// devices_v2.go) instead. Without them every Set with device rules fails
-// with cgroups.ErrDevicesUnsupported.
+// go.mod, so this package installs its own (hooks.go: devices_v1.go writes
+// devices.allow/deny, devices_v2.go attaches an eBPF filter). Without them
+// every Set with device rules fails with cgroups.ErrDevicesUnsupported.
 package cgroups
 
 import (

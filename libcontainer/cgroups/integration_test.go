@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	cg "github.com/opencontainers/cgroups"
+	devconfig "github.com/opencontainers/cgroups/devices/config"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -357,5 +358,31 @@ func checkOneProgram(t *testing.T, dir string) {
 	ids, err := queryDevPrograms(int(f.Fd()))
 	if err != nil || len(ids) != 1 {
 		t.Errorf("attached programs %v, %v; want exactly one", ids, err)
+	}
+}
+
+// In default-allow mode a deny exception applies as soon as it covers part
+// of the requested access, as in v1: denying "r" also stops read-write.
+func TestIntegrationBPFPartialDeny(t *testing.T) {
+	dir := filepath.Join(unifiedMount(t), fmt.Sprintf("oci-rt-bpftest2-%d", os.Getpid()))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Remove(dir) })
+	res := &cg.Resources{Devices: []*devconfig.Rule{rule(true, "a"), rule(false, "c 1:7 r")}}
+	if err := setDevicesV2(dir, res); err != nil {
+		t.Fatal(err)
+	}
+	join := func(pid int) error { return cg.WriteCgroupProc(dir, pid) }
+	for script, allowed := range map[string]bool{
+		": >/dev/full":  true,
+		": </dev/full":  false,
+		": <>/dev/full": false,
+		": </dev/zero":  true,
+	} {
+		stderr, err := runJoined(t, script, join)
+		if (err == nil) != allowed {
+			t.Errorf("%q: allowed=%v, want %v (%q)", script, err == nil, allowed, stderr)
+		}
 	}
 }

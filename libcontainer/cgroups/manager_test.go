@@ -67,3 +67,15 @@ func TestNewFillsResources(t *testing.T) {
 		t.Error("Resources still nil")
 	}
 }
+
+// Without the device hooks every Set with device rules would fail with
+// ErrDevicesUnsupported.
+func TestDeviceHooksInstalled(t *testing.T) {
+	if cg.DevicesSetV1 == nil || cg.DevicesSetV2 == nil {
+		t.Error("device setters not installed")
+	}
+	props, err := noDeviceProps(&cg.Resources{}, 0)
+	if err != nil || props != nil {
+		t.Errorf("noDeviceProps = %v, %v", props, err)
+	}
+}

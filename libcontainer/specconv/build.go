@@ -19,10 +19,10 @@ type Input struct {
 	// RootfsParent is the mount point holding the rootfs: made private
 	// when rootfsPropagation is shared, since pivot_root refuses a shared parent.
 	RootfsParent string
-	Ns      Namespaces // opened, Fd of each join set
-	Process Process    // resolved process
-	Cgroup  CgroupView // how /sys/fs/cgroup mounts are made
-	Seccomp *Seccomp   // compiled filter, or nil
+	Ns           Namespaces // opened, Fd of each join set
+	Process      Process    // resolved process
+	Cgroup       CgroupView // how /sys/fs/cgroup mounts are made
+	Seccomp      *Seccomp   // compiled filter, or nil
 
 	ConsoleFd    int // console socket, -1 without a terminal
 	StartFd      int // listening socket `start` connects to; -1 for exec (no wait)
