@@ -32,7 +32,7 @@ func main() {
 			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd (cgroupsPath slice:prefix:name)"},
 		},
 		Before:   setupLog,
-		Commands: []*cli.Command{createCommand, startCommand, stateCommand, killCommand, deleteCommand, runCommand, listCommand, specCommand},
+		Commands: []*cli.Command{createCommand, startCommand, stateCommand, killCommand, deleteCommand, runCommand, listCommand, specCommand, execCommand},
 		// errors are printed once, by main, as one line
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
@@ -53,10 +53,11 @@ func fatal(err error) {
 	if code, ok := err.(exitCode); ok {
 		os.Exit(int(code))
 	}
-	logrus.Error(err)
+	// one plain line for people; the --log file gets a structured copy
 	if logToFile {
-		fmt.Fprintln(os.Stderr, err)
+		logrus.Error(err)
 	}
+	fmt.Fprintln(os.Stderr, "oci-rt: "+err.Error())
 	os.Exit(1)
 }
 

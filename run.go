@@ -44,18 +44,15 @@ func run(c *cli.Context, id string) error {
 		}
 	}
 	var pty *ptyRelay
-	if !detach && opts.ConsoleSocket == "" {
+	if !detach && opts.ConsoleSocket == "" && wantsTerminal(opts.Bundle) {
 		var err error
-		if pty, err = newPtyRelay(&opts); err != nil {
+		if pty, err = newPtyRelay(); err != nil {
 			return err
 		}
+		opts.ConsoleConn = pty.theirs
 		defer pty.close()
 	}
-	// signals arriving while we create are kept for the process
-	sigs := make(chan os.Signal, 64)
-	if !detach {
-		signal.Notify(sigs)
-	}
+	sigs := forwardSignals(!detach)
 	s, err := st.Create(opts)
 	if err != nil {
 		return err
@@ -138,18 +135,28 @@ type ptyRelay struct {
 	done         chan struct{}
 }
 
-func newPtyRelay(opts *libcontainer.CreateOpts) (*ptyRelay, error) {
-	spec, err := libcontainer.LoadSpec(opts.Bundle)
-	if err != nil || spec.Process == nil || !spec.Process.Terminal {
-		return nil, nil // create reports a bad config itself
+// wantsTerminal reads process.terminal; a bad config is create's to report.
+func wantsTerminal(bundle string) bool {
+	spec, err := libcontainer.LoadSpec(bundle)
+	return err == nil && spec.Process != nil && spec.Process.Terminal
+}
+
+// forwardSignals catches every signal from now on (signals arriving while
+// we create are kept for the process).
+func forwardSignals(on bool) chan os.Signal {
+	sigs := make(chan os.Signal, 64)
+	if on {
+		signal.Notify(sigs)
 	}
+	return sigs
+}
+
+func newPtyRelay() (*ptyRelay, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
-	p := &ptyRelay{ours: os.NewFile(uintptr(fds[0]), "console"), theirs: os.NewFile(uintptr(fds[1]), "console-peer")}
-	opts.ConsoleConn = p.theirs
-	return p, nil
+	return &ptyRelay{ours: os.NewFile(uintptr(fds[0]), "console"), theirs: os.NewFile(uintptr(fds[1]), "console-peer")}, nil
 }
 
 func (p *ptyRelay) receive() error {

@@ -66,6 +66,9 @@ type creation struct {
 	sync   *os.File // our end of the executor's socket pair
 	files  []*os.File
 	pid    int // the container's process
+	// exec: a process joining a running container (no rootfs, no wait for
+	// start, no state of its own)
+	exec bool
 }
 
 // Create sets up a container up to the point where its process waits for
@@ -135,17 +138,24 @@ func (c *creation) prepare() (*specconv.Input, error) {
 	if in.RootfsParent, err = mountPointOf(rootfs); err != nil {
 		return nil, err
 	}
-	if s.Linux != nil && s.Linux.Seccomp != nil {
-		f, err := seccomp.Compile(s.Linux.Seccomp)
-		if err != nil {
-			return nil, err
-		}
-		if f != nil {
-			in.Seccomp = &specconv.Seccomp{Program: f.Program, Flags: f.Flags, ListenerPath: f.ListenerPath}
-		}
+	if err := c.compileSeccomp(in); err != nil {
+		return nil, err
 	}
 	c.ns = ns
 	return in, nil
+}
+
+func (c *creation) compileSeccomp(in *specconv.Input) error {
+	s := c.spec
+	if s.Linux == nil || s.Linux.Seccomp == nil {
+		return nil
+	}
+	f, err := seccomp.Compile(s.Linux.Seccomp)
+	if err != nil || f == nil {
+		return err
+	}
+	in.Seccomp = &specconv.Seccomp{Program: f.Program, Flags: f.Flags, ListenerPath: f.ListenerPath}
+	return nil
 }
 
 // launch claims resources in the order they can be undone.
@@ -220,14 +230,17 @@ func (c *creation) startExecutor(in *specconv.Input) error {
 		}
 		in.ConsoleFd = add(con)
 	}
-	start, err := listenStart(c.handle)
-	if err != nil {
-		return err
+	in.StartFd = -1
+	var start *os.File
+	if !c.exec {
+		if start, err = listenStart(c.handle); err != nil {
+			return err
+		}
+		c.files = append(c.files, start)
+		in.StartFd = add(start)
+		in.Cgroup = cgroupView(c.cgm)
 	}
-	c.files = append(c.files, start)
-	in.StartFd = add(start)
 	in.FirstCloseFd = 3 + c.opts.PreserveFds
-	in.Cgroup = cgroupView(c.cgm)
 	if c.plan, err = specconv.Build(in); err != nil {
 		return err
 	}
@@ -242,7 +255,10 @@ func (c *creation) startExecutor(in *specconv.Input) error {
 	c.pid = cmd.Process.Pid
 	planR.Close()
 	child.Close()
-	c.files = []*os.File{planW, start}
+	c.files = []*os.File{planW}
+	if start != nil {
+		c.files = append(c.files, start)
+	}
 	return nil
 }
 
@@ -283,6 +299,9 @@ func (c *creation) joinCgroup(in *specconv.Input) error {
 	if err := c.cgm.Apply(c.pid); err != nil {
 		return fmt.Errorf("linux.cgroupsPath %q: %w", cgroupsPath(c.spec), err)
 	}
+	if c.exec {
+		return nil
+	}
 	c.state.CgroupPaths = maps.Clone(c.cgm.GetPaths())
 	if res := c.state.Cgroup.Resources; res != nil {
 		if err := c.cgm.Set(res); err != nil {
@@ -318,6 +337,9 @@ func (c *creation) converse() error {
 	buf := make([]byte, 1<<16)
 	for {
 		n, err := c.sync.Read(buf)
+		if (err != nil || n == 0) && c.exec {
+			return nil // execve closed the socket: the process runs
+		}
 		if err != nil || n == 0 {
 			return c.executorDied()
 		}
@@ -414,6 +436,13 @@ func (c *creation) finish() error {
 	}
 	c.state.StartTime = t
 	c.state.Status = Created
+	spec, err := json.Marshal(c.spec)
+	if err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(c.handle.Path("config.json"), spec, 0o600); err != nil {
+		return err
+	}
 	if err := c.handle.Save(c.state); err != nil {
 		return err
 	}
@@ -433,6 +462,9 @@ func (c *creation) undo() {
 	if c.cmd != nil {
 		c.cmd.Process.Kill()
 		c.cmd.Wait()
+	}
+	if c.exec {
+		return
 	}
 	if c.cgm != nil {
 		killCgroup(c.cgm)
