@@ -32,7 +32,8 @@ func main() {
 			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd (cgroupsPath slice:prefix:name)"},
 		},
 		Before:   setupLog,
-		Commands: []*cli.Command{createCommand, startCommand, stateCommand, killCommand, deleteCommand, runCommand, listCommand, specCommand, execCommand},
+		Commands: []*cli.Command{createCommand, startCommand, stateCommand, killCommand, deleteCommand, runCommand, listCommand, specCommand, execCommand,
+			pauseCommand, resumeCommand, psCommand, updateCommand, eventsCommand, featuresCommand},
 		// errors are printed once, by main, as one line
 		ExitErrHandler: func(*cli.Context, error) {},
 	}

@@ -436,11 +436,7 @@ func (c *creation) finish() error {
 	}
 	c.state.StartTime = t
 	c.state.Status = Created
-	spec, err := json.Marshal(c.spec)
-	if err != nil {
-		return err
-	}
-	if err := WriteFileAtomic(c.handle.Path("config.json"), spec, 0o600); err != nil {
+	if err := saveSpec(c.handle, c.spec); err != nil {
 		return err
 	}
 	if err := c.handle.Save(c.state); err != nil {
@@ -534,4 +530,14 @@ func pathErr(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// saveSpec keeps the container's config in its state directory: exec and
+// update start from it, whatever happens to the bundle later.
+func saveSpec(h *Handle, s *specs.Spec) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(h.Path("config.json"), b, 0o600)
 }

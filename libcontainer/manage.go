@@ -1,0 +1,139 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+
+	cg "github.com/opencontainers/cgroups"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
+)
+
+// manager loads the container's cgroup manager from its state.
+func manager(s *State) (cg.Manager, error) {
+	return cgroups.Load(s.Cgroup, s.CgroupPaths)
+}
+
+// running opens a container and checks that its process is alive.
+func (st Store) running(id string) (*Handle, *State, error) {
+	h, err := st.Open(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := h.Load()
+	if err != nil {
+		h.Unlock()
+		return nil, nil, err
+	}
+	if s.Status == Stopped {
+		h.Unlock()
+		return nil, nil, errors.New("container not running")
+	}
+	return h, s, nil
+}
+
+// Pause freezes every process of the container (freezer cgroup).
+func (st Store) Pause(id string) error {
+	h, s, err := st.running(id)
+	if err != nil {
+		return err
+	}
+	defer h.Unlock()
+	if s.Status != Running {
+		return fmt.Errorf("container not running: %s", s.Status)
+	}
+	m, err := manager(s)
+	if err != nil {
+		return err
+	}
+	return m.Freeze(cg.Frozen)
+}
+
+// Resume thaws a paused container.
+func (st Store) Resume(id string) error {
+	h, s, err := st.running(id)
+	if err != nil {
+		return err
+	}
+	defer h.Unlock()
+	if s.Status != Paused {
+		return errors.New("container not paused")
+	}
+	m, err := manager(s)
+	if err != nil {
+		return err
+	}
+	return m.Freeze(cg.Thawed)
+}
+
+// Pids lists the host pids of every process in the container's cgroup.
+func (st Store) Pids(id string) ([]int, error) {
+	s, err := st.State(id)
+	if err != nil {
+		return nil, err
+	}
+	if s.Status == Stopped {
+		return nil, errors.New("container not running")
+	}
+	m, err := manager(s)
+	if err != nil {
+		return nil, err
+	}
+	return m.GetAllPids()
+}
+
+// Stats returns the cgroup statistics of a container.
+func (st Store) Stats(id string) (*cg.Stats, error) {
+	s, err := st.State(id)
+	if err != nil {
+		return nil, err
+	}
+	if s.Status == Stopped {
+		return nil, errors.New("container not running")
+	}
+	m, err := manager(s)
+	if err != nil {
+		return nil, err
+	}
+	return m.GetStats()
+}
+
+// Update applies new resources to a container's cgroup and records them
+// in its saved config, so that later updates start from them.
+func (st Store) Update(id string, apply func(*specs.LinuxResources) error) error {
+	h, s, err := st.running(id)
+	if err != nil {
+		return err
+	}
+	defer h.Unlock()
+	spec, err := st.Spec(id)
+	if err != nil {
+		return err
+	}
+	if spec.Linux == nil {
+		spec.Linux = &specs.Linux{}
+	}
+	if spec.Linux.Resources == nil {
+		spec.Linux.Resources = &specs.LinuxResources{}
+	}
+	if err := apply(spec.Linux.Resources); err != nil {
+		return err
+	}
+	res, err := cgroups.Resources(spec.Linux.Resources)
+	if err != nil {
+		return err
+	}
+	m, err := manager(s)
+	if err != nil {
+		return err
+	}
+	if err := m.Set(res); err != nil {
+		return fmt.Errorf("linux.resources: %w", err)
+	}
+	s.Cgroup.Resources = res
+	if err := saveSpec(h, spec); err != nil {
+		return err
+	}
+	return h.Save(s)
+}

@@ -1,0 +1,306 @@
+package specconv
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/moby/sys/capability"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+func processTestSpec() *specs.Process {
+	return &specs.Process{
+		Args: []string{"sh", "-c", "true"},
+		Env:  []string{"PATH=/bin"},
+		Cwd:  "/",
+	}
+}
+
+// processTestRootfs makes a rootfs whose etc/passwd holds passwd.
+func processTestRootfs(t *testing.T, passwd string) string {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if passwd != "" {
+		if err := os.WriteFile(filepath.Join(root, "etc/passwd"), []byte(passwd), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func processTestHome(env []string) (string, int) {
+	home, n := "", 0
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "HOME="); ok {
+			home = v
+			n++
+		}
+	}
+	return home, n
+}
+
+func TestResolveProcessErrors(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	for _, c := range []struct {
+		name string
+		edit func(p *specs.Process) *specs.Process
+		want string
+	}{
+		{"missing process", func(*specs.Process) *specs.Process { return nil }, "process: missing"},
+		{"no args", func(p *specs.Process) *specs.Process { p.Args = nil; return p }, "process.args: empty, nothing to run"},
+		{"empty args[0]", func(p *specs.Process) *specs.Process { p.Args = []string{"", "x"}; return p }, "process.args: empty, nothing to run"},
+		{"relative cwd", func(p *specs.Process) *specs.Process { p.Cwd = "home/app"; return p }, `process.cwd "home/app": not an absolute path`},
+		{"empty cwd", func(p *specs.Process) *specs.Process { p.Cwd = ""; return p }, `process.cwd "": not an absolute path`},
+		{"unknown bounding capability", func(p *specs.Process) *specs.Process {
+			p.Capabilities = &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL", "CAP_BOGUS"}}
+			return p
+		}, `process.capabilities.bounding[1] "CAP_BOGUS": unknown capability`},
+		{"unknown ambient capability", func(p *specs.Process) *specs.Process {
+			p.Capabilities = &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL"}, Ambient: []string{"KILL"}}
+			return p
+		}, `process.capabilities.ambient[0] "KILL": unknown capability`},
+		{"unknown rlimit", func(p *specs.Process) *specs.Process {
+			p.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 1, Hard: 2}, {Type: "RLIMIT_BOGUS", Soft: 1, Hard: 1}}
+			return p
+		}, `process.rlimits[1].type "RLIMIT_BOGUS": unknown resource limit`},
+		{"duplicate rlimit", func(p *specs.Process) *specs.Process {
+			p.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 1, Hard: 2}, {Type: "RLIMIT_CORE"}, {Type: "RLIMIT_NOFILE", Soft: 1, Hard: 2}}
+			return p
+		}, `process.rlimits[2].type "RLIMIT_NOFILE": given twice`},
+		{"soft above hard", func(p *specs.Process) *specs.Process {
+			p.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NPROC", Soft: 11, Hard: 10}}
+			return p
+		}, `process.rlimits[0].type "RLIMIT_NPROC": soft limit 11 above hard limit 10`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ResolveProcess(c.edit(processTestSpec()), root)
+			if err == nil {
+				t.Fatalf("no error, want %q", c.want)
+			}
+			if err.Error() != c.want {
+				t.Errorf("error %q, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestResolveProcessCaps(t *testing.T) {
+	t.Parallel()
+	p := processTestSpec()
+	p.Capabilities = &specs.LinuxCapabilities{
+		Bounding:    []string{"CAP_CHOWN", "CAP_KILL", "cap_net_bind_service"},
+		Effective:   []string{"CAP_KILL"},
+		Permitted:   []string{"CAP_KILL", "CAP_SETUID"},
+		Inheritable: []string{"CAP_SETGID"},
+		Ambient:     []string{"CAP_NET_RAW", "CAP_NET_RAW"},
+	}
+	got, err := ResolveProcess(p, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := got.Caps
+	bit := func(v uintptr) uint64 { return 1 << v }
+	if want := bit(unix.CAP_CHOWN) | bit(unix.CAP_KILL) | bit(unix.CAP_NET_BIND_SERVICE); c.Bounding != want {
+		t.Errorf("Bounding = %#x, want %#x", c.Bounding, want)
+	}
+	if want := bit(unix.CAP_KILL); c.Effective != want {
+		t.Errorf("Effective = %#x, want %#x", c.Effective, want)
+	}
+	if want := bit(unix.CAP_KILL) | bit(unix.CAP_SETUID); c.Permitted != want {
+		t.Errorf("Permitted = %#x, want %#x", c.Permitted, want)
+	}
+	if want := bit(unix.CAP_SETGID); c.Inheritable != want {
+		t.Errorf("Inheritable = %#x, want %#x", c.Inheritable, want)
+	}
+	if want := bit(unix.CAP_NET_RAW); c.Ambient != want {
+		t.Errorf("Ambient = %#x, want %#x", c.Ambient, want)
+	}
+	last, err := capability.LastCap()
+	if err != nil {
+		t.Skipf("cannot read the kernel's last capability: %v", err)
+	}
+	if c.Last != int(last) {
+		t.Errorf("Last = %d, want the kernel's %d", c.Last, last)
+	}
+
+	// No capabilities at all: empty masks, Last still set.
+	p.Capabilities = nil
+	got, err = ResolveProcess(p, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if (got.Caps != Caps{Last: int(last)}) {
+		t.Errorf("nil capabilities resolve to %+v, want empty masks", got.Caps)
+	}
+}
+
+// Every capability the library knows resolves to its own bit, or is dropped
+// when the kernel lacks it.
+func TestResolveProcessEveryKnownCap(t *testing.T) {
+	t.Parallel()
+	for _, cp := range capability.ListKnown() {
+		name := "CAP_" + strings.ToUpper(cp.String())
+		p := processTestSpec()
+		p.Capabilities = &specs.LinuxCapabilities{Bounding: []string{name}}
+		got, err := ResolveProcess(p, t.TempDir())
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		want := uint64(1) << uint(cp)
+		if int(cp) > got.Caps.Last {
+			want = 0
+		}
+		if got.Caps.Bounding != want {
+			t.Errorf("%s: Bounding = %#x, want %#x", name, got.Caps.Bounding, want)
+		}
+	}
+}
+
+func TestResolveProcessRlimits(t *testing.T) {
+	t.Parallel()
+	p := processTestSpec()
+	p.Rlimits = []specs.POSIXRlimit{
+		{Type: "RLIMIT_NOFILE", Soft: 1024, Hard: 4096},
+		{Type: "RLIMIT_CORE", Soft: 0, Hard: ^uint64(0)},
+		{Type: "RLIMIT_STACK", Soft: 8 << 20, Hard: 8 << 20},
+	}
+	got, err := ResolveProcess(p, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Rlimit{
+		{Resource: unix.RLIMIT_NOFILE, Soft: 1024, Hard: 4096, Field: `process.rlimits[0].type "RLIMIT_NOFILE"`},
+		{Resource: unix.RLIMIT_CORE, Soft: 0, Hard: ^uint64(0), Field: `process.rlimits[1].type "RLIMIT_CORE"`},
+		{Resource: unix.RLIMIT_STACK, Soft: 8 << 20, Hard: 8 << 20, Field: `process.rlimits[2].type "RLIMIT_STACK"`},
+	}
+	if !reflect.DeepEqual(got.Rlimits, want) {
+		t.Errorf("Rlimits = %+v\nwant %+v", got.Rlimits, want)
+	}
+}
+
+func TestResolveProcessFields(t *testing.T) {
+	t.Parallel()
+	p := processTestSpec()
+	p.Args = []string{"/bin/app", "--flag"}
+	p.Cwd = "/work"
+	p.User = specs.User{UID: 1000, GID: 1001, AdditionalGids: []uint32{2000, 2001}}
+	p.NoNewPrivileges = true
+	p.Terminal = true
+	p.Env = []string{"A=1", "HOME=/custom"}
+	got, err := ResolveProcess(p, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Args, p.Args) || got.Cwd != "/work" || got.UID != 1000 || got.GID != 1001 ||
+		!reflect.DeepEqual(got.AdditionalGids, []uint32{2000, 2001}) || !got.NoNewPrivs || !got.Terminal {
+		t.Errorf("resolved %+v from %+v", got, p)
+	}
+	if !reflect.DeepEqual(got.Env, []string{"A=1", "HOME=/custom"}) {
+		t.Errorf("Env = %q, want it unchanged when HOME is set", got.Env)
+	}
+}
+
+func TestResolveProcessUmask(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		umask *uint32
+		want  uint32
+	}{
+		{nil, 0o022},
+		{func() *uint32 { v := uint32(0o077); return &v }(), 0o077},
+		{func() *uint32 { v := uint32(0); return &v }(), 0},
+	} {
+		p := processTestSpec()
+		p.User.Umask = c.umask
+		got, err := ResolveProcess(p, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Umask != c.want {
+			t.Errorf("umask %v: resolved %#o, want %#o", c.umask, got.Umask, c.want)
+		}
+	}
+}
+
+func TestResolveProcessHome(t *testing.T) {
+	t.Parallel()
+	passwd := "root:x:0:0:root:/root:/bin/sh\n" +
+		"app:x:1000:1000:app:/home/app:/bin/sh\n" +
+		"nohome:x:1001:1001:nohome::/bin/sh\n"
+	root := processTestRootfs(t, passwd)
+	for _, c := range []struct {
+		name string
+		uid  uint32
+		root string
+		want string
+	}{
+		{"root", 0, root, "/root"},
+		{"app", 1000, root, "/home/app"},
+		{"empty home field", 1001, root, "/"},
+		{"uid not in passwd", 4242, root, "/"},
+		{"no etc/passwd", 0, processTestRootfs(t, ""), "/"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := processTestSpec()
+			p.User.UID = c.uid
+			env := append([]string(nil), p.Env...)
+			got, err := ResolveProcess(p, c.root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			home, n := processTestHome(got.Env)
+			if n != 1 || home != c.want {
+				t.Errorf("Env = %q: HOME %q (%d times), want %q once", got.Env, home, n, c.want)
+			}
+			if got.Env[0] != "PATH=/bin" {
+				t.Errorf("Env = %q, the spec's entries come first", got.Env)
+			}
+			if !reflect.DeepEqual(p.Env, env) {
+				t.Errorf("the spec's env was changed to %q", p.Env)
+			}
+		})
+	}
+}
+
+// etc/passwd is looked up inside the rootfs: an absolute symlink resolves
+// in it, not on the host.
+func TestResolveProcessHomeSymlinkStaysInRoot(t *testing.T) {
+	t.Parallel()
+	root := processTestRootfs(t, "")
+	if err := os.WriteFile(filepath.Join(root, "etc/passwd.real"), []byte("root:x:0:0::/inside:/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/passwd.real", filepath.Join(root, "etc/passwd")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ResolveProcess(processTestSpec(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if home, _ := processTestHome(got.Env); home != "/inside" {
+		t.Errorf("HOME = %q, want /inside (the symlink resolved in the rootfs)", home)
+	}
+
+	// A symlink climbing out with .. stays clamped to the rootfs and never
+	// reads the host's /etc/passwd.
+	root2 := processTestRootfs(t, "")
+	if err := os.Symlink("../../../../../../../../etc/passwd", filepath.Join(root2, "etc/passwd")); err != nil {
+		t.Fatal(err)
+	}
+	got, err = ResolveProcess(processTestSpec(), root2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if home, _ := processTestHome(got.Env); home != "/" {
+		t.Errorf("HOME = %q, want / (the host's /etc/passwd must not be read)", home)
+	}
+}
