@@ -31,7 +31,7 @@ func main() {
 			&cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
 			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd (cgroupsPath slice:prefix:name)"},
 		},
-		Before:   setupLog,
+		Before: setupLog,
 		Commands: []*cli.Command{createCommand, startCommand, stateCommand, killCommand, deleteCommand, runCommand, listCommand, specCommand, execCommand,
 			pauseCommand, resumeCommand, psCommand, updateCommand, eventsCommand, featuresCommand},
 		// errors are printed once, by main, as one line
