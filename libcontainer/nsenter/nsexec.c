@@ -311,6 +311,27 @@ static void do_mount(struct op *o)
 		close(fd);
 }
 
+#ifndef MOUNT_ATTR_SIZE_VER0
+struct mount_attr {
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+/* do_setattr changes the attributes of a whole mount tree (rro, rnosuid...). */
+static void do_setattr(struct op *o)
+{
+	int fd = open_in_root(o->s[0], TARGET_PLAIN);
+	if (fd < 0)
+		fail(errno, "resolving %s in the rootfs", o->s[0]);
+	struct mount_attr a = { .attr_set = o->i[0], .attr_clr = o->i[1] };
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
+		fail(errno, "mount_setattr %s", o->s[0]);
+	close(fd);
+}
+
 static void do_mknod(struct op *o)
 {
 	char *slash = strrchr(o->s[0], '/');
@@ -872,6 +893,9 @@ static void apply(struct op *o)
 		break;
 	case OP_CLOSE:
 		close(o->i[0]);
+		break;
+	case OP_MOUNT_SETATTR:
+		do_setattr(o);
 		break;
 	default:
 		fail(EINVAL, "unknown operation %u", o->code);

@@ -2,7 +2,7 @@
  * The wire format shared with libcontainer/plan (Go). Go compiles the spec
  * into an ordered list of operations; the executor in nsexec.c applies them
  * one by one before the Go runtime could ever start, and reports the index of
- * the first one that fails. Keep the numbers in sync with plan/op.go (a Go
+ * the first one that fails. Keep the numbers in sync with plan/plan.go (a Go
  * test compares them).
  */
 #ifndef OCIRT_PLAN_H
@@ -44,7 +44,7 @@
 #define OP_READY 31         /* tell the runtime that create is done */
 #define OP_MKDIR 32         /* s0 path in root, i0 mode */
 #define OP_CLOSE 33         /* i0 fd */
-#define OP_JOIN_CGROUPNS 34 /* reserved */
+#define OP_MOUNT_SETATTR 34 /* s0 path in root; i0 attr_set, i1 attr_clr (recursive) */
 
 /* OP_MOUNT target kinds */
 #define TARGET_PLAIN 0      /* s1 is used as it is */

@@ -47,6 +47,7 @@ const (
 	OpReady         Code = 31
 	OpMkdir         Code = 32
 	OpClose         Code = 33
+	OpMountSetattr  Code = 34
 )
 
 // Mount target kinds (OpMount's second int).
@@ -152,5 +153,5 @@ var codeNames = map[Code]string{
 	OpSethostname: "sethostname", OpSetdomainname: "setdomainname", OpRlimit: "rlimit", OpPrctl: "prctl",
 	OpCapBset: "capbset", OpCapSet: "capset", OpUser: "user", OpUmask: "umask", OpChdir: "chdir",
 	OpConsole: "console", OpSeccomp: "seccomp", OpCloseFds: "close-fds", OpWaitStart: "wait-start",
-	OpHook: "hook", OpExec: "exec", OpSetsid: "setsid", OpReady: "ready", OpMkdir: "mkdir", OpClose: "close",
+	OpHook: "hook", OpExec: "exec", OpSetsid: "setsid", OpReady: "ready", OpMkdir: "mkdir", OpClose: "close", OpMountSetattr: "mount-setattr",
 }

@@ -244,6 +244,7 @@ var planTestHeaderConsts = map[string]int64{
 	"OP_READY":         int64(OpReady),
 	"OP_MKDIR":         int64(OpMkdir),
 	"OP_CLOSE":         int64(OpClose),
+	"OP_MOUNT_SETATTR": int64(OpMountSetattr),
 
 	"TARGET_PLAIN":    TargetPlain,
 	"TARGET_DIR":      TargetDir,

@@ -96,7 +96,7 @@ func addNamespaces(p *plan.Plan, in *Input) error {
 		p.Add("linux.timeOffsets", plan.OpWrite, []int64{0}, "/proc/self/timens_offsets", timeOffsets(in.Spec.Linux.TimeOffsets))
 	}
 	if ns.Has(specs.PIDNamespace) || ns.IsNew(specs.TimeNamespace) {
-		p.Add("linux.namespaces pid", plan.OpFork, nil)
+		p.Add("linux.namespaces (entering the pid or time namespace)", plan.OpFork, nil)
 	}
 	return nil
 }

@@ -58,6 +58,20 @@ var propagationFlags = map[string]uintptr{
 	"runbindable": unix.MS_UNBINDABLE | unix.MS_REC,
 }
 
+// recursiveAttrs are the options applied to a whole bind tree with
+// mount_setattr(AT_RECURSIVE): set (true) or clear an attribute.
+var recursiveAttrs = map[string]struct {
+	set  bool
+	attr uint64
+}{
+	"rro": {true, unix.MOUNT_ATTR_RDONLY}, "rrw": {false, unix.MOUNT_ATTR_RDONLY},
+	"rnosuid": {true, unix.MOUNT_ATTR_NOSUID}, "rsuid": {false, unix.MOUNT_ATTR_NOSUID},
+	"rnodev": {true, unix.MOUNT_ATTR_NODEV}, "rdev": {false, unix.MOUNT_ATTR_NODEV},
+	"rnoexec": {true, unix.MOUNT_ATTR_NOEXEC}, "rexec": {false, unix.MOUNT_ATTR_NOEXEC},
+	"rnodiratime": {true, unix.MOUNT_ATTR_NODIRATIME}, "rdiratime": {false, unix.MOUNT_ATTR_NODIRATIME},
+	"rnosymfollow": {true, unix.MOUNT_ATTR_NOSYMFOLLOW}, "rsymfollow": {false, unix.MOUNT_ATTR_NOSYMFOLLOW},
+}
+
 // MountOptions lists the options oci-rt understands, for `features`.
 func MountOptions() []string {
 	var out []string
@@ -65,6 +79,9 @@ func MountOptions() []string {
 		out = append(out, k)
 	}
 	for k := range propagationFlags {
+		out = append(out, k)
+	}
+	for k := range recursiveAttrs {
 		out = append(out, k)
 	}
 	return out
@@ -75,6 +92,8 @@ type parsedMount struct {
 	flags       uintptr   // MS_* flags, MS_BIND included
 	propagation []uintptr // applied one by one after the mount
 	data        []string  // filesystem options, passed as the data string
+	attrSet     uint64    // MOUNT_ATTR_* set on the whole tree (rro...)
+	attrClr     uint64    // MOUNT_ATTR_* cleared on the whole tree
 }
 
 func parseMountOptions(opts []string) parsedMount {
@@ -90,6 +109,14 @@ func parseMountOptions(opts []string) parsedMount {
 		}
 		if f, ok := propagationFlags[o]; ok {
 			p.propagation = append(p.propagation, f)
+			continue
+		}
+		if a, ok := recursiveAttrs[o]; ok {
+			if a.set {
+				p.attrSet, p.attrClr = p.attrSet|a.attr, p.attrClr&^a.attr
+			} else {
+				p.attrClr, p.attrSet = p.attrClr|a.attr, p.attrSet&^a.attr
+			}
 			continue
 		}
 		p.data = append(p.data, o)

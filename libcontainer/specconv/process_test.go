@@ -271,6 +271,24 @@ func TestResolveProcessHome(t *testing.T) {
 	}
 }
 
+// Adding HOME never writes into the spec's env, even when its slice has room.
+func TestResolveProcessHomeDoesNotAliasSpecEnv(t *testing.T) {
+	t.Parallel()
+	backing := []string{"PATH=/bin", "SENTINEL=1", "SENTINEL=2"}
+	p := processTestSpec()
+	p.Env = backing[:1]
+	got, err := ResolveProcess(p, processTestRootfs(t, "root:x:0:0::/root:/bin/sh\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if home, _ := processTestHome(got.Env); home != "/root" {
+		t.Errorf("HOME = %q, want /root", home)
+	}
+	if backing[1] != "SENTINEL=1" {
+		t.Errorf("ResolveProcess wrote %q into the spec's env backing array", backing[1])
+	}
+}
+
 // etc/passwd is looked up inside the rootfs: an absolute symlink resolves
 // in it, not on the host.
 func TestResolveProcessHomeSymlinkStaysInRoot(t *testing.T) {

@@ -103,6 +103,9 @@ func addBind(p *plan.Plan, in *Input, field string, i int, m specs.Mount, opts p
 	if rest := opts.flags & flagsAfterBind; rest != 0 {
 		p.Add(field, plan.OpMount, []int64{int64(unix.MS_BIND | unix.MS_REMOUNT | rest), int64(kind), plan.MountKeepLocked}, "", m.Destination, "", "")
 	}
+	if opts.attrSet|opts.attrClr != 0 {
+		p.Add(field, plan.OpMountSetattr, []int64{int64(opts.attrSet), int64(opts.attrClr)}, m.Destination)
+	}
 	addPropagation(p, field, m.Destination, kind, opts)
 	return nil
 }

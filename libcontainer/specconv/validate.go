@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -36,8 +37,16 @@ func Validate(s *specs.Spec, ns *Namespaces) error {
 		if len(l.UIDMappings) == 0 || len(l.GIDMappings) == 0 {
 			return errors.New("linux.uidMappings, linux.gidMappings: a new user namespace needs both")
 		}
-	} else if (len(l.UIDMappings) > 0 || len(l.GIDMappings) > 0) && ns.Join(specs.UserNamespace) == nil {
-		return errors.New("linux.uidMappings: given without a user namespace")
+	} else if ns.Join(specs.UserNamespace) == nil {
+		if len(l.UIDMappings) > 0 {
+			return errors.New("linux.uidMappings: given without a user namespace")
+		}
+		if len(l.GIDMappings) > 0 {
+			return errors.New("linux.gidMappings: given without a user namespace")
+		}
+	}
+	if err := checkSysctls(l.Sysctl, ns); err != nil {
+		return err
 	}
 	if err := checkMappings("linux.uidMappings", l.UIDMappings); err != nil {
 		return err
@@ -80,4 +89,33 @@ func MapsText(m []specs.LinuxIDMapping) string {
 		out += fmt.Sprintf("%d %d %d\n", r.ContainerID, r.HostID, r.Size)
 	}
 	return out
+}
+
+// ipcSysctls are the sysctls of the IPC namespace.
+var ipcSysctls = map[string]bool{
+	"kernel.msgmax": true, "kernel.msgmnb": true, "kernel.msgmni": true, "kernel.sem": true,
+	"kernel.shmall": true, "kernel.shmmax": true, "kernel.shmmni": true, "kernel.shm_rmid_forced": true,
+}
+
+// checkSysctls allows only sysctls of namespaces the container has of its
+// own: anything else would change the host (as runc refuses it).
+func checkSysctls(sysctls map[string]string, ns *Namespaces) error {
+	for k := range sysctls {
+		name := strings.ReplaceAll(k, "/", ".")
+		var ok bool
+		switch {
+		case ipcSysctls[name] || strings.HasPrefix(name, "fs.mqueue."):
+			ok = ns.Has(specs.IPCNamespace)
+		case strings.HasPrefix(name, "net."):
+			ok = ns.Has(specs.NetworkNamespace)
+		case name == "kernel.domainname":
+			ok = ns.Has(specs.UTSNamespace)
+		case name == "kernel.hostname":
+			return fmt.Errorf("linux.sysctl %q: use the hostname field", k)
+		}
+		if !ok {
+			return fmt.Errorf("linux.sysctl %q: not in a namespace of the container's own", k)
+		}
+	}
+	return nil
 }
