@@ -199,8 +199,15 @@ func (n *Namespaces) followPidOwner() error {
 	}
 	field := pid.Field + " (its user namespace)"
 	if u := n.Join(specs.UserNamespace); u != nil {
-		u.File.Close()
-		u.File, u.Field = owner, field
+		// an explicit path is kept, and must be the pid namespace's owner
+		same, err := sameNs(owner, fmt.Sprintf("/proc/self/fd/%d", u.File.Fd()))
+		owner.Close()
+		if err != nil {
+			return err
+		}
+		if !same {
+			return fmt.Errorf("%s: not the user namespace that owns %s", u.Field, pid.Field)
+		}
 		return nil
 	}
 	n.New &^= unix.CLONE_NEWUSER

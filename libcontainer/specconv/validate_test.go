@@ -11,9 +11,19 @@ import (
 func validateTestNs(t *testing.T, types ...string) *Namespaces {
 	t.Helper()
 	var l specs.Linux
+	mount := true // every container needs a new mount namespace; "-mount" leaves it out
 	for _, s := range types {
 		typ, path, _ := strings.Cut(s, "=")
+		if typ == "-mount" || typ == "mount" {
+			mount = false
+			if typ == "-mount" {
+				continue
+			}
+		}
 		l.Namespaces = append(l.Namespaces, specs.LinuxNamespace{Type: specs.LinuxNamespaceType(typ), Path: path})
+	}
+	if mount {
+		l.Namespaces = append(l.Namespaces, specs.LinuxNamespace{Type: specs.MountNamespace})
 	}
 	n, err := ParseNamespaces(&l)
 	if err != nil {
@@ -42,6 +52,10 @@ func TestValidate(t *testing.T) {
 		noRoot bool
 	}{
 		{name: "minimal", ns: []string{"mount"}},
+		{name: "no mount namespace", ns: []string{"-mount", "pid"},
+			want: "linux.namespaces: a new mount namespace is required to set up the rootfs"},
+		{name: "joined mount namespace", ns: []string{"mount=/proc/1/ns/mnt"},
+			want: `linux.namespaces[0].path "/proc/1/ns/mnt": joining a mount namespace is not supported: the rootfs is set up in a new one`},
 		{name: "no root", noRoot: true, want: "root.path: missing"},
 		{name: "hostname without uts", ns: []string{"mount"}, spec: specs.Spec{Hostname: "box"},
 			want: `hostname "box": needs a new UTS namespace (linux.namespaces has none)`},

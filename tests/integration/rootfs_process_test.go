@@ -6,12 +6,10 @@ package integration
 // and cgroups. Each checks what the payload sees and what the host sees.
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -355,6 +353,17 @@ func rpPidsWithEnvOrArg(s string) []int {
 }
 
 func rpUint32(v uint32) *uint32 { return &v }
+
+// rpGone says whether pid has exited (gone, or a zombie nobody reaped yet).
+func rpGone(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(f) > 0 && f[0] == "Z"
+}
 
 // ---- 1. mounts ----
 
@@ -1263,4 +1272,730 @@ func TestRPProcessLimits(t *testing.T) {
 		rpNoLeftovers(t, e, id)
 	})
 }
-var _ = []interface{}{bufio.NewReader, json.Marshal, io.EOF, net.Dial} // TEMP
+
+// ---- 6. terminal ----
+
+// rpConsoleListener listens on a unix socket and hands over the first fd
+// received on it, with the message that came with it.
+func rpConsoleListener(t *testing.T, path string) <-chan *os.File {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(fd, 1); err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan *os.File, 1)
+	go func() {
+		defer close(ch)
+		defer unix.Close(fd)
+		conn, _, err := unix.Accept4(fd, unix.SOCK_CLOEXEC)
+		if err != nil {
+			return
+		}
+		defer unix.Close(conn)
+		buf := make([]byte, 4096)
+		oob := make([]byte, unix.CmsgSpace(4*4))
+		n, oobn, _, _, err := unix.Recvmsg(conn, buf, oob, unix.MSG_CMSG_CLOEXEC)
+		if err != nil {
+			return
+		}
+		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err != nil || len(msgs) != 1 {
+			return
+		}
+		fds, err := unix.ParseUnixRights(&msgs[0])
+		if err != nil || len(fds) != 1 {
+			return
+		}
+		unix.SetNonblock(fds[0], true) // so that reads take deadlines
+		ch <- os.NewFile(uintptr(fds[0]), string(buf[:n]))
+	}()
+	return ch
+}
+
+// rpReadAll reads f until EOF/EIO (the pty's slave side closed) or timeout.
+func rpReadAll(f *os.File, d time.Duration) (string, error) {
+	f.SetReadDeadline(time.Now().Add(d))
+	var out []byte
+	buf := make([]byte, 4096)
+	for {
+		n, err := f.Read(buf)
+		out = append(out, buf[:n]...)
+		if err != nil {
+			if errors.Is(err, unix.EIO) || errors.Is(err, io.EOF) {
+				return string(out), nil
+			}
+			return string(out), err
+		}
+	}
+}
+
+func rpLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		out = append(out, strings.TrimRight(l, "\r"))
+	}
+	return out
+}
+
+func rpHasLine(s, want string) bool {
+	for _, l := range rpLines(s) {
+		if l == want {
+			return true
+		}
+	}
+	return false
+}
+
+// TestRPConsoleSocket: create --console-socket sends the pty master over
+// SCM_RIGHTS; the process has the slave as stdio and controlling terminal.
+func TestRPConsoleSocket(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	sock := filepath.Join(e.Dir, "console.sock")
+	masters := rpConsoleListener(t, sock)
+	b := e.Bundle([]string{"sh"}, func(s *specs.Spec) { s.Process.Terminal = true })
+	id := rpID("console")
+	c := rpCreate(t, e, b, id, "--console-socket", sock)
+	var master *os.File
+	select {
+	case master = <-masters:
+	case <-time.After(5 * time.Second):
+	}
+	if master == nil {
+		t.Fatal("no pty master received on the console socket")
+	}
+	defer master.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(master.Fd()), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR || unix.Major(st.Rdev) != 5 || unix.Minor(st.Rdev) != 2 {
+		t.Errorf("received fd is not a pty master (ptmx 5:2): mode %o rdev %d:%d err %v", st.Mode, unix.Major(st.Rdev), unix.Minor(st.Rdev), err)
+	}
+	ptn, err := unix.IoctlGetInt(int(master.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatalf("TIOCGPTN on the master: %v", err)
+	}
+	slave := fmt.Sprintf("/dev/pts/%d", ptn)
+	// from the host: the process's stdio is the pty's slave, in its devpts
+	for fd := 0; fd < 3; fd++ {
+		if l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", c.Pid, fd)); l != slave {
+			t.Errorf("host: fd %d of the container process is %q, want %s", fd, l, slave)
+		}
+	}
+	// and it is its controlling terminal: tty_nr in stat is 136:ptn
+	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.Pid)); err == nil {
+		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+		if nr, _ := strconv.Atoi(f[4]); nr == 0 {
+			t.Errorf("host: the container process has no controlling terminal (tty_nr 0)")
+		}
+	}
+	c.Start()
+	if _, err := master.Write([]byte("echo hi; tty; exit\n")); err != nil {
+		t.Fatal(err)
+	}
+	out, err := rpReadAll(master, 10*time.Second)
+	if err != nil {
+		t.Fatalf("reading the pty: %v (got %q)", err, out)
+	}
+	if !rpHasLine(out, "hi") || !rpHasLine(out, slave) {
+		t.Errorf("pty output %q: want lines hi and %s", out, slave)
+	}
+	e.WaitStatus(id, "stopped")
+}
+
+// TestRPRunTerminal: run with terminal:true and no console socket relays
+// the pty itself, even when its stdin is not a terminal.
+func TestRPRunTerminal(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	b := e.Bundle([]string{"sh", "-c", "tty; echo out; exit 7"}, func(s *specs.Spec) { s.Process.Terminal = true })
+	r := e.RunIn("", "run", "-b", b, rpID("runtty"))
+	if r.Code != 7 {
+		t.Errorf("exit %d, want 7 (stderr %q)", r.Code, r.Stderr)
+	}
+	if !rpHasLine(r.Stdout, "/dev/pts/0") || !rpHasLine(r.Stdout, "out") {
+		t.Errorf("relayed output %q: want lines /dev/pts/0 and out", r.Stdout)
+	}
+}
+
+// ---- 7. hooks ----
+
+const rpHookScript = `#!/bin/sh
+state=$(cat)
+status=$(printf '%s' "$state" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
+pid=$(printf '%s' "$state" | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+id=$(printf '%s' "$state" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+echo "$1 status=$status pid=$pid id=$id arg2=$2 env=$RPHOOKVAR mnt=$(readlink /proc/self/ns/mnt) uts=$(readlink /proc/self/ns/uts)" >> LOG
+case "$1" in *fail*) echo "hook $1 says no" >&2; exit 3;; esac
+exit 0
+`
+
+// rpHookEntry is one line of the hooks' log.
+type rpHookEntry struct {
+	Stage                 string
+	Status, Pid, ID, Arg2 string
+	Env, Mnt, Uts         string
+}
+
+func rpHookLog(t *testing.T, path string) []rpHookEntry {
+	t.Helper()
+	b, _ := os.ReadFile(path)
+	var out []rpHookEntry
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		kv := map[string]string{}
+		for _, x := range f[1:] {
+			if k, v, ok := strings.Cut(x, "="); ok {
+				kv[k] = v
+			}
+		}
+		out = append(out, rpHookEntry{Stage: f[0], Status: kv["status"], Pid: kv["pid"], ID: kv["id"], Arg2: kv["arg2"],
+			Env: kv["env"], Mnt: kv["mnt"], Uts: kv["uts"]})
+	}
+	return out
+}
+
+func rpStages(es []rpHookEntry) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Stage)
+	}
+	return out
+}
+
+// rpHookSetup writes the hook script on the host and in the rootfs, both
+// logging to the same file (the log directory is bound into the container
+// at the same path), and returns the host script, the log and the function
+// that adds a hook of a stage.
+type rpHooks struct {
+	HostScript, CtrScript, Log string
+}
+
+func rpSetupHooks(t *testing.T, e *Env, rootfs string) rpHooks {
+	t.Helper()
+	logDir := rpMkdir(t, filepath.Join(e.Dir, "hooklog"))
+	h := rpHooks{HostScript: filepath.Join(e.Dir, "rphook.sh"), CtrScript: "/rphook.sh", Log: filepath.Join(logDir, "log")}
+	script := strings.Replace(rpHookScript, "LOG", h.Log, 1)
+	rpWrite(t, h.HostScript, script, 0o755)
+	if rootfs != "" {
+		rpWrite(t, filepath.Join(rootfs, h.CtrScript), script, 0o755)
+	}
+	return h
+}
+
+func (h rpHooks) hook(stage string, inContainer bool) specs.Hook {
+	p := h.HostScript
+	if inContainer {
+		p = h.CtrScript
+	}
+	return specs.Hook{Path: p, Args: []string{"rphook", stage, "extra"},
+		Env: []string{"RPHOOKVAR=v-" + stage, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}}
+}
+
+// rpHookBundle builds a bundle whose config has the hooks set by add, with
+// the log directory bound at its own path inside.
+func rpHookBundle(t *testing.T, e *Env, args []string, add func(h rpHooks, hk *specs.Hooks)) (string, rpHooks) {
+	t.Helper()
+	var h rpHooks
+	b := e.Bundle(args, nil)
+	rootfs := filepath.Join(b, "rootfs")
+	h = rpSetupHooks(t, e, rootfs)
+	data, err := os.ReadFile(filepath.Join(b, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatal(err)
+	}
+	s.Hooks = &specs.Hooks{}
+	add(h, s.Hooks)
+	logDir := filepath.Dir(h.Log)
+	s.Mounts = append(s.Mounts, specs.Mount{Destination: logDir, Type: "bind", Source: logDir, Options: []string{"bind"}})
+	data, _ = json.MarshalIndent(&s, "", "\t")
+	if err := os.WriteFile(filepath.Join(b, "config.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return b, h
+}
+
+// TestRPHooksLifecycle: every stage runs, in order, with the state on
+// stdin, its args and env, in the right namespaces; createContainer's
+// path is found in the runtime's filesystem (before pivot_root, as runc
+// does) and startContainer's inside the container.
+func TestRPHooksLifecycle(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	if _, err := os.Stat("/rphook.sh"); err == nil {
+		t.Skip("/rphook.sh exists on the host: cannot tell where the startContainer hook is found")
+	}
+	var logPath string
+	b, h := rpHookBundle(t, e, []string{"sh", "-c", "echo payload >> LOGFILE"}, func(h rpHooks, hk *specs.Hooks) {
+		hk.Prestart = []specs.Hook{h.hook("prestart", false)}
+		hk.CreateRuntime = []specs.Hook{h.hook("createRuntime", false)}
+		hk.CreateContainer = []specs.Hook{h.hook("createContainer", false)}
+		hk.StartContainer = []specs.Hook{h.hook("startContainer", true)}
+		hk.Poststart = []specs.Hook{h.hook("poststart", false)}
+		hk.Poststop = []specs.Hook{h.hook("poststop", false)}
+		logPath = h.Log
+	})
+	// the payload logs too
+	cfg, _ := os.ReadFile(filepath.Join(b, "config.json"))
+	os.WriteFile(filepath.Join(b, "config.json"), []byte(strings.Replace(string(cfg), "LOGFILE", logPath, 1)), 0o644)
+	if _, err := os.Stat(filepath.Join(b, "rootfs", h.HostScript)); err == nil {
+		t.Fatal("the host hook script is in the rootfs too: the test could not tell")
+	}
+	id := rpID("hooks")
+	c := rpCreate(t, e, b, id)
+	ctrMnt, ctrUts := NsInode(t, c.Pid, "mnt"), NsInode(t, c.Pid, "uts")
+	hostMnt, hostUts := NsInode(t, "self", "mnt"), NsInode(t, "self", "uts")
+	if got := rpStages(rpHookLog(t, h.Log)); strings.Join(got, ",") != "prestart,createRuntime,createContainer" {
+		t.Errorf("after create the hooks ran: %v", got)
+	}
+	c.Start()
+	e.WaitStatus(id, "stopped")
+	if r := e.Run("delete", id); r.Code != 0 {
+		t.Fatalf("delete: %d %s", r.Code, r.Stderr)
+	}
+	log := rpHookLog(t, h.Log)
+	var hooks []rpHookEntry
+	payloadAt := -1
+	for i, l := range log {
+		if l.Stage == "payload" {
+			payloadAt = i
+			continue
+		}
+		hooks = append(hooks, l)
+	}
+	want := []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}
+	if strings.Join(rpStages(hooks), ",") != strings.Join(want, ",") {
+		t.Fatalf("hooks ran as %v, want %v", rpStages(hooks), want)
+	}
+	if payloadAt < 0 || rpStages(log)[payloadAt-1] != "startContainer" && rpStages(log)[payloadAt-1] != "poststart" {
+		t.Errorf("the payload did not run right after startContainer: %v", rpStages(log))
+	}
+	pid := strconv.Itoa(c.Pid)
+	for _, l := range hooks {
+		if l.ID != id {
+			t.Errorf("%s: state id %q, want %q", l.Stage, l.ID, id)
+		}
+		if l.Arg2 != "extra" || l.Env != "v-"+l.Stage {
+			t.Errorf("%s: args/env not passed: arg2=%q env=%q", l.Stage, l.Arg2, l.Env)
+		}
+		wantStatus := map[string]string{"prestart": "creating", "createRuntime": "creating", "createContainer": "creating",
+			"startContainer": "", "poststart": "running", "poststop": "stopped"}[l.Stage]
+		if wantStatus != "" && l.Status != wantStatus {
+			t.Errorf("%s: state status %q, want %q", l.Stage, l.Status, wantStatus)
+		}
+		if l.Stage == "startContainer" && l.Status != "created" && l.Status != "running" {
+			t.Errorf("%s: state status %q, want created or running", l.Stage, l.Status)
+		}
+		if l.Stage != "poststop" && l.Pid != pid {
+			t.Errorf("%s: state pid %q, want %s", l.Stage, l.Pid, pid)
+		}
+		inCtr := l.Stage == "createContainer" || l.Stage == "startContainer"
+		if inCtr && (l.Mnt != ctrMnt || l.Uts != ctrUts) {
+			t.Errorf("%s ran in mnt %s uts %s, want the container's %s %s", l.Stage, l.Mnt, l.Uts, ctrMnt, ctrUts)
+		}
+		if !inCtr && (l.Mnt != hostMnt || l.Uts != hostUts) {
+			t.Errorf("%s ran in mnt %s uts %s, want the runtime's %s %s", l.Stage, l.Mnt, l.Uts, hostMnt, hostUts)
+		}
+	}
+}
+
+// TestRPHookFailures: a failing prestart, createRuntime or createContainer
+// hook fails create with nothing left; a failing startContainer hook fails
+// start before the payload runs; a failing poststart or poststop hook is
+// only a warning and the hooks after it still run.
+func TestRPHookFailures(t *testing.T) {
+	t.Parallel()
+	for _, stage := range []string{"prestart", "createRuntime", "createContainer"} {
+		stage := stage
+		t.Run(stage, func(t *testing.T) {
+			t.Parallel()
+			e := NewEnv(t)
+			b, h := rpHookBundle(t, e, []string{"true"}, func(h rpHooks, hk *specs.Hooks) {
+				bad := []specs.Hook{h.hook(stage+"-fail", false)}
+				switch stage {
+				case "prestart":
+					hk.Prestart = bad
+				case "createRuntime":
+					hk.CreateRuntime = bad
+				case "createContainer":
+					hk.CreateContainer = bad
+				}
+				hk.Poststop = []specs.Hook{h.hook("poststop", false)}
+			})
+			id := rpID("hookfail")
+			r := e.Run("create", "-b", b, id)
+			if r.Code == 0 {
+				t.Fatalf("create succeeded despite a failing %s hook", stage)
+			}
+			rpMustContain(t, "create error", r.Stderr, "hooks."+stage+"[0]", "hook "+stage+"-fail says no")
+			rpNoLeftovers(t, e, id)
+			if got := rpStages(rpHookLog(t, h.Log)); len(got) == 0 || got[0] != stage+"-fail" {
+				t.Errorf("hook log %v", got)
+			}
+		})
+	}
+	t.Run("startContainer", func(t *testing.T) {
+		t.Parallel()
+		e := NewEnv(t)
+		b, h := rpHookBundle(t, e, []string{"sh", "-c", "echo payload-ran"}, func(h rpHooks, hk *specs.Hooks) {
+			hk.StartContainer = []specs.Hook{h.hook("startContainer-fail", true)}
+		})
+		id := rpID("hookfail-start")
+		c := rpCreate(t, e, b, id)
+		r := e.Run("start", id)
+		if r.Code == 0 {
+			t.Fatal("start succeeded despite a failing startContainer hook")
+		}
+		rpMustContain(t, "start error", r.Stderr, "hooks.startContainer[0]", "hook startContainer-fail says no")
+		if st := e.Status(id); st != "stopped" {
+			t.Errorf("after a failed start the container is %s, want stopped", st)
+		}
+		if strings.Contains(c.Output(), "payload-ran") {
+			t.Errorf("the payload ran despite the failing startContainer hook")
+		}
+		if !rpGone(c.Pid) {
+			t.Errorf("the container process %d still runs", c.Pid)
+		}
+		if got := rpStages(rpHookLog(t, h.Log)); strings.Join(got, ",") != "startContainer-fail" {
+			t.Errorf("hook log %v", got)
+		}
+	})
+	t.Run("poststart-poststop", func(t *testing.T) {
+		t.Parallel()
+		e := NewEnv(t)
+		b, h := rpHookBundle(t, e, []string{"sh", "-c", "echo payload-ran"}, func(h rpHooks, hk *specs.Hooks) {
+			hk.Poststart = []specs.Hook{h.hook("poststart-fail", false), h.hook("poststart2", false)}
+			hk.Poststop = []specs.Hook{h.hook("poststop-fail", false), h.hook("poststop2", false)}
+		})
+		id := rpID("hookfail-post")
+		c := rpCreate(t, e, b, id)
+		r := e.Run("start", id)
+		if r.Code != 0 {
+			t.Fatalf("start failed on a failing poststart hook: %s", r.Stderr)
+		}
+		rpMustContain(t, "start warning", r.Stderr, "hooks.poststart[0]", "hook poststart-fail says no")
+		c.WaitOutput("payload-ran")
+		e.WaitStatus(id, "stopped")
+		r = e.Run("delete", id)
+		if r.Code != 0 {
+			t.Fatalf("delete failed on a failing poststop hook: %s", r.Stderr)
+		}
+		rpMustContain(t, "delete warning", r.Stderr, "hooks.poststop[0]", "hook poststop-fail says no")
+		if _, err := os.Stat(filepath.Join(e.Root, id)); !os.IsNotExist(err) {
+			t.Errorf("state left after delete: %v", err)
+		}
+		// the runtime spec: "the remaining hooks and lifecycle continue as
+		// if the hook had succeeded"
+		got := strings.Join(rpStages(rpHookLog(t, h.Log)), ",")
+		if got != "poststart-fail,poststart2,poststop-fail,poststop2" {
+			t.Errorf("hooks ran as %s, want poststart-fail,poststart2,poststop-fail,poststop2", got)
+		}
+	})
+}
+
+// TestRPHookTimeout: a hook that outlives its timeout is killed and fails
+// create, promptly, with nothing left; in the runtime (createRuntime) and
+// in the container (createContainer). The hook's shell runs sleep as a
+// child that keeps the hook's output open.
+func TestRPHookTimeout(t *testing.T) {
+	t.Parallel()
+	for _, stage := range []string{"createRuntime", "createContainer"} {
+		stage := stage
+		t.Run(stage, func(t *testing.T) {
+			t.Parallel()
+			e := NewEnv(t)
+			slow := filepath.Join(e.Dir, "slow.sh")
+			rpWrite(t, slow, "#!/bin/sh\necho started\nsleep 8\necho done\n", 0o755)
+			one := 1
+			b, _ := rpHookBundle(t, e, []string{"true"}, func(h rpHooks, hk *specs.Hooks) {
+				hook := []specs.Hook{{Path: slow, Timeout: &one}}
+				if stage == "createRuntime" {
+					hk.CreateRuntime = hook
+				} else {
+					hk.CreateContainer = hook
+				}
+			})
+			id := rpID("hooktimeout")
+			start := time.Now()
+			r := e.Run("create", "-b", b, id)
+			took := time.Since(start)
+			if r.Code == 0 {
+				t.Fatalf("create succeeded despite a hook over its timeout")
+			}
+			rpMustContain(t, "create error", r.Stderr, "hooks."+stage+"[0]", "timed out")
+			if took > 4*time.Second {
+				t.Errorf("create took %v to fail on a hook with a 1s timeout", took)
+			}
+			rpNoLeftovers(t, e, id)
+		})
+	}
+}
+
+// ---- 8. security: the executor's binary, fds ----
+
+// TestRPExecutorView: while created, the container process runs a
+// read-only view of oci-rt (CVE-2019-5736): /proc/<pid>/exe points into
+// /run/oci-rt-exe, opening it for write fails with EROFS, and the process
+// is not dumpable (its /proc directory belongs to root although it runs
+// as uid 1000; once the payload runs it belongs to 1000).
+func TestRPExecutorView(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	b := e.Bundle([]string{"sh", "-c", "echo END; sleep 60; echo x"}, func(s *specs.Spec) {
+		s.Process.User = specs.User{UID: 1000, GID: 1000}
+	})
+	c := rpCreate(t, e, b, rpID("exe"))
+	exeLink := fmt.Sprintf("/proc/%d/exe", c.Pid)
+	exe, err := os.Readlink(exeLink)
+	if err != nil || !strings.HasPrefix(exe, "/run/oci-rt-exe/") {
+		t.Errorf("created: %s -> %q (%v), want the read-only view under /run/oci-rt-exe/", exeLink, exe, err)
+	}
+	for _, p := range []string{exeLink, exe} {
+		f, err := os.OpenFile(p, os.O_WRONLY, 0)
+		if err == nil {
+			f.Close()
+			t.Errorf("opened %s for writing", p)
+		} else if !errors.Is(err, unix.EROFS) {
+			t.Errorf("open %s for writing: %v, want EROFS", p, err)
+		}
+	}
+	var fs unix.Statfs_t
+	if err := unix.Statfs(exeLink, &fs); err != nil || fs.Flags&unix.ST_RDONLY == 0 {
+		t.Errorf("statfs %s: flags %#x err %v, want a read-only mount", exeLink, fs.Flags, err)
+	}
+	if got := rpStatus(t, c.Pid, "Uid"); got != "1000 1000 1000 1000" {
+		t.Fatalf("created: Uid %q, want 1000", got)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(fmt.Sprintf("/proc/%d", c.Pid), &st); err != nil || st.Uid != 0 {
+		t.Errorf("created: /proc/<pid> owned by %d (%v), want 0: the executor is dumpable", st.Uid, err)
+	}
+	c.Start()
+	c.WaitOutput("END")
+	if exe, _ := os.Readlink(exeLink); exe != "/bin/busybox" {
+		t.Errorf("running: %s -> %q, want /bin/busybox", exeLink, exe)
+	}
+	if err := unix.Stat(fmt.Sprintf("/proc/%d", c.Pid), &st); err != nil || st.Uid != 1000 {
+		t.Errorf("running: /proc/<pid> owned by %d (%v), want 1000 (dumpable again after execve)", st.Uid, err)
+	}
+}
+
+func rpFdsOf(t *testing.T, pid int) []string {
+	t.Helper()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	sort.Slice(out, func(i, j int) bool { a, _ := strconv.Atoi(out[i]); b, _ := strconv.Atoi(out[j]); return a < b })
+	return out
+}
+
+// rpInsideFds parses `ls -l /proc/self/fd` run inside: the fds, without
+// the one ls opened to read the directory.
+func rpInsideFds(listing string) []string {
+	var out []string
+	for _, l := range strings.Split(listing, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 3 || f[len(f)-2] != "->" {
+			continue
+		}
+		if strings.HasPrefix(f[len(f)-1], "/proc/") && strings.HasSuffix(f[len(f)-1], "/fd") {
+			continue // ls's own
+		}
+		out = append(out, f[len(f)-3])
+	}
+	return out
+}
+
+// TestRPFds: the payload has only 0, 1 and 2 open; with --preserve-fds 2
+// the two files passed as 3 and 4 are there too, and usable.
+func TestRPFds(t *testing.T) {
+	t.Parallel()
+	t.Run("default", func(t *testing.T) {
+		t.Parallel()
+		e := NewEnv(t)
+		b := e.Bundle([]string{"sh", "-c", "echo ==fds==; ls -l /proc/self/fd; echo ==; echo END; sleep 60; echo x"}, nil)
+		c := rpCreate(t, e, b, rpID("fds"))
+		c.Start()
+		out := c.WaitOutput("END")
+		if got := rpInsideFds(rpSection(out, "fds")); strings.Join(got, ",") != "0,1,2" {
+			t.Errorf("inside: fds %v, want 0,1,2\n%s", got, rpSection(out, "fds"))
+		}
+		if got := rpFdsOf(t, c.Pid); strings.Join(got, ",") != "0,1,2" {
+			t.Errorf("host: /proc/<pid>/fd %v, want 0,1,2", got)
+		}
+	})
+	t.Run("preserve-fds", func(t *testing.T) {
+		t.Parallel()
+		e := NewEnv(t)
+		in := filepath.Join(e.Dir, "in.txt")
+		rpWrite(t, in, "from-fd3\n", 0o644)
+		outPath := filepath.Join(e.Dir, "out.txt")
+		f3, err := os.Open(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f3.Close()
+		f4, err := os.Create(outPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f4.Close()
+		b := e.Bundle([]string{"sh", "-c", "cat <&3; echo to-fd4 >&4; echo ==fds==; ls -l /proc/self/fd; echo ==; echo END; sleep 60; echo x"}, nil)
+		id := rpID("preserve")
+		c, r := rpCreateCmd(t, e, b, id, []*os.File{f3, f4}, "--preserve-fds", "2")
+		if r.Code != 0 {
+			t.Fatalf("create --preserve-fds 2: %s", r.Stderr)
+		}
+		c.Pid = e.Pid(id)
+		c.Start()
+		out := c.WaitOutput("END")
+		rpMustContain(t, "inside: read fd 3", out, "from-fd3\n")
+		if got := rpInsideFds(rpSection(out, "fds")); strings.Join(got, ",") != "0,1,2,3,4" {
+			t.Errorf("inside: fds %v, want 0,1,2,3,4\n%s", got, rpSection(out, "fds"))
+		}
+		if got := rpFdsOf(t, c.Pid); strings.Join(got, ",") != "0,1,2,3,4" {
+			t.Errorf("host: /proc/<pid>/fd %v, want 0,1,2,3,4", got)
+		}
+		for fd, want := range map[int]string{3: in, 4: outPath} {
+			if l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", c.Pid, fd)); l != want {
+				t.Errorf("host: fd %d of the container is %q, want %s", fd, l, want)
+			}
+		}
+		if b, _ := os.ReadFile(outPath); string(b) != "to-fd4\n" {
+			t.Errorf("host: what the container wrote to fd 4: %q", b)
+		}
+	})
+}
+
+// ---- 9. cgroups ----
+
+// rpOwnCgroup returns this process's cgroup in the v1 hierarchy with ctl.
+func rpOwnCgroup(t *testing.T, ctl string) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.SplitN(l, ":", 3)
+		if len(f) == 3 {
+			for _, c := range strings.Split(f[1], ",") {
+				if c == ctl {
+					return f[2]
+				}
+			}
+		}
+	}
+	t.Fatalf("no %s hierarchy in %s", ctl, b)
+	return ""
+}
+
+// TestRPCgroups: linux.resources are written to the container's cgroup
+// (default, relative and absolute linux.cgroupsPath), the process is in
+// it, the container sees its own cgroup as / (cgroup namespace) with its
+// limits, and delete removes it.
+func TestRPCgroups(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat("/sys/fs/cgroup/memory/memory.limit_in_bytes"); err != nil {
+		t.Skip("needs cgroup v1 with the memory controller")
+	}
+	for _, kind := range []string{"default", "relative", "absolute"} {
+		kind := kind
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			e := NewEnv(t)
+			id := rpID("cg-" + kind)
+			var cgPath string
+			switch kind {
+			case "relative":
+				cgPath = id + "-parent/ctr"
+			case "absolute":
+				cgPath = "/" + id + "-parent/ctr"
+			}
+			// where each controller's directory must be
+			dirOf := func(ctl string) string {
+				switch kind {
+				case "default":
+					return filepath.Join("/sys/fs/cgroup", ctl, "oci-rt", id)
+				case "relative":
+					return filepath.Join("/sys/fs/cgroup", ctl, rpOwnCgroup(t, ctl), cgPath)
+				}
+				return filepath.Join("/sys/fs/cgroup", ctl, cgPath)
+			}
+			if kind != "default" {
+				t.Cleanup(func() {
+					for _, ctl := range []string{"memory", "pids", "cpu", "cpuacct", "cpuset", "devices", "freezer", "blkio", "systemd", "unified"} {
+						os.Remove(filepath.Dir(dirOf(ctl)))
+					}
+				})
+			}
+			script := `echo ==cgroup==
+cat /proc/self/cgroup
+echo ==
+echo "mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"
+echo "pids=$(cat /sys/fs/cgroup/pids/pids.max)"
+echo "shares=$(cat /sys/fs/cgroup/cpu/cpu.shares)"
+echo "procs=$(cat /sys/fs/cgroup/pids/cgroup.procs | tr '\n' ' ')"
+echo END
+sleep 60; echo x`
+			b := e.Bundle([]string{"sh", "-c", script}, func(s *specs.Spec) {
+				limit, pids, shares := int64(64<<20), int64(42), uint64(512)
+				s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &limit}
+				s.Linux.Resources.Pids = &specs.LinuxPids{Limit: &pids}
+				s.Linux.Resources.CPU = &specs.LinuxCPU{Shares: &shares}
+				s.Linux.CgroupsPath = cgPath
+			})
+			c := rpCreate(t, e, b, id)
+			files := map[string]string{"memory/memory.limit_in_bytes": "67108864", "pids/pids.max": "42", "cpu/cpu.shares": "512"}
+			for f, want := range files {
+				ctl, name, _ := strings.Cut(f, "/")
+				got, err := os.ReadFile(filepath.Join(dirOf(ctl), name))
+				if err != nil || strings.TrimSpace(string(got)) != want {
+					t.Errorf("host: %s: %q %v, want %s", filepath.Join(dirOf(ctl), name), got, err, want)
+				}
+			}
+			for _, ctl := range []string{"memory", "pids", "cpu", "freezer"} {
+				procs, _ := os.ReadFile(filepath.Join(dirOf(ctl), "cgroup.procs"))
+				if !rpHasLine(string(procs), strconv.Itoa(c.Pid)) {
+					t.Errorf("host: %s/cgroup.procs %q lacks the container's pid %d", dirOf(ctl), procs, c.Pid)
+				}
+			}
+			c.Start()
+			out := c.WaitOutput("END")
+			for k, v := range map[string]string{"mem": "67108864", "pids": "42", "shares": "512", "procs": "1 "} {
+				if got := rpKV(out, k); got != v {
+					t.Errorf("inside: %s=%q, want %q", k, got, v)
+				}
+			}
+			for _, l := range strings.Split(strings.TrimSpace(rpSection(out, "cgroup")), "\n") {
+				if !strings.HasSuffix(l, ":/") {
+					t.Errorf("inside: /proc/self/cgroup line %q: the cgroup namespace should show /", l)
+				}
+			}
+			e.MustRun("kill", c.ID, "KILL")
+			e.WaitStatus(c.ID, "stopped")
+			e.MustRun("delete", c.ID)
+			for _, ctl := range []string{"memory", "pids", "cpu", "freezer", "devices"} {
+				if _, err := os.Stat(dirOf(ctl)); !os.IsNotExist(err) {
+					t.Errorf("after delete: %s still exists (%v)", dirOf(ctl), err)
+				}
+			}
+		})
+	}
+}
