@@ -12,6 +12,7 @@ var createFlags = []cli.Flag{
 	&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master when process.terminal is true"},
 	&cli.BoolFlag{Name: "no-pivot", Usage: "chroot instead of pivot_root (for a rootfs on a ramdisk)"},
 	&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds from 3 up to the container"},
+	&cli.BoolFlag{Name: "no-new-keyring", Usage: "keep the caller's session keyring instead of a new one named after the container"},
 }
 
 var createCommand = &cli.Command{
@@ -33,6 +34,6 @@ func createOpts(c *cli.Context, id string) libcontainer.CreateOpts {
 	return libcontainer.CreateOpts{
 		ID: id, Bundle: c.String("bundle"), PidFile: c.String("pid-file"),
 		ConsoleSocket: c.String("console-socket"), NoPivot: c.Bool("no-pivot"),
-		PreserveFds: c.Int("preserve-fds"), Systemd: c.Bool("systemd-cgroup"),
+		PreserveFds: c.Int("preserve-fds"), Systemd: c.Bool("systemd-cgroup"), NoNewKeyring: c.Bool("no-new-keyring"),
 	}
 }

@@ -34,6 +34,7 @@ type CreateOpts struct {
 	NoPivot       bool
 	PreserveFds   int
 	Systemd       bool
+	NoNewKeyring  bool
 	// ConsoleConn, when set, is used instead of dialing ConsoleSocket
 	// (run with a terminal makes its own socket pair).
 	ConsoleConn *os.File
@@ -134,7 +135,8 @@ func (c *creation) prepare() (*specconv.Input, error) {
 	if proc.Terminal && c.opts.ConsoleSocket == "" && c.opts.ConsoleConn == nil {
 		return nil, errors.New("process.terminal: true needs --console-socket")
 	}
-	in := &specconv.Input{Spec: s, Bundle: c.opts.Bundle, Rootfs: rootfs, NoPivot: c.opts.NoPivot, Process: proc}
+	in := &specconv.Input{Spec: s, Bundle: c.opts.Bundle, Rootfs: rootfs, NoPivot: c.opts.NoPivot, Process: proc,
+		ContainerID: c.opts.ID, NoNewKeyring: c.opts.NoNewKeyring}
 	if in.RootfsParent, err = mountPointOf(rootfs); err != nil {
 		return nil, err
 	}

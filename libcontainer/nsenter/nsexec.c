@@ -894,6 +894,12 @@ static void apply(struct op *o)
 	case OP_CLOSE:
 		close(o->i[0]);
 		break;
+	case OP_KEYRING:
+		/* a keyring of its own, so that the container cannot see the
+		 * host's session keys; kernels without keys are fine */
+		if (syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, o->s[0]) < 0 && errno != ENOSYS)
+			fail(errno, "join a new session keyring");
+		break;
 	case OP_MOUNT_SETATTR:
 		do_setattr(o);
 		break;

@@ -245,6 +245,7 @@ var planTestHeaderConsts = map[string]int64{
 	"OP_MKDIR":         int64(OpMkdir),
 	"OP_CLOSE":         int64(OpClose),
 	"OP_MOUNT_SETATTR": int64(OpMountSetattr),
+	"OP_KEYRING":       int64(OpKeyring),
 
 	"TARGET_PLAIN":    TargetPlain,
 	"TARGET_DIR":      TargetDir,

@@ -24,9 +24,11 @@ type Input struct {
 	Cgroup       CgroupView // how /sys/fs/cgroup mounts are made
 	Seccomp      *Seccomp   // compiled filter, or nil
 
-	ConsoleFd    int // console socket, -1 without a terminal
-	StartFd      int // listening socket `start` connects to; -1 for exec (no wait)
-	FirstCloseFd int // fds from here up are closed at exec (3 + preserved fds)
+	ContainerID  string // names the session keyring
+	NoNewKeyring bool   // keep the caller's session keyring
+	ConsoleFd    int    // console socket, -1 without a terminal
+	StartFd      int    // listening socket `start` connects to; -1 for exec (no wait)
+	FirstCloseFd int    // fds from here up are closed at exec (3 + preserved fds)
 	HookEnvPath  string
 }
 
@@ -49,6 +51,9 @@ func Build(in *Input) (*plan.Plan, error) {
 		return nil, err
 	}
 	p.Add("process", plan.OpSetsid, nil)
+	if !in.NoNewKeyring && in.StartFd >= 0 {
+		p.Add("session keyring", plan.OpKeyring, nil, in.ContainerID)
+	}
 	if in.StartFd >= 0 && in.Ns.IsNew(specs.MountNamespace) {
 		if err := addRootfs(p, in); err != nil {
 			return nil, err
