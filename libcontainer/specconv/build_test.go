@@ -96,6 +96,7 @@ func buildTestInput(t *testing.T) *Input {
 		Rootfs:       rootfs,
 		Ns:           Namespaces{New: unix.CLONE_NEWNS | unix.CLONE_NEWPID},
 		Process:      Process{Args: []string{"sh"}, Env: []string{"PATH=/bin", "HOME=/"}, Cwd: "/", Umask: 0o022, Caps: Caps{Last: 40}},
+		NoNewKeyring: true, // TestBuildKeyring covers the keyring op
 		ConsoleFd:    -1,
 		StartFd:      5,
 		FirstCloseFd: 3,
@@ -996,6 +997,39 @@ func TestFlagsAfterBind(t *testing.T) {
 	for _, o := range p.Ops {
 		if o.Field == `mounts[0] destination "/x"` && o.Ints[0]&unix.MS_REMOUNT != 0 {
 			t.Errorf("remount for a bind without flags to apply: %s", o)
+		}
+	}
+}
+
+// TestBuildKeyring: a create joins a new session keyring named after the
+// container right after setsid, unless --no-new-keyring; exec never does.
+func TestBuildKeyring(t *testing.T) {
+	in := buildTestInput(t)
+	in.NoNewKeyring, in.ContainerID = false, "box"
+	p, err := Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for i, op := range p.Ops {
+		if op.Code == plan.OpKeyring {
+			found = true
+			if p.Ops[i-1].Code != plan.OpSetsid || len(op.Strs) != 1 || op.Strs[0] != "box" {
+				t.Fatalf("keyring op %d: %v after %v", i, op, p.Ops[i-1])
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no keyring op without --no-new-keyring")
+	}
+	in.StartFd = -1 // exec
+	in.Ns = Namespaces{}
+	if p, err = Build(in); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range p.Ops {
+		if op.Code == plan.OpKeyring {
+			t.Fatal("an exec joined a new keyring")
 		}
 	}
 }
