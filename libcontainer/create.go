@@ -178,6 +178,10 @@ func (c *creation) launch(in *specconv.Input) error {
 		return err
 	}
 	c.state.Cgroup = cgc
+	// "creating" on disk lets delete clean up after a create that died
+	if err := c.handle.Save(c.state); err != nil {
+		return err
+	}
 	if err := c.startExecutor(in); err != nil {
 		return err
 	}

@@ -129,8 +129,11 @@ func (st Store) Kill(id string, sig unix.Signal, all bool) error {
 // kills a running one first. Its cgroup goes, then poststop hooks run.
 func (st Store) Delete(id string, force bool) error {
 	h, err := st.Open(id)
-	if errors.Is(err, ErrNotExist) && force {
-		return nil
+	if errors.Is(err, ErrNotExist) {
+		st.removeAborted(id)
+		if force {
+			return nil
+		}
 	}
 	if err != nil {
 		return err
@@ -142,6 +145,11 @@ func (st Store) Delete(id string, force bool) error {
 	}
 	if (s.Status == Running || s.Status == Paused) && !force {
 		return fmt.Errorf("cannot delete container %s that is not stopped: %s", id, s.Status)
+	}
+	if s.Status == Creating {
+		// we hold the lock, which create keeps until it is done: that
+		// create died; whatever it started is in the cgroup
+		return removeAbortedCreate(h, s)
 	}
 	m, err := cgroups.Load(s.Cgroup, s.CgroupPaths)
 	if err != nil {
@@ -194,3 +202,36 @@ func waitGone(pid int) {
 }
 
 func killPid(pid int) { unix.Kill(pid, unix.SIGKILL) }
+
+// removeAborted removes a state directory that a create left before it
+// wrote any state (it was killed): once we hold its lock, no create works there.
+func (st Store) removeAborted(id string) {
+	if CheckID(id) != nil {
+		return
+	}
+	h, err := lockDir(id, st.dir(id))
+	if err != nil {
+		return
+	}
+	if _, err := os.Stat(h.Path("state.json")); errors.Is(err, os.ErrNotExist) {
+		h.Remove()
+		return
+	}
+	h.Unlock()
+}
+
+// removeAbortedCreate kills what a dead create started and removes its
+// cgroup and state.
+func removeAbortedCreate(h *Handle, s *State) error {
+	if s.Cgroup != nil {
+		m, err := cgroups.New(s.Cgroup)
+		if err != nil {
+			return err
+		}
+		killCgroup(m)
+		if err := destroyCgroup(m); err != nil {
+			return fmt.Errorf("remove cgroup: %w", err)
+		}
+	}
+	return h.Remove()
+}

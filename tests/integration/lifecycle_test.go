@@ -640,15 +640,20 @@ func TestLifecycleDeleteAfterAbortedCreate(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.Root, id)); err != nil {
 		t.Fatalf("expected the aborted create to leave its state directory: %v", err)
 	}
-	if r := e.Run("state", id); r.Code == 0 || !strings.Contains(r.Stderr, "container does not exist") {
-		t.Errorf("state of an aborted create: exit %d %q", r.Code, r.Stderr)
+	// the create saved a "creating" state before it went on
+	if s := lcGetState(t, e, id); s.Status != "creating" {
+		t.Errorf("state of an aborted create: %+v, want status creating", s)
+	}
+	if _, err := os.Stat("/sys/fs/cgroup/memory/oci-rt/" + id); err != nil {
+		t.Fatalf("the aborted create made no cgroup: %v", err)
 	}
 	e.MustRun("delete", "--force", id)
 	if _, err := os.Lstat(filepath.Join(e.Root, id)); err == nil {
 		t.Errorf("delete --force succeeded but left %s", filepath.Join(e.Root, id))
 	}
-	// (the cgroup /oci-rt/<id> is left too, as runc leaves it: without
-	// state.json its path is unknown; the cleanup above removes it)
+	if _, err := os.Stat("/sys/fs/cgroup/memory/oci-rt/" + id); err == nil {
+		t.Errorf("delete --force left the aborted create's cgroup")
+	}
 	// the id is usable again
 	b2 := e.Bundle([]string{"sleep", "1000"}, nil)
 	r, _ := lcRun(e, "create", "-b", b2, id)
