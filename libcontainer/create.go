@@ -17,6 +17,7 @@ import (
 	"github.com/moby/sys/user"
 	cg "github.com/opencontainers/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
@@ -177,6 +178,10 @@ func (c *creation) launch(in *specconv.Input) error {
 	if c.cgm, err = cgroups.New(cgc); err != nil {
 		return err
 	}
+	if err := checkCgroupEmpty(c.cgm, s); err != nil {
+		c.cgm = nil // not ours: undo must not remove it
+		return err
+	}
 	c.state.Cgroup = cgc
 	// "creating" on disk lets delete clean up after a create that died
 	if err := c.handle.Save(c.state); err != nil {
@@ -251,6 +256,11 @@ func (c *creation) startExecutor(in *specconv.Input) error {
 		return err
 	}
 	c.recordStartFields()
+	if logrus.IsLevelEnabled(logrus.DebugLevel) {
+		for i, op := range c.plan.Ops {
+			logrus.Debugf("plan %d: %s (%s)", i, op, op.Field)
+		}
+	}
 	cmd := &exec.Cmd{Path: exe, Args: []string{"oci-rt", "init"}, ExtraFiles: extra,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Env: []string{"_OCIRT_PLAN_FD=" + strconv.Itoa(planFd), "_OCIRT_SYNC_FD=" + strconv.Itoa(syncFd)}}
@@ -374,10 +384,14 @@ func (c *creation) converse() error {
 	}
 }
 
-// StepError words a failed plan step: the field, what failed and why.
+// StepError words a failed plan step: the field, what failed and why
+// (errno 0: the text says it all, e.g. a hook's exit status).
 func StepError(field, what string, errno unix.Errno) error {
 	if field == "" {
 		field = "container init"
+	}
+	if errno == 0 {
+		return fmt.Errorf("%s: %s", field, what)
 	}
 	return fmt.Errorf("%s: %s: %w", field, what, errno)
 }
@@ -546,4 +560,18 @@ func saveSpec(h *Handle, s *specs.Spec) error {
 		return err
 	}
 	return WriteFileAtomic(h.Path("config.json"), b, 0o600)
+}
+
+// checkCgroupEmpty refuses a cgroup that already has processes (another
+// container's, or one left behind): sharing it would mix their limits,
+// and deleting either would kill the other.
+func checkCgroupEmpty(m cg.Manager, s *specs.Spec) error {
+	if !m.Exists() {
+		return nil
+	}
+	pids, err := m.GetAllPids()
+	if err != nil || len(pids) == 0 {
+		return nil
+	}
+	return fmt.Errorf("linux.cgroupsPath %q: the cgroup is not empty (%d processes, e.g. pid %d)", cgroupsPath(s), len(pids), pids[0])
 }

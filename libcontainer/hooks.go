@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 )
 
 // RunHooks runs hooks in the runtime's namespaces, in order, each with the
@@ -22,6 +24,16 @@ func RunHooks(field string, hooks []specs.Hook, state []byte) error {
 		}
 	}
 	return nil
+}
+
+// RunHooksWarn runs every hook, logging each failure as a warning (for
+// poststop: "the remaining hooks and lifecycle continue").
+func RunHooksWarn(field string, hooks []specs.Hook, state []byte) {
+	for i, h := range hooks {
+		if err := runHook(h, state); err != nil {
+			logrus.Warnf("%s[%d] path %q: %v", field, i, h.Path, err)
+		}
+	}
 }
 
 func runHook(h specs.Hook, state []byte) error {
@@ -43,6 +55,11 @@ func runHook(h specs.Hook, state []byte) error {
 	if cmd.Env == nil {
 		cmd.Env = []string{}
 	}
+	// the hook and whatever it started go on a timeout, and its output
+	// pipe is not waited for beyond a second after that
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
 	cmd.Stdin = bytes.NewReader(state)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -51,7 +68,7 @@ func runHook(h specs.Hook, state []byte) error {
 		return fmt.Errorf("timed out after %ds", *h.Timeout)
 	}
 	if err != nil {
-		msg := strings.TrimSpace(out.String())
+		msg := strings.Join(strings.Fields(out.String()), " ") // one line
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && msg != "" {
 			return fmt.Errorf("%w: %s", err, msg)

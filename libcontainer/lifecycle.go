@@ -10,7 +10,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
@@ -55,8 +54,11 @@ func (st Store) Start(id string) error {
 	os.Remove(h.Path("start.sock"))
 	if s.Hooks != nil {
 		st, _ := json.Marshal(s.SpecState())
+		// runtime-spec 1.3.0: a failed poststart hook is an error, and the
+		// container is stopped
 		if err := RunHooks("hooks.poststart", s.Hooks.Poststart, st); err != nil {
-			logrus.Warn(err)
+			unix.Kill(s.Pid, unix.SIGKILL)
+			return err
 		}
 	}
 	return nil
@@ -172,23 +174,22 @@ func (st Store) Delete(id string, force bool) error {
 	if s.Hooks != nil {
 		s.Status = Stopped
 		st, _ := json.Marshal(s.SpecState())
-		if err := RunHooks("hooks.poststop", s.Hooks.Poststop, st); err != nil {
-			logrus.Warn(err)
-		}
+		RunHooksWarn("hooks.poststop", s.Hooks.Poststop, st)
 	}
 	return h.Remove()
 }
 
-// destroyCgroup removes the cgroup, retrying while the last processes exit.
+// destroyCgroup removes the cgroup, retrying (for up to 2s) while the last
+// processes exit.
 func destroyCgroup(m interface{ Destroy() error }) error {
-	var err error
-	for i := 0; i < 100; i++ {
-		if err = m.Destroy(); err == nil {
-			return nil
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		err := m.Destroy()
+		if err == nil || time.Now().After(deadline) {
+			return err
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return err
 }
 
 // waitGone waits (up to 10s) for a process that need not be our child to exit.

@@ -197,6 +197,39 @@ static int openat2_in_root(const char *path, int flags)
 }
 
 /*
+ * follow_dangling rewrites buf when its prefix up to c (a component that
+ * could not be made: it exists as a dangling symlink) is such a link: the
+ * link's target takes the component's place. Resolution stays inside the
+ * rootfs anyway (openat2 RESOLVE_IN_ROOT); this only lets a mount target
+ * behind a dangling link be made where the link points, as runc does.
+ */
+static int follow_dangling(char *buf, size_t size, char *c)
+{
+	char *slash = strrchr(buf, '/');
+	char target[PATH_MAX], rest[PATH_MAX], out[PATH_MAX];
+	*slash = '\0';
+	int parent = openat2_in_root(*buf ? buf : "/", O_PATH | O_DIRECTORY);
+	*slash = '/';
+	if (parent < 0)
+		return -1;
+	ssize_t n = readlinkat(parent, slash + 1, target, sizeof(target) - 1);
+	close(parent);
+	if (n < 0)
+		return -1;
+	target[n] = '\0';
+	snprintf(rest, sizeof(rest), "%s", c);
+	*slash = '\0';
+	int len = target[0] == '/' ? snprintf(out, sizeof(out), "%s%s", target, rest)
+				   : snprintf(out, sizeof(out), "%s/%s%s", buf, target, rest);
+	if (len < 0 || (size_t)len >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, out, len + 1);
+	return 0;
+}
+
+/*
  * open_in_root resolves path inside the rootfs the way the kernel would if
  * the rootfs were "/" (symlinks cannot lead out of it), making missing
  * directories, and the last component as a directory or an empty file.
@@ -211,6 +244,8 @@ static int open_in_root(const char *path, int kind)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	int links = 0;
+restart:;
 	size_t n = strlen(buf);
 	while (n > 1 && buf[n - 1] == '/')
 		buf[--n] = '\0';
@@ -225,7 +260,7 @@ static int open_in_root(const char *path, int kind)
 		if (probe < 0 && errno == ENOENT) {
 			char *slash = strrchr(buf, '/');
 			*slash = '\0';
-			int parent = openat2_in_root(buf, O_PATH | O_DIRECTORY);
+			int parent = openat2_in_root(*buf ? buf : "/", O_PATH | O_DIRECTORY);
 			*slash = '/';
 			if (parent < 0)
 				return -1;
@@ -239,7 +274,21 @@ static int open_in_root(const char *path, int kind)
 			}
 			int e = errno;
 			close(parent);
-			if (r < 0 && e != EEXIST) {
+			if (r < 0 && e == EEXIST) {
+				/* it exists but does not resolve: a dangling symlink */
+				*c = saved;
+				if (++links > 40) {
+					errno = ELOOP;
+					return -1;
+				}
+				*c = '\0';
+				char rest[PATH_MAX];
+				snprintf(rest, sizeof(rest), "%s%s", saved ? "/" : "", saved ? c + 1 : "");
+				if (follow_dangling(buf, sizeof(buf), rest) < 0)
+					return -1;
+				goto restart;
+			}
+			if (r < 0) {
 				errno = e;
 				return -1;
 			}
@@ -252,7 +301,7 @@ static int open_in_root(const char *path, int kind)
 		if (last)
 			break;
 	}
-	return openat2_in_root(path, O_PATH);
+	return openat2_in_root(buf, O_PATH);
 }
 
 static void fd_path(char *buf, size_t len, int fd)
@@ -703,10 +752,16 @@ static void do_hook(struct op *o)
 	char log[512];
 	int st = wait_hook(pid, out[0], o->i[0], log, sizeof(log));
 	close(out[0]);
+	/* the error is one line: the hook's output joins it */
+	for (char *c = log; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = ' ';
+	for (size_t n = strlen(log); n > 0 && log[n - 1] == ' '; n--)
+		log[n - 1] = '\0';
 	if (st == -2)
-		fail(ETIME, "hook %s timed out after %llds: %s", o->s[0], (long long)o->i[0], log);
+		fail(0, "hook %s timed out after %llds: %s", o->s[0], (long long)o->i[0], log);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		fail(ECHILD, "hook %s failed (%s %d): %s", o->s[0], WIFEXITED(st) ? "exit status" : "signal",
+		fail(0, "hook %s failed (%s %d): %s", o->s[0], WIFEXITED(st) ? "exit status" : "signal",
 		     WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), log);
 }
 

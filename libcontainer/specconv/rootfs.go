@@ -53,6 +53,10 @@ func addRootfs(p *plan.Plan, in *Input) error {
 		}
 	}
 	addDevices(p, in)
+	if cwd := in.Process.Cwd; cwd != "/" && cwd != "" {
+		// runc makes a missing cwd; made here, inside the rootfs, as root
+		p.Add(fmt.Sprintf("process.cwd %q", cwd), plan.OpMkdir, nil, cwd)
+	}
 	addCreateHooks(p, in)
 	if in.NoPivot {
 		p.Add(rootField+" (--no-pivot)", plan.OpChroot, nil)

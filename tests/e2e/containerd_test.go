@@ -1,0 +1,672 @@
+package e2e
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/oci-rt/oci-rt/tests/bundle"
+)
+
+// e2eCtrd is a containerd daemon of this test run: its own config, root,
+// state and sockets under e2eTmp, without the CRI plugin.
+type e2eCtrd struct {
+	Dir  string
+	Sock string
+	NS   string // containerd namespace of every container
+	ctr  string // path of ctr
+	cmd  *exec.Cmd
+	log  string
+}
+
+var (
+	e2eCtrdOnce sync.Once
+	e2eCtrdInst *e2eCtrd
+	e2eCtrdErr  error
+	e2eCtrdSkip string
+)
+
+// e2eContainerd returns the running daemon, starting it (and importing the
+// image) the first time. The test is skipped when containerd or ctr is not
+// installed.
+func e2eContainerd(t *testing.T) *e2eCtrd {
+	t.Helper()
+	e2eCtrdOnce.Do(func() {
+		daemon, ctr := e2eLookPath("containerd"), e2eLookPath("ctr")
+		shim := e2eLookPath("containerd-shim-runc-v2")
+		if daemon == "" || ctr == "" || shim == "" {
+			e2eCtrdSkip = "containerd, ctr or containerd-shim-runc-v2 not installed: apt-get install -y containerd"
+			return
+		}
+		e2eCtrdInst, e2eCtrdErr = e2eStartContainerd(daemon, ctr)
+	})
+	if e2eCtrdSkip != "" {
+		t.Skip(e2eCtrdSkip)
+	}
+	if e2eCtrdErr != nil {
+		t.Fatal(e2eCtrdErr)
+	}
+	return e2eCtrdInst
+}
+
+func e2eStartContainerd(daemon, ctr string) (*e2eCtrd, error) {
+	dir := filepath.Join(e2eTmp, "containerd")
+	if err := os.MkdirAll(dir, 0o711); err != nil {
+		return nil, err
+	}
+	c := &e2eCtrd{
+		Dir:  dir,
+		Sock: filepath.Join(dir, "containerd.sock"),
+		NS:   fmt.Sprintf("oci-rt-e2e-%d", os.Getpid()),
+		ctr:  ctr,
+		log:  filepath.Join(dir, "containerd.log"),
+	}
+	config := fmt.Sprintf(`version = 2
+root = %q
+state = %q
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+
+[grpc]
+  address = %q
+
+[ttrpc]
+  address = %q
+
+[debug]
+  address = ""
+  level = "debug"
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = %q
+`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), c.Sock, c.Sock+".ttrpc", filepath.Join(dir, "opt"))
+	cfg := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
+		return nil, err
+	}
+	logf, err := os.Create(c.log)
+	if err != nil {
+		return nil, err
+	}
+	c.cmd = exec.Command(daemon, "--config", cfg)
+	c.cmd.Stdout, c.cmd.Stderr = logf, logf
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := c.cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start containerd: %w", err)
+	}
+	logf.Close()
+	exited := make(chan struct{})
+	go func() { c.cmd.Wait(); close(exited) }()
+	e2eAtExit(func() { c.stop(exited) })
+
+	ready := e2eWait(20*time.Second, func() bool {
+		select {
+		case <-exited:
+			return true
+		default:
+		}
+		return exec.Command(ctr, "-a", c.Sock, "version").Run() == nil
+	})
+	select {
+	case <-exited:
+		return nil, fmt.Errorf("containerd exited at start:\n%s", c.logTail())
+	default:
+	}
+	if !ready {
+		return nil, fmt.Errorf("containerd not ready after 20s:\n%s", c.logTail())
+	}
+	out, err := exec.Command(ctr, "-a", c.Sock, "-n", c.NS, "images", "import", e2eImageArchive).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("ctr images import: %v\n%s", err, out)
+	}
+	return c, nil
+}
+
+// stop removes every container left in the namespace, stops the daemon and
+// removes the namespace's cgroups.
+func (c *e2eCtrd) stop(exited chan struct{}) {
+	ctr := func(args ...string) ([]byte, error) {
+		return exec.Command(c.ctr, append([]string{"-a", c.Sock, "-n", c.NS}, args...)...).CombinedOutput()
+	}
+	if out, err := ctr("containers", "ls", "-q"); err == nil {
+		for _, id := range e2eLines(string(out)) {
+			ctr("tasks", "kill", "-s", "SIGKILL", id)
+			ctr("tasks", "delete", "-f", id)
+			ctr("containers", "delete", id)
+		}
+	}
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		c.cmd.Process.Kill()
+		<-exited
+	}
+	e2eRemoveCgroupTree("/" + c.NS)
+}
+
+func (c *e2eCtrd) logTail() string {
+	b, _ := os.ReadFile(c.log)
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+// Ctr runs ctr against this daemon and namespace.
+func (c *e2eCtrd) Ctr(t *testing.T, args ...string) e2eResult {
+	t.Helper()
+	return e2eExec(t, 60*time.Second, nil, "", c.ctr, append([]string{"-a", c.Sock, "-n", c.NS}, args...)...)
+}
+
+// CtrOK runs ctr and fails the test unless it exits 0.
+func (c *e2eCtrd) CtrOK(t *testing.T, args ...string) e2eResult {
+	t.Helper()
+	return e2eExpect(t, c.Ctr(t, args...), 0)
+}
+
+// RuntimeRoot is the --runc-root given to the shim for rt; the shim keeps
+// the runtime's state in <root>/<namespace>.
+func (c *e2eCtrd) RuntimeRoot(rt e2eRuntime) string {
+	return filepath.Join(c.Dir, "runtime-root", rt.Name)
+}
+
+// RunArgs is "run" with the shim told to use rt, then flags, the image, id
+// and the payload's args.
+func (c *e2eCtrd) RunArgs(rt e2eRuntime, id string, flags []string, args ...string) []string {
+	a := []string{"run", "--runc-binary", rt.Path, "--runc-root", c.RuntimeRoot(rt)}
+	a = append(a, flags...)
+	a = append(a, e2eImageRef, id)
+	return append(a, args...)
+}
+
+// Bundle is where the shim keeps the container's bundle (and the runtime's
+// log.json).
+func (c *e2eCtrd) Bundle(id string) string {
+	return filepath.Join(c.Dir, "state", "io.containerd.runtime.v2.task", c.NS, id)
+}
+
+// Track removes the container at the end of the test, and when the test
+// failed logs the runtime's log.json (the shim runs the runtime with
+// --log <bundle>/log.json --log-format json) and the daemon's log.
+func (c *e2eCtrd) Track(t *testing.T, id string) {
+	t.Helper()
+	t.Cleanup(func() {
+		c.Ctr(t, "tasks", "kill", "-s", "SIGKILL", id)
+		c.Ctr(t, "tasks", "delete", "-f", id)
+		c.Ctr(t, "containers", "delete", id)
+	})
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		if b, err := os.ReadFile(filepath.Join(c.Bundle(id), "log.json")); err == nil {
+			t.Logf("runtime log.json of %s:\n%s", id, b)
+		}
+		if b, err := os.ReadFile(c.log); err == nil {
+			var mine []string
+			for _, l := range strings.Split(string(b), "\n") {
+				if strings.Contains(l, id) && (strings.Contains(l, "level=error") || strings.Contains(l, "level=warn")) {
+					mine = append(mine, l)
+				}
+			}
+			if len(mine) > 0 {
+				t.Logf("containerd log about %s:\n%s", id, strings.Join(mine, "\n"))
+			}
+		}
+	})
+}
+
+// Task returns the pid and status of the task as `ctr tasks ls` shows it
+// (0, "" if it is not listed).
+func (c *e2eCtrd) Task(t *testing.T, id string) (int, string) {
+	t.Helper()
+	r := c.CtrOK(t, "tasks", "ls")
+	for _, l := range e2eLines(r.Stdout) {
+		f := strings.Fields(l)
+		if len(f) == 3 && f[0] == id {
+			pid, _ := strconv.Atoi(f[1])
+			return pid, f[2]
+		}
+	}
+	return 0, ""
+}
+
+// WaitStatus polls `ctr tasks ls` until the task has status.
+func (c *e2eCtrd) WaitStatus(t *testing.T, id, status string) int {
+	t.Helper()
+	var pid int
+	var got string
+	if !e2eWait(10*time.Second, func() bool {
+		pid, got = c.Task(t, id)
+		return got == status
+	}) {
+		t.Fatalf("task %s: status %q, want %q", id, got, status)
+	}
+	return pid
+}
+
+// ListedContainer reports whether `ctr containers ls -q` lists id.
+func (c *e2eCtrd) ListedContainer(t *testing.T, id string) bool {
+	t.Helper()
+	for _, l := range e2eLines(c.CtrOK(t, "containers", "ls", "-q").Stdout) {
+		if l == id {
+			return true
+		}
+	}
+	return false
+}
+
+// e2eRemoveCgroupTree removes the (empty) cgroup rel and its descendants in
+// every v1 hierarchy and the unified one.
+func e2eRemoveCgroupTree(rel string) {
+	roots, _ := filepath.Glob("/sys/fs/cgroup/*")
+	for _, root := range roots {
+		top := filepath.Join(root, rel)
+		if _, err := os.Stat(top); err != nil {
+			continue
+		}
+		var dirs []string
+		filepath.WalkDir(top, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				dirs = append(dirs, p)
+			}
+			return nil
+		})
+		for i := len(dirs) - 1; i >= 0; i-- {
+			syscall.Rmdir(dirs[i])
+		}
+	}
+}
+
+// TestContainerdRunToExit: `ctr run --rm` of a payload that writes to
+// stdout and stderr and exits 7: the output is relayed, the exit code is
+// ctr's, the payload is pid 1 of its own pid namespace, and afterwards
+// neither containerd, the runtime's state directory nor the cgroup keep
+// anything.
+func TestContainerdRunToExit(t *testing.T) {
+	t.Parallel()
+	c := e2eContainerd(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		id := e2eName("run", rt)
+		c.Track(t, id)
+		r := e2eExpect(t, c.Ctr(t, c.RunArgs(rt, id, []string{"--rm"}, "sh", "-c",
+			`echo out; echo err >&2; echo "pid=$$"; echo "args=$0"; exit 7`)...), 7)
+		if got := e2eLines(r.Stdout); strings.Join(got, "|") != "out|pid=1|args=sh" {
+			t.Errorf("stdout %q, want out, pid=1, args=sh", r.Stdout)
+		}
+		if !strings.Contains(r.Stderr, "err") {
+			t.Errorf("stderr %q lacks the payload's \"err\"", r.Stderr)
+		}
+		if c.ListedContainer(t, id) {
+			t.Errorf("--rm left container %s in containerd", id)
+		}
+		if _, err := os.Stat(filepath.Join(c.RuntimeRoot(rt), c.NS, id)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("runtime state %s left behind (err %v)", filepath.Join(c.RuntimeRoot(rt), c.NS, id), err)
+		}
+		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup/memory", c.NS, id)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("memory cgroup /%s/%s left behind (err %v)", c.NS, id, err)
+		}
+	})
+}
+
+// TestContainerdTaskLifecycle: a detached task, then `ctr task exec`,
+// `task ps`, `task pause`/`resume`, `task kill` (SIGTERM, trapped: exit 3)
+// and delete, each checked from inside and from the host.
+func TestContainerdTaskLifecycle(t *testing.T) {
+	t.Parallel()
+	c := e2eContainerd(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		id := e2eName("task", rt)
+		c.Track(t, id)
+		c.CtrOK(t, c.RunArgs(rt, id, []string{"-d"}, "sh", "-c", `trap "exit 3" TERM; sleep 1000 & wait`)...)
+		pid := c.WaitStatus(t, id, "RUNNING")
+
+		// Outside: the init process is alive, in its own pid namespace,
+		// in the cgroup /<namespace>/<id>, with the runtime's state.
+		if !e2eAlive(pid) {
+			t.Fatalf("task pid %d is not alive", pid)
+		}
+		if e2eNs(pid, "pid") == e2eNs("self", "pid") {
+			t.Errorf("task shares the host pid namespace")
+		}
+		memcg := e2eCgroupDir(t, pid, "memory")
+		if want := filepath.Join("/sys/fs/cgroup/memory", c.NS, id); memcg != want {
+			t.Errorf("task in memory cgroup %s, want %s", memcg, want)
+		}
+		if _, err := os.Stat(filepath.Join(c.RuntimeRoot(rt), c.NS, id)); err != nil {
+			t.Errorf("no runtime state for the task: %v", err)
+		}
+
+		// exec: runs in the container's pid namespace, sees pid 1, exit
+		// code relayed.
+		r := e2eExpect(t, c.Ctr(t, "tasks", "exec", "--exec-id", "e1", id, "sh", "-c",
+			`echo "pid=$$"; tr '\0' ' ' < /proc/1/cmdline; echo; exit 5`), 5)
+		lines := e2eLines(r.Stdout)
+		if len(lines) != 2 || lines[0] == "pid=1" || !strings.HasPrefix(lines[0], "pid=") ||
+			lines[1] != `sh -c trap "exit 3" TERM; sleep 1000 & wait` {
+			t.Errorf("exec output %q: want a pid other than 1 and pid 1's command line", r.Stdout)
+		}
+
+		// ps: exactly the processes of the cgroup (sh and sleep).
+		procs := e2eReadTrim(t, filepath.Join(memcg, "cgroup.procs"))
+		want := strings.Fields(procs)
+		r = c.CtrOK(t, "tasks", "ps", id)
+		var got []string
+		for _, l := range e2eLines(r.Stdout)[1:] {
+			got = append(got, strings.Fields(l)[0])
+		}
+		if e2eSortedJoin(got) != e2eSortedJoin(want) || len(got) != 2 {
+			t.Errorf("task ps pids %v, cgroup.procs %v (want the same 2)", got, want)
+		}
+
+		// pause / resume: status and the freezer cgroup.
+		freezer := filepath.Join(e2eCgroupDir(t, pid, "freezer"), "freezer.state")
+		c.CtrOK(t, "tasks", "pause", id)
+		c.WaitStatus(t, id, "PAUSED")
+		if s := e2eReadTrim(t, freezer); s != "FROZEN" {
+			t.Errorf("paused: freezer.state %s", s)
+		}
+		c.CtrOK(t, "tasks", "resume", id)
+		c.WaitStatus(t, id, "RUNNING")
+		if s := e2eReadTrim(t, freezer); s != "THAWED" {
+			t.Errorf("resumed: freezer.state %s", s)
+		}
+		e2eExpect(t, c.Ctr(t, "tasks", "exec", "--exec-id", "e2", id, "true"), 0)
+
+		// kill (SIGTERM by default): the trap exits 3.
+		c.CtrOK(t, "tasks", "kill", id)
+		c.WaitStatus(t, id, "STOPPED")
+		if e2eAlive(pid) {
+			t.Errorf("pid %d alive after the task stopped", pid)
+		}
+		r = c.CtrOK(t, "tasks", "delete", id)
+		if !strings.Contains(r.Stderr, "exit code 3") {
+			t.Errorf("tasks delete: want exit code 3 reported, got %s", r)
+		}
+		c.CtrOK(t, "containers", "delete", id)
+		if _, err := os.Stat(filepath.Join(c.RuntimeRoot(rt), c.NS, id)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("runtime state left after delete (err %v)", err)
+		}
+		if _, err := os.Stat(memcg); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("memory cgroup %s left after delete (err %v)", memcg, err)
+		}
+	})
+}
+
+func e2eSortedJoin(s []string) string {
+	c := append([]string(nil), s...)
+	for i := 1; i < len(c); i++ {
+		for j := i; j > 0 && c[j] < c[j-1]; j-- {
+			c[j], c[j-1] = c[j-1], c[j]
+		}
+	}
+	return strings.Join(c, ",")
+}
+
+var e2eTTYNameRe = regexp.MustCompile(`tty=/dev/pts/(\d+)`)
+
+// TestContainerdTTY: `ctr run -t` from a terminal: the payload's stdin is a
+// pty of the container's devpts (its controlling terminal, seen from the
+// host in /proc/<pid>/stat), what is typed reaches it, and the exit code is
+// relayed.
+func TestContainerdTTY(t *testing.T) {
+	t.Parallel()
+	c := e2eContainerd(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		id := e2eName("tty", rt)
+		c.Track(t, id)
+		pidFile := filepath.Join(t.TempDir(), "pid")
+		args := append([]string{"-a", c.Sock, "-n", c.NS}, c.RunArgs(rt, id, []string{"-t", "--rm", "--pid-file", pidFile},
+			"sh", "-c", `echo "tty=$(tty)"; [ -t 1 ] && echo stdout-is-tty; read x; echo "got:$x"; exit 4`)...)
+		p := e2eStartPty(t, 60*time.Second, 30, 100, c.ctr, args...)
+		p.WaitFor("stdout-is-tty", 20*time.Second)
+		m := e2eTTYNameRe.FindStringSubmatch(p.Output())
+		if m == nil {
+			t.Fatalf("no tty name in %q", p.Output())
+		}
+		// Outside: the payload's controlling terminal is that pts
+		// (major 136) of the container's own devpts.
+		b, err := os.ReadFile(pidFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		ttyNr := e2eStatField(t, pid, 7)
+		if major, minor := (ttyNr>>8)&0xfff, (ttyNr&0xff)|((ttyNr>>12)&0xfff00); major != 136 || strconv.Itoa(minor) != m[1] {
+			t.Errorf("payload tty_nr %d (major %d minor %d), want pts %s", ttyNr, major, minor, m[1])
+		}
+		p.Write("hello\r")
+		code, out := p.Wait()
+		if code != 4 {
+			t.Errorf("ctr run -t exit %d, want 4; output %q", code, out)
+		}
+		if !strings.Contains(out, "got:hello") {
+			t.Errorf("typed line not read by the payload: %q", out)
+		}
+	})
+}
+
+// e2eStatField returns field n (1-based, as in proc(5)) of /proc/pid/stat.
+func e2eStatField(t *testing.T, pid, n int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	f := strings.Fields(s[i+1:]) // starts at field 3
+	v, err := strconv.Atoi(f[n-3])
+	if err != nil {
+		t.Fatalf("stat field %d of %q: %v", n, s, err)
+	}
+	return v
+}
+
+// TestContainerdReadOnly: `ctr run --read-only`: the root filesystem
+// refuses writes from inside and from the host through /proc/<pid>/root,
+// while the /run tmpfs stays writable.
+func TestContainerdReadOnly(t *testing.T) {
+	t.Parallel()
+	c := e2eContainerd(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		id := e2eName("ro", rt)
+		c.Track(t, id)
+		c.CtrOK(t, c.RunArgs(rt, id, []string{"-d", "--read-only"}, "sleep", "1000")...)
+		pid := c.WaitStatus(t, id, "RUNNING")
+		r := c.Ctr(t, "tasks", "exec", "--exec-id", "w", id, "sh", "-c",
+			`touch /inside 2>&1; echo "root=$?"; touch /run/ok && echo run-writable`)
+		if !strings.Contains(r.Stdout, "Read-only file system") || !strings.Contains(r.Stdout, "root=1") ||
+			!strings.Contains(r.Stdout, "run-writable") {
+			t.Errorf("inside: want / read-only and /run writable, got %s", r)
+		}
+		err := os.WriteFile(fmt.Sprintf("/proc/%d/root/outside", pid), []byte("x"), 0o644)
+		if !errors.Is(err, syscall.EROFS) {
+			t.Errorf("host write into the container's root: %v, want EROFS", err)
+		}
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d/root/run/ok", pid)); err != nil {
+			t.Errorf("host does not see /run/ok: %v", err)
+		}
+	})
+}
+
+// TestContainerdEnv: `ctr run --env`: pid 1 sees the variables (with a
+// space kept), and the host sees them in /proc/<pid>/environ next to the
+// image's PATH.
+func TestContainerdEnv(t *testing.T) {
+	t.Parallel()
+	c := e2eContainerd(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		id := e2eName("env", rt)
+		c.Track(t, id)
+		c.CtrOK(t, c.RunArgs(rt, id, []string{"-d", "--env", "FOO=bar", "--env", "E2E_SPACE=a b"},
+			"sh", "-c", `echo "$FOO|$E2E_SPACE|$PATH" > /run/seen; exec sleep 1000`)...)
+		pid := c.WaitStatus(t, id, "RUNNING")
+		var seen string
+		n := 0
+		e2eWait(10*time.Second, func() bool {
+			n++
+			seen = strings.TrimSpace(c.Ctr(t, "tasks", "exec", "--exec-id", fmt.Sprint("cat", n), id, "cat", "/run/seen").Stdout)
+			return seen != ""
+		})
+		if want := "bar|a b|/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"; seen != want {
+			t.Errorf("pid 1 saw %q, want %q", seen, want)
+		}
+		env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vars := strings.Split(string(env), "\x00")
+		if !e2eContains(vars, "FOO=bar") || !e2eContains(vars, "E2E_SPACE=a b") || !e2eHasPrefix(vars, "PATH=") {
+			t.Errorf("host: /proc/%d/environ = %q", pid, vars)
+		}
+	})
+}
+
+// TestContainerdHostname: ctr 1.6 has no --hostname, so `ctr run --config`
+// with a spec (from `ctr oci spec`) whose hostname is set and whose root is
+// a busybox rootfs: the payload sees the name, the host sees a new UTS
+// namespace holding it (nsenter -u) and keeps its own name.
+func TestContainerdHostname(t *testing.T) {
+	t.Parallel()
+	c := e2eContainerd(t)
+	spec := c.CtrOK(t, "oci", "spec").Stdout
+	nsenter := e2eLookPath("nsenter")
+	hostBefore, _ := os.Hostname()
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		id := e2eName("host", rt)
+		c.Track(t, id)
+		rootfs := filepath.Join(t.TempDir(), "rootfs")
+		if err := bundle.BuildRootfs(rootfs); err != nil {
+			t.Fatal(err)
+		}
+		// `ctr oci spec` puts the container in the namespace's cgroup
+		// (/<namespace>), the parent of every other container's.
+		specFile := e2eCtrSpecFile(t, spec, rootfs, "/"+c.NS+"/"+id, map[string]interface{}{"hostname": "e2e-ctr-host"},
+			"sh", "-c", `hostname > /run/seen; exec sleep 1000`)
+		c.CtrOK(t, "run", "--runc-binary", rt.Path, "--runc-root", c.RuntimeRoot(rt), "-d", "--config", specFile, id)
+		pid := c.WaitStatus(t, id, "RUNNING")
+		var seen string
+		n := 0
+		e2eWait(10*time.Second, func() bool {
+			n++
+			seen = strings.TrimSpace(c.Ctr(t, "tasks", "exec", "--exec-id", fmt.Sprint("cat", n), id, "cat", "/run/seen").Stdout)
+			return seen != ""
+		})
+		if seen != "e2e-ctr-host" {
+			t.Errorf("payload's hostname %q, want e2e-ctr-host", seen)
+		}
+		if e2eNs(pid, "uts") == e2eNs("self", "uts") {
+			t.Errorf("container shares the host UTS namespace")
+		}
+		if nsenter != "" {
+			r := e2eExec(t, 10*time.Second, nil, "", nsenter, "-t", strconv.Itoa(pid), "-u", "hostname")
+			if strings.TrimSpace(r.Stdout) != "e2e-ctr-host" {
+				t.Errorf("host: the container's UTS namespace holds %s", r)
+			}
+		}
+		if h, _ := os.Hostname(); h != hostBefore {
+			t.Errorf("host name changed from %q to %q", hostBefore, h)
+		}
+	})
+}
+
+// e2eCtrSpecFile writes a spec for `ctr run --config`: spec (the output of
+// `ctr oci spec`) with root at rootfs, the cgroup path, the extra top-level
+// fields, PATH (which `ctr oci spec` leaves out and runc needs to find args[0])
+// and args.
+func e2eCtrSpecFile(t *testing.T, spec, rootfs, cgroupsPath string, extra map[string]interface{}, args ...string) string {
+	t.Helper()
+	var s map[string]interface{}
+	if err := json.Unmarshal([]byte(spec), &s); err != nil {
+		t.Fatalf("ctr oci spec: %v\n%s", err, spec)
+	}
+	for k, v := range extra {
+		s[k] = v
+	}
+	s["root"] = map[string]interface{}{"path": rootfs}
+	proc := s["process"].(map[string]interface{})
+	proc["args"] = args
+	proc["env"] = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	s["linux"].(map[string]interface{})["cgroupsPath"] = cgroupsPath
+	b, _ := json.Marshal(s)
+	f := filepath.Join(t.TempDir(), "spec.json")
+	if err := os.WriteFile(f, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestContainerdFailedCreateSparesNeighbours: a spec from `ctr oci spec`
+// puts its container in the cgroup that holds the namespace's other
+// containers. Creating it fails there (the devices controller refuses
+// "deny all" in a cgroup with children, EINVAL), and that failure must not
+// harm the running container in the child cgroup: it stays RUNNING and its
+// processes alive. Each runtime gets its own parent cgroup.
+func TestContainerdFailedCreateSparesNeighbours(t *testing.T) {
+	t.Parallel()
+	c := e2eContainerd(t)
+	spec := c.CtrOK(t, "oci", "spec").Stdout
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		parent := "/" + e2eName(c.NS+"-parent", rt)
+		t.Cleanup(func() { e2eRemoveCgroupTree(parent) })
+		nb := e2eName("neighbour", rt)
+		c.Track(t, nb)
+		c.CtrOK(t, c.RunArgs(rt, nb, []string{"-d", "--cgroup", parent + "/" + nb}, "sleep", "1000")...)
+		pid := c.WaitStatus(t, nb, "RUNNING")
+		if got, want := e2eCgroupDir(t, pid, "devices"), filepath.Join("/sys/fs/cgroup/devices", parent, nb); got != want {
+			t.Fatalf("neighbour in devices cgroup %s, want %s", got, want)
+		}
+
+		id := e2eName("intruder", rt)
+		c.Track(t, id)
+		rootfs := filepath.Join(t.TempDir(), "rootfs")
+		if err := bundle.BuildRootfs(rootfs); err != nil {
+			t.Fatal(err)
+		}
+		specFile := e2eCtrSpecFile(t, spec, rootfs, parent, nil, "true")
+		r := c.Ctr(t, "run", "--runc-binary", rt.Path, "--runc-root", c.RuntimeRoot(rt), "--rm", "--config", specFile, id)
+		if r.Code == 0 {
+			t.Logf("create in the parent cgroup %s succeeded (the test expects the devices controller to refuse it): %s", parent, r)
+		}
+		time.Sleep(200 * time.Millisecond)
+		if !e2eAlive(pid) {
+			t.Errorf("the failed create of %s in cgroup %s killed the neighbour's pid %d (%s)", id, parent, pid, r)
+		}
+		if _, st := c.Task(t, nb); st != "RUNNING" {
+			t.Errorf("neighbour task status %q after the failed create, want RUNNING", st)
+		}
+		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup/memory", parent, nb)); err != nil {
+			t.Errorf("the failed create removed the neighbour's cgroup: %v", err)
+		}
+	})
+}
+
+func e2eContains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func e2eHasPrefix(list []string, p string) bool {
+	for _, x := range list {
+		if strings.HasPrefix(x, p) {
+			return true
+		}
+	}
+	return false
+}

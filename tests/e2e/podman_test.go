@@ -1,0 +1,551 @@
+package e2e
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// e2ePodmanEnv is podman with its own root, runroot, tmpdir, configuration
+// (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF, CONTAINERS_REGISTRIES_CONF),
+// file locks and events, cgroupfs, no default network, and every container
+// under its own cgroup parent.
+type e2ePodmanEnv struct {
+	Dir          string
+	CgroupParent string
+	podman       string
+	env          []string
+	global       []string
+}
+
+var (
+	e2ePodmanOnce sync.Once
+	e2ePodmanInst *e2ePodmanEnv
+	e2ePodmanErr  error
+	e2ePodmanSkip string
+)
+
+// e2ePodman returns the podman environment, loading the image the first
+// time. The test is skipped when podman or conmon is not installed.
+func e2ePodman(t *testing.T) *e2ePodmanEnv {
+	t.Helper()
+	e2ePodmanOnce.Do(func() {
+		podman := e2eLookPath("podman")
+		if podman == "" || e2eLookPath("conmon") == "" {
+			e2ePodmanSkip = "podman or conmon not installed: apt-get install -y podman"
+			return
+		}
+		e2ePodmanInst, e2ePodmanErr = e2eSetupPodman(podman)
+	})
+	if e2ePodmanSkip != "" {
+		t.Skip(e2ePodmanSkip)
+	}
+	if e2ePodmanErr != nil {
+		t.Fatal(e2ePodmanErr)
+	}
+	return e2ePodmanInst
+}
+
+func e2eSetupPodman(podman string) (*e2ePodmanEnv, error) {
+	dir := filepath.Join(e2eTmp, "podman")
+	p := &e2ePodmanEnv{
+		Dir:          dir,
+		CgroupParent: fmt.Sprintf("/oci-rt-e2e-podman-%d", os.Getpid()),
+		podman:       podman,
+	}
+	for _, d := range []string{"root", "runroot", "tmp", "networks", "volumes"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o711); err != nil {
+			return nil, err
+		}
+	}
+	// The sandbox has no CAP_SYS_RESOURCE: podman's default rlimits for
+	// root (nofile 1048576, nproc raised) cannot be set by any runtime, so
+	// ask for what conmon has: our nofile hard limit and podman's nproc cap.
+	var nofile, nproc syscall.Rlimit
+	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &nofile)
+	syscall.Getrlimit(6 /* RLIMIT_NPROC */, &nproc)
+	nf, np := min(nofile.Max, 1048576), min(nproc.Max, 32768)
+	conf := fmt.Sprintf(`[containers]
+netns = "none"
+default_ulimits = ["nofile=%d:%d", "nproc=%d:%d"]
+
+[network]
+network_config_dir = %q
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = %q
+lock_type = "file"
+tmp_dir = %q
+volume_path = %q
+`, nf, nf, np, np, filepath.Join(dir, "networks"), filepath.Join(dir, "events.log"), filepath.Join(dir, "tmp"), filepath.Join(dir, "volumes"))
+	storage := fmt.Sprintf("[storage]\ndriver = \"overlay\"\ngraphroot = %q\nrunroot = %q\n",
+		filepath.Join(dir, "root"), filepath.Join(dir, "runroot"))
+	files := map[string]string{"containers.conf": conf, "storage.conf": storage, "registries.conf": ""}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	p.env = []string{
+		"CONTAINERS_CONF=" + filepath.Join(dir, "containers.conf"),
+		"CONTAINERS_STORAGE_CONF=" + filepath.Join(dir, "storage.conf"),
+		"CONTAINERS_REGISTRIES_CONF=" + filepath.Join(dir, "registries.conf"),
+	}
+	p.global = []string{
+		"--root", filepath.Join(dir, "root"),
+		"--runroot", filepath.Join(dir, "runroot"),
+		"--tmpdir", filepath.Join(dir, "tmp"),
+		"--storage-driver", "overlay",
+		"--cgroup-manager", "cgroupfs",
+		"--events-backend", "file",
+	}
+	e2eAtExit(func() {
+		cmd := exec.Command(podman, append(p.global, "rm", "--all", "--force", "--time", "0")...)
+		cmd.Env = append(os.Environ(), p.env...)
+		cmd.Run()
+		e2eUnmountUnder(dir)
+		// conmon (in <parent>/conmon) may still be exiting.
+		e2eWait(10*time.Second, func() bool {
+			b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/memory", p.CgroupParent, "conmon", "cgroup.procs"))
+			return err != nil || strings.TrimSpace(string(b)) == ""
+		})
+		e2eRemoveCgroupTree(p.CgroupParent)
+	})
+	cmd := exec.Command(podman, append(p.global, "load", "-i", e2eImageArchive)...)
+	cmd.Env = append(os.Environ(), p.env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("podman load: %v\n%s", err, out)
+	}
+	return p, nil
+}
+
+// Podman runs podman with the environment's flags and --runtime rt.
+func (p *e2ePodmanEnv) Podman(t *testing.T, rt e2eRuntime, args ...string) e2eResult {
+	t.Helper()
+	a := append(append([]string(nil), p.global...), "--runtime", rt.Path)
+	return e2eExec(t, 90*time.Second, p.env, "", p.podman, append(a, args...)...)
+}
+
+// PodmanOK runs podman and fails the test unless it exits 0.
+func (p *e2ePodmanEnv) PodmanOK(t *testing.T, rt e2eRuntime, args ...string) e2eResult {
+	t.Helper()
+	return e2eExpect(t, p.Podman(t, rt, args...), 0)
+}
+
+// RunArgs is "run" with the container's name and cgroup parent, flags, the
+// image and the payload's args.
+func (p *e2ePodmanEnv) RunArgs(name string, flags []string, args ...string) []string {
+	a := []string{"run", "--name", name, "--cgroup-parent", p.CgroupParent}
+	a = append(a, flags...)
+	a = append(a, e2eImageRef)
+	return append(a, args...)
+}
+
+// Track removes the container at the end of the test.
+func (p *e2ePodmanEnv) Track(t *testing.T, rt e2eRuntime, name string) {
+	t.Cleanup(func() { p.Podman(t, rt, "rm", "--force", "--time", "0", name) })
+}
+
+// Inspect returns `podman inspect --format <format> name`.
+func (p *e2ePodmanEnv) Inspect(t *testing.T, rt e2eRuntime, name, format string) string {
+	t.Helper()
+	return strings.TrimSpace(p.PodmanOK(t, rt, "inspect", "--format", format, name).Stdout)
+}
+
+// Detached starts a detached container and returns its id and host pid.
+func (p *e2ePodmanEnv) Detached(t *testing.T, rt e2eRuntime, name string, flags []string, args ...string) (string, int) {
+	t.Helper()
+	p.Track(t, rt, name)
+	id := strings.TrimSpace(p.PodmanOK(t, rt, p.RunArgs(name, append([]string{"-d"}, flags...), args...)...).Stdout)
+	pid, err := strconv.Atoi(p.Inspect(t, rt, name, "{{.State.Pid}}"))
+	if err != nil || pid <= 0 || !e2eAlive(pid) {
+		t.Fatalf("container %s: pid %d (%v) not running; status %s", name, pid, err, p.Inspect(t, rt, name, "{{.State.Status}}"))
+	}
+	return id, pid
+}
+
+// e2eRuntimeStateDir is where podman (which passes no --root) makes the
+// runtime keep its state: the runtime's default root.
+func e2eRuntimeStateDir(rt e2eRuntime) string {
+	switch rt.Name {
+	case "oci-rt":
+		return "/run/oci-rt"
+	case "runc", "crun":
+		return "/run/" + rt.Name
+	}
+	return ""
+}
+
+// TestPodmanRunRm: `podman run --rm` of a payload writing to stdout and
+// stderr and exiting 7: output and exit code relayed, pid 1 in its own pid
+// namespace; afterwards podman, the runtime's state and the cgroup hold
+// nothing of the container.
+func TestPodmanRunRm(t *testing.T) {
+	t.Parallel()
+	p := e2ePodman(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		name := e2eName("rm", rt)
+		p.Track(t, rt, name)
+		cidFile := filepath.Join(t.TempDir(), "cid")
+		r := e2eExpect(t, p.Podman(t, rt, p.RunArgs(name, []string{"--rm", "--cidfile", cidFile}, "sh", "-c",
+			`echo out; echo err >&2; echo "pid=$$"; exit 7`)...), 7)
+		if got := strings.Join(e2eLines(r.Stdout), "|"); got != "out|pid=1" {
+			t.Errorf("stdout %q, want out, pid=1", r.Stdout)
+		}
+		if !strings.Contains(r.Stderr, "err") {
+			t.Errorf("stderr %q lacks the payload's \"err\"", r.Stderr)
+		}
+		b, err := os.ReadFile(cidFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := strings.TrimSpace(string(b))
+		if out := p.PodmanOK(t, rt, "ps", "--all", "--quiet", "--no-trunc", "--filter", "id="+id).Stdout; strings.TrimSpace(out) != "" {
+			t.Errorf("--rm left the container: %q", out)
+		}
+		if d := e2eRuntimeStateDir(rt); d != "" {
+			if _, err := os.Stat(filepath.Join(d, id)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("runtime state %s left behind (err %v)", filepath.Join(d, id), err)
+			}
+		}
+		cg := filepath.Join("/sys/fs/cgroup/memory", p.CgroupParent, "libpod-"+id)
+		if _, err := os.Stat(cg); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("cgroup %s left behind (err %v)", cg, err)
+		}
+	})
+}
+
+// TestPodmanDetachedLifecycle: `run -d`, then `exec` (exit code relayed,
+// sees pid 1), `top`, `stop` (SIGTERM, trapped: exit 42) and `rm`, each
+// checked from inside and from the host.
+func TestPodmanDetachedLifecycle(t *testing.T) {
+	t.Parallel()
+	p := e2ePodman(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		name := e2eName("life", rt)
+		id, pid := p.Detached(t, rt, name, nil, "sh", "-c", `trap "exit 42" TERM; sleep 1000 & wait`)
+		if e2eNs(pid, "pid") == e2eNs("self", "pid") {
+			t.Errorf("container shares the host pid namespace")
+		}
+		memcg := e2eCgroupDir(t, pid, "memory")
+		if want := filepath.Join("/sys/fs/cgroup/memory", p.CgroupParent, "libpod-"+id); memcg != want {
+			t.Errorf("container in memory cgroup %s, want %s", memcg, want)
+		}
+		state := ""
+		if d := e2eRuntimeStateDir(rt); d != "" {
+			state = filepath.Join(d, id)
+			if _, err := os.Stat(state); err != nil {
+				t.Errorf("no runtime state: %v", err)
+			}
+		}
+
+		r := e2eExpect(t, p.Podman(t, rt, "exec", name, "sh", "-c",
+			`echo "pid=$$"; tr '\0' ' ' < /proc/1/cmdline; echo; exit 5`), 5)
+		lines := e2eLines(r.Stdout)
+		if len(lines) != 2 || lines[0] == "pid=1" || !strings.HasPrefix(lines[0], "pid=") ||
+			lines[1] != `sh -c trap "exit 42" TERM; sleep 1000 & wait` {
+			t.Errorf("exec output %q: want a pid other than 1 and pid 1's command line", r.Stdout)
+		}
+
+		r = p.PodmanOK(t, rt, "top", name, "pid", "hpid", "args")
+		var hpids []string
+		for _, l := range e2eLines(r.Stdout)[1:] {
+			hpids = append(hpids, strings.Fields(l)[1])
+		}
+		want := strings.Fields(e2eReadTrim(t, filepath.Join(memcg, "cgroup.procs")))
+		if e2eSortedJoin(hpids) != e2eSortedJoin(want) || !strings.Contains(r.Stdout, "sleep 1000") ||
+			!e2eContains(hpids, strconv.Itoa(pid)) {
+			t.Errorf("top: host pids %v, cgroup.procs %v (init %d):\n%s", hpids, want, pid, r.Stdout)
+		}
+
+		p.PodmanOK(t, rt, "stop", "--time", "10", name)
+		if st, code := p.Inspect(t, rt, name, "{{.State.Status}} {{.State.ExitCode}}"), "exited 42"; st != code {
+			t.Errorf("after stop: %q, want %q (the payload trapped SIGTERM)", st, code)
+		}
+		if !e2eWait(5*time.Second, func() bool { return !e2eAlive(pid) }) {
+			t.Errorf("pid %d alive after stop", pid)
+		}
+		p.PodmanOK(t, rt, "rm", name)
+		if r := p.Podman(t, rt, "inspect", name); r.Code == 0 {
+			t.Errorf("container still inspectable after rm")
+		}
+		if state != "" {
+			if _, err := os.Stat(state); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("runtime state %s left after rm (err %v)", state, err)
+			}
+		}
+		if _, err := os.Stat(memcg); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("cgroup %s left after rm (err %v)", memcg, err)
+		}
+	})
+}
+
+// TestPodmanShareNamespaces: --pid=container:A and --ipc=container:A join
+// A's namespaces (and nothing else), --uts=host and --pid=host join the
+// host's.
+func TestPodmanShareNamespaces(t *testing.T) {
+	t.Parallel()
+	p := e2ePodman(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		a := e2eName("nsa", rt)
+		_, pidA := p.Detached(t, rt, a, nil, "sleep", "1000")
+		b := e2eName("nsb", rt)
+		_, pidB := p.Detached(t, rt, b, []string{"--pid=container:" + a, "--ipc=container:" + a}, "sleep", "999")
+		for _, ns := range []string{"pid", "ipc"} {
+			if e2eNs(pidB, ns) != e2eNs(pidA, ns) {
+				t.Errorf("%s namespace of B %s, of A %s: want shared", ns, e2eNs(pidB, ns), e2eNs(pidA, ns))
+			}
+			if e2eNs(pidB, ns) == e2eNs("self", ns) {
+				t.Errorf("B is in the host %s namespace", ns)
+			}
+		}
+		for _, ns := range []string{"mnt", "uts", "net"} {
+			if e2eNs(pidB, ns) == e2eNs(pidA, ns) {
+				t.Errorf("B shares A's %s namespace, which it did not ask for", ns)
+			}
+		}
+		// Inside B: pid 1 is A's sleep, and B's sleep is another pid.
+		r := p.PodmanOK(t, rt, "exec", b, "sh", "-c", `tr '\0' ' ' < /proc/1/cmdline; echo; ps -o pid,args`)
+		if l := e2eLines(r.Stdout); len(l) == 0 || l[0] != "sleep 1000" || !strings.Contains(r.Stdout, "sleep 999") {
+			t.Errorf("inside B: want pid 1 = A's sleep 1000 and B's sleep 999 listed, got %s", r)
+		}
+
+		h := e2eName("nsh", rt)
+		_, pidH := p.Detached(t, rt, h, []string{"--uts=host", "--pid=host"}, "sleep", "1000")
+		for _, ns := range []string{"uts", "pid"} {
+			if e2eNs(pidH, ns) != e2eNs("self", ns) {
+				t.Errorf("--%s=host: container in %s, host in %s", ns, e2eNs(pidH, ns), e2eNs("self", ns))
+			}
+		}
+		if e2eNs(pidH, "mnt") == e2eNs("self", "mnt") {
+			t.Errorf("--pid=host container shares the host mount namespace")
+		}
+		host, _ := os.Hostname()
+		r = p.PodmanOK(t, rt, "exec", h, "sh", "-c", fmt.Sprintf(`hostname; echo "self=$$"; test -d /proc/%d && echo sees-test`, os.Getpid()))
+		l := e2eLines(r.Stdout)
+		if len(l) != 3 || l[0] != host || l[1] == "self=1" || l[2] != "sees-test" {
+			t.Errorf("inside --uts=host --pid=host: want hostname %q, a host pid, the test's pid %d visible; got %s", host, os.Getpid(), r)
+		}
+	})
+}
+
+// TestPodmanUserns: --uidmap/--gidmap 0:100000:65536: root inside is
+// 100000 outside, in a new user namespace with those maps, and a file it
+// creates belongs to 100000 on the host.
+func TestPodmanUserns(t *testing.T) {
+	t.Parallel()
+	p := e2ePodman(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		name := e2eName("userns", rt)
+		_, pid := p.Detached(t, rt, name, []string{"--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536"}, "sleep", "1000")
+		if e2eNs(pid, "user") == e2eNs("self", "user") {
+			t.Errorf("container in the host user namespace")
+		}
+		for _, f := range []string{"uid_map", "gid_map"} {
+			if m := strings.Join(strings.Fields(e2eReadTrim(t, fmt.Sprintf("/proc/%d/%s", pid, f))), " "); m != "0 100000 65536" {
+				t.Errorf("host: /proc/%d/%s = %q, want 0 100000 65536", pid, f, m)
+			}
+		}
+		var st syscall.Stat_t
+		if err := syscall.Stat(fmt.Sprintf("/proc/%d", pid), &st); err != nil || st.Uid != 100000 || st.Gid != 100000 {
+			t.Errorf("host: pid %d owned by %d:%d (%v), want 100000:100000", pid, st.Uid, st.Gid, err)
+		}
+		r := p.PodmanOK(t, rt, "exec", name, "sh", "-c", `id -u; id -g; cat /proc/self/uid_map; touch /tmp/mine`)
+		if l := e2eLines(r.Stdout); len(l) != 3 || l[0] != "0" || l[1] != "0" || strings.Join(strings.Fields(l[2]), " ") != "0 100000 65536" {
+			t.Errorf("inside: want uid 0, gid 0 and map 0 100000 65536, got %s", r)
+		}
+		if err := syscall.Stat(fmt.Sprintf("/proc/%d/root/tmp/mine", pid), &st); err != nil || st.Uid != 100000 {
+			t.Errorf("host: /tmp/mine owned by %d (%v), want 100000", st.Uid, err)
+		}
+	})
+}
+
+// TestPodmanNetworkNone: --network=none: a new network namespace with only
+// a loopback interface, seen inside and from the host.
+func TestPodmanNetworkNone(t *testing.T) {
+	t.Parallel()
+	p := e2ePodman(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		name := e2eName("net", rt)
+		_, pid := p.Detached(t, rt, name, []string{"--network=none"}, "sleep", "1000")
+		if e2eNs(pid, "net") == e2eNs("self", "net") {
+			t.Fatalf("container in the host network namespace")
+		}
+		if ifs := e2eNetDevs(e2eReadTrim(t, fmt.Sprintf("/proc/%d/net/dev", pid))); ifs != "lo" {
+			t.Errorf("host: the container's interfaces are %q, want lo", ifs)
+		}
+		r := p.PodmanOK(t, rt, "exec", name, "cat", "/proc/net/dev")
+		if ifs := e2eNetDevs(r.Stdout); ifs != "lo" {
+			t.Errorf("inside: interfaces %q, want lo", ifs)
+		}
+	})
+}
+
+// e2eNetDevs returns the interface names of a /proc/net/dev, sorted.
+func e2eNetDevs(dev string) string {
+	var names []string
+	for _, l := range e2eLines(dev) {
+		if i := strings.IndexByte(l, ':'); i > 0 && !strings.Contains(l, "|") {
+			names = append(names, strings.TrimSpace(l[:i]))
+		}
+	}
+	return e2eSortedJoin(names)
+}
+
+// TestPodmanReadOnly: --read-only: writes to / fail inside and from the
+// host through /proc/<pid>/root; the tmpfs podman puts on /tmp stays
+// writable.
+func TestPodmanReadOnly(t *testing.T) {
+	t.Parallel()
+	p := e2ePodman(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		name := e2eName("ro", rt)
+		_, pid := p.Detached(t, rt, name, []string{"--read-only"}, "sleep", "1000")
+		r := p.Podman(t, rt, "exec", name, "sh", "-c", `touch /inside 2>&1; echo "root=$?"; touch /tmp/ok && echo tmp-writable`)
+		if !strings.Contains(r.Stdout, "Read-only file system") || !strings.Contains(r.Stdout, "root=1") ||
+			!strings.Contains(r.Stdout, "tmp-writable") {
+			t.Errorf("inside: want / read-only and /tmp writable, got %s", r)
+		}
+		err := os.WriteFile(fmt.Sprintf("/proc/%d/root/outside", pid), []byte("x"), 0o644)
+		if !errors.Is(err, syscall.EROFS) {
+			t.Errorf("host write into the container's root: %v, want EROFS", err)
+		}
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d/root/tmp/ok", pid)); err != nil {
+			t.Errorf("host does not see /tmp/ok: %v", err)
+		}
+	})
+}
+
+// TestPodmanMemory: --memory 64m is the limit of the container's memory
+// cgroup on the host, and the limit the container reads in its own
+// /sys/fs/cgroup/memory.
+func TestPodmanMemory(t *testing.T) {
+	t.Parallel()
+	p := e2ePodman(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		name := e2eName("mem", rt)
+		id, pid := p.Detached(t, rt, name, []string{"--memory", "64m"}, "sleep", "1000")
+		cg := e2eCgroupDir(t, pid, "memory")
+		if want := filepath.Join("/sys/fs/cgroup/memory", p.CgroupParent, "libpod-"+id); cg != want {
+			t.Errorf("memory cgroup %s, want %s", cg, want)
+		}
+		if l := e2eReadTrim(t, filepath.Join(cg, "memory.limit_in_bytes")); l != "67108864" {
+			t.Errorf("host: memory.limit_in_bytes %s, want 67108864", l)
+		}
+		r := p.PodmanOK(t, rt, "exec", name, "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+		if l := strings.TrimSpace(r.Stdout); l != "67108864" {
+			t.Errorf("inside: /sys/fs/cgroup/memory/memory.limit_in_bytes %q, want 67108864", l)
+		}
+	})
+}
+
+// TestPodmanPause: pause freezes the container's cgroup (status paused,
+// freezer FROZEN), unpause thaws it and exec works again.
+func TestPodmanPause(t *testing.T) {
+	t.Parallel()
+	p := e2ePodman(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		name := e2eName("pause", rt)
+		_, pid := p.Detached(t, rt, name, nil, "sleep", "1000")
+		freezer := filepath.Join(e2eCgroupDir(t, pid, "freezer"), "freezer.state")
+		p.PodmanOK(t, rt, "pause", name)
+		if st := p.Inspect(t, rt, name, "{{.State.Status}}"); st != "paused" {
+			t.Errorf("after pause: status %s", st)
+		}
+		if s := e2eReadTrim(t, freezer); s != "FROZEN" {
+			t.Errorf("after pause: freezer.state %s", s)
+		}
+		p.PodmanOK(t, rt, "unpause", name)
+		if st := p.Inspect(t, rt, name, "{{.State.Status}}"); st != "running" {
+			t.Errorf("after unpause: status %s", st)
+		}
+		if s := e2eReadTrim(t, freezer); s != "THAWED" {
+			t.Errorf("after unpause: freezer.state %s", s)
+		}
+		if r := p.PodmanOK(t, rt, "exec", name, "echo", "alive"); strings.TrimSpace(r.Stdout) != "alive" {
+			t.Errorf("exec after unpause: %s", r)
+		}
+	})
+}
+
+// TestPodmanTmpfsCopyUp: `--tmpfs /etc` gets podman's default "tmpcopyup"
+// option (a runc extension also used for the /tmp, /run and /var/tmp of
+// --read-only): the new tmpfs starts with the image's /etc in it. Seen
+// inside (a tmpfs on /etc holding passwd) and from the host
+// (/proc/<pid>/mountinfo, /proc/<pid>/root/etc/passwd).
+func TestPodmanTmpfsCopyUp(t *testing.T) {
+	t.Parallel()
+	p := e2ePodman(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		name := e2eName("copyup", rt)
+		_, pid := p.Detached(t, rt, name, []string{"--tmpfs", "/etc"}, "sleep", "1000")
+		r := p.PodmanOK(t, rt, "exec", name, "sh", "-c", `grep -c '^app:' /etc/passwd; awk '$5 == "/etc" {print $9}' /proc/self/mountinfo`)
+		if l := e2eLines(r.Stdout); len(l) != 2 || l[0] != "1" || l[1] != "tmpfs" {
+			t.Errorf("inside: want the image's /etc/passwd on a tmpfs /etc, got %s", r)
+		}
+		mi := e2eReadTrim(t, fmt.Sprintf("/proc/%d/mountinfo", pid))
+		found := false
+		for _, l := range strings.Split(mi, "\n") {
+			if f := strings.Fields(l); len(f) > 8 && f[4] == "/etc" && strings.Contains(l, " - tmpfs ") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("host: no tmpfs on /etc in /proc/%d/mountinfo", pid)
+		}
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/root/etc/passwd", pid)); err != nil || !strings.Contains(string(b), "app:x:1000") {
+			t.Errorf("host: /proc/%d/root/etc/passwd = %q (%v), want the image's", pid, b, err)
+		}
+	})
+}
+
+// TestPodmanTTY: `podman run -it` from a terminal (conmon hands the
+// runtime a --console-socket): the payload's stdin and stdout are the
+// container's pty, what is typed reaches it, the exit code is relayed;
+// `podman exec -it` gets a terminal too.
+func TestPodmanTTY(t *testing.T) {
+	t.Parallel()
+	p := e2ePodman(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		name := e2eName("tty", rt)
+		p.Track(t, rt, name)
+		args := append(append(append([]string(nil), p.global...), "--runtime", rt.Path),
+			p.RunArgs(name, []string{"-it"}, "sh", "-c", `echo "tty=$(tty)"; [ -t 1 ] && echo stdout-is-tty; read x; echo "got:$x"; exit 4`)...)
+		cmd := e2eStartPtyEnv(t, 60*time.Second, p.env, p.podman, args...)
+		cmd.WaitFor("stdout-is-tty", 30*time.Second)
+		if !e2eTTYNameRe.MatchString(cmd.Output()) {
+			t.Errorf("payload's stdin is not a pts: %q", cmd.Output())
+		}
+		pid, _ := strconv.Atoi(p.Inspect(t, rt, name, "{{.State.Pid}}"))
+		if pid > 0 {
+			if nr := e2eStatField(t, pid, 7); (nr>>8)&0xfff != 136 {
+				t.Errorf("host: the payload's controlling terminal tty_nr %d is not a pts", nr)
+			}
+		}
+		cmd.Write("hello\r")
+		code, out := cmd.Wait()
+		if code != 4 || !strings.Contains(out, "got:hello") {
+			t.Errorf("podman run -it: exit %d (want 4), output %q (want got:hello)", code, out)
+		}
+
+		ex := e2eName("ttyexec", rt)
+		p.Detached(t, rt, ex, nil, "sleep", "1000")
+		args = append(append(append([]string(nil), p.global...), "--runtime", rt.Path),
+			"exec", "-it", ex, "sh", "-c", `echo "tty=$(tty)"; exit 3`)
+		e := e2eStartPtyEnv(t, 60*time.Second, p.env, p.podman, args...)
+		code, out = e.Wait()
+		if code != 3 || !e2eTTYNameRe.MatchString(out) {
+			t.Errorf("podman exec -it: exit %d (want 3), output %q (want a pts)", code, out)
+		}
+	})
+}
