@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/moby/sys/mountinfo"
@@ -187,10 +188,13 @@ func (c *creation) launch(in *specconv.Input) error {
 	if err := c.handle.Save(c.state); err != nil {
 		return err
 	}
+	if err := c.makeCgroup(); err != nil {
+		return err
+	}
 	if err := c.startExecutor(in); err != nil {
 		return err
 	}
-	if err := c.joinCgroup(in); err != nil {
+	if err := c.joinCgroupLate(); err != nil {
 		return err
 	}
 	if err := c.sendPlan(); err != nil {
@@ -252,6 +256,10 @@ func (c *creation) startExecutor(in *specconv.Input) error {
 		in.Cgroup = cgroupView(c.cgm)
 	}
 	in.FirstCloseFd = 3 + c.opts.PreserveFds
+	var unified *os.File
+	if in.CgroupTasks, unified, err = c.selfJoin(add); err != nil {
+		return err
+	}
 	if c.plan, err = specconv.Build(in); err != nil {
 		return err
 	}
@@ -264,6 +272,9 @@ func (c *creation) startExecutor(in *specconv.Input) error {
 	cmd := &exec.Cmd{Path: exe, Args: []string{"oci-rt", "init"}, ExtraFiles: extra,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Env: []string{"_OCIRT_PLAN_FD=" + strconv.Itoa(planFd), "_OCIRT_SYNC_FD=" + strconv.Itoa(syncFd)}}
+	if unified != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(unified.Fd())}
+	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start the executor %s: %w", exe, err)
 	}
@@ -309,22 +320,67 @@ func (c *creation) consoleConn() (*os.File, error) {
 	return f, nil
 }
 
-// joinCgroup puts the executor in the container's cgroup before it does
-// anything, so that everything it forks is there too.
-func (c *creation) joinCgroup(in *specconv.Input) error {
-	if err := c.cgm.Apply(c.pid); err != nil {
-		return fmt.Errorf("linux.cgroupsPath %q: %w", cgroupsPath(c.spec), err)
-	}
-	if c.exec {
+// makeCgroup creates the container's cgroup and sets its limits before
+// any process is in it. The executor then moves itself in (selfJoin);
+// with systemd, which places processes itself, joinCgroupLate does it.
+func (c *creation) makeCgroup() error {
+	if c.opts.Systemd {
 		return nil
 	}
+	if err := c.cgm.Apply(-1); err != nil {
+		return fmt.Errorf("linux.cgroupsPath %q: %w", cgroupsPath(c.spec), err)
+	}
 	c.state.CgroupPaths = maps.Clone(c.cgm.GetPaths())
+	return c.setResources()
+}
+
+func (c *creation) setResources() error {
 	if res := c.state.Cgroup.Resources; res != nil {
 		if err := c.cgm.Set(res); err != nil {
 			return fmt.Errorf("linux.resources: %w", err)
 		}
 	}
 	return nil
+}
+
+// selfJoin prepares the executor's move into the cgroup: the v1 `tasks`
+// files it writes "0" to as its first step (no pid is written to
+// cgroup.procs: that costs an RCU grace period, milliseconds here), and
+// for cgroup2 (v2, or the hybrid unified hierarchy) a directory to start
+// it in with CLONE_INTO_CGROUP.
+func (c *creation) selfJoin(add func(*os.File) int) (tasks []specconv.CgroupFile, unified *os.File, err error) {
+	paths := c.state.CgroupPaths
+	if c.opts.Systemd && !c.exec {
+		return nil, nil, nil
+	}
+	for key, dir := range paths {
+		if key == "" {
+			if unified, err = os.Open(dir); err != nil {
+				return nil, nil, fmt.Errorf("linux.cgroupsPath: %w", err)
+			}
+			c.files = append(c.files, unified)
+			continue
+		}
+		f, err := os.OpenFile(filepath.Join(dir, "tasks"), os.O_WRONLY, 0)
+		if err != nil {
+			return nil, nil, fmt.Errorf("linux.cgroupsPath: %w", err)
+		}
+		c.files = append(c.files, f)
+		tasks = append(tasks, specconv.CgroupFile{Fd: add(f), Path: f.Name()})
+	}
+	return tasks, unified, nil
+}
+
+// joinCgroupLate puts the started executor in a systemd-managed cgroup.
+func (c *creation) joinCgroupLate() error {
+	if !c.opts.Systemd || c.exec {
+		return nil
+	}
+	if err := c.cgm.Apply(c.pid); err != nil {
+		return fmt.Errorf("linux.cgroupsPath %q: %w", cgroupsPath(c.spec), err)
+	}
+	c.state.CgroupPaths = maps.Clone(c.cgm.GetPaths())
+	return c.setResources()
 }
 
 func cgroupsPath(s *specs.Spec) string {

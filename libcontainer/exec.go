@@ -115,9 +115,6 @@ func (c *creation) runExec(in *specconv.Input) error {
 	if err := c.startExecutor(in); err != nil {
 		return err
 	}
-	if err := c.joinCgroup(in); err != nil {
-		return err
-	}
 	if err := c.sendPlan(); err != nil {
 		return err
 	}

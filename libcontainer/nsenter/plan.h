@@ -46,6 +46,7 @@
 #define OP_CLOSE 33         /* i0 fd */
 #define OP_MOUNT_SETATTR 34 /* s0 path in root; i0 attr_set, i1 attr_clr (recursive) */
 #define OP_KEYRING 35       /* s0 name: join a new session keyring */
+#define OP_JOIN_CGROUP 36   /* i0.. v1 `tasks` files: write "0" (move this thread) and close */
 
 /* OP_MOUNT target kinds */
 #define TARGET_PLAIN 0      /* s1 is used as it is */

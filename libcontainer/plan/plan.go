@@ -49,6 +49,7 @@ const (
 	OpClose         Code = 33
 	OpMountSetattr  Code = 34
 	OpKeyring       Code = 35
+	OpJoinCgroup    Code = 36
 )
 
 // Mount target kinds (OpMount's second int).
@@ -154,5 +155,5 @@ var codeNames = map[Code]string{
 	OpSethostname: "sethostname", OpSetdomainname: "setdomainname", OpRlimit: "rlimit", OpPrctl: "prctl",
 	OpCapBset: "capbset", OpCapSet: "capset", OpUser: "user", OpUmask: "umask", OpChdir: "chdir",
 	OpConsole: "console", OpSeccomp: "seccomp", OpCloseFds: "close-fds", OpWaitStart: "wait-start",
-	OpHook: "hook", OpExec: "exec", OpSetsid: "setsid", OpReady: "ready", OpMkdir: "mkdir", OpClose: "close", OpMountSetattr: "mount-setattr", OpKeyring: "keyring",
+	OpHook: "hook", OpExec: "exec", OpSetsid: "setsid", OpReady: "ready", OpMkdir: "mkdir", OpClose: "close", OpMountSetattr: "mount-setattr", OpKeyring: "keyring", OpJoinCgroup: "join-cgroup",
 }

@@ -246,6 +246,7 @@ var planTestHeaderConsts = map[string]int64{
 	"OP_CLOSE":         int64(OpClose),
 	"OP_MOUNT_SETATTR": int64(OpMountSetattr),
 	"OP_KEYRING":       int64(OpKeyring),
+	"OP_JOIN_CGROUP":   int64(OpJoinCgroup),
 
 	"TARGET_PLAIN":    TargetPlain,
 	"TARGET_DIR":      TargetDir,

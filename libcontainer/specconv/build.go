@@ -27,6 +27,9 @@ type Input struct {
 	ContainerID  string // names the session keyring
 	NoNewKeyring bool   // keep the caller's session keyring
 	ConsoleFd    int    // console socket, -1 without a terminal
+	// CgroupTasks are the container's cgroup v1 `tasks` files (fd, path):
+	// the executor moves itself there first
+	CgroupTasks []CgroupFile
 	StartFd      int    // listening socket `start` connects to; -1 for exec (no wait)
 	FirstCloseFd int    // fds from here up are closed at exec (3 + preserved fds)
 	HookEnvPath  string
@@ -39,10 +42,24 @@ type Seccomp struct {
 	ListenerPath string
 }
 
+// CgroupFile is an open cgroup file and its path (for errors).
+type CgroupFile struct {
+	Fd   int
+	Path string
+}
+
 // Build compiles the create (or exec) plan.
 func Build(in *Input) (*plan.Plan, error) {
 	p := &plan.Plan{}
 	s := in.Spec
+	if len(in.CgroupTasks) > 0 {
+		var fds []int64
+		var paths []string
+		for _, f := range in.CgroupTasks {
+			fds, paths = append(fds, int64(f.Fd)), append(paths, f.Path)
+		}
+		p.Add(fmt.Sprintf("linux.cgroupsPath %q", cgroupsPath(s)), plan.OpJoinCgroup, fds, paths...)
+	}
 	if s.Process != nil && s.Process.OOMScoreAdj != nil {
 		// first, while we still have the host's privileges
 		p.Add("process.oomScoreAdj", plan.OpWrite, []int64{0}, "/proc/self/oom_score_adj", fmt.Sprint(*s.Process.OOMScoreAdj))
@@ -123,4 +140,11 @@ func addHostname(p *plan.Plan, s *specs.Spec) {
 	if s.Domainname != "" {
 		p.Add(fmt.Sprintf("domainname %q", s.Domainname), plan.OpSetdomainname, nil, s.Domainname)
 	}
+}
+
+func cgroupsPath(s *specs.Spec) string {
+	if s.Linux == nil {
+		return ""
+	}
+	return s.Linux.CgroupsPath
 }

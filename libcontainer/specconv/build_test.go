@@ -1033,3 +1033,19 @@ func TestBuildKeyring(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildJoinCgroupFirst: the executor moves itself into the cgroup
+// before anything else, so that everything it does is accounted there.
+func TestBuildJoinCgroupFirst(t *testing.T) {
+	in := buildTestInput(t)
+	in.CgroupTasks = []CgroupFile{{Fd: 7, Path: "/sys/fs/cgroup/memory/x/tasks"}, {Fd: 8, Path: "/sys/fs/cgroup/pids/x/tasks"}}
+	p, err := Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := p.Ops[0]
+	if op.Code != plan.OpJoinCgroup || len(op.Ints) != 2 || op.Ints[0] != 7 || op.Ints[1] != 8 ||
+		op.Strs[1] != "/sys/fs/cgroup/pids/x/tasks" || !strings.HasPrefix(op.Field, "linux.cgroupsPath") {
+		t.Fatalf("first op %v (%s), want join-cgroup of fds 7 and 8", op, op.Field)
+	}
+}

@@ -184,11 +184,15 @@ func (c *e2eCtrd) RuntimeRoot(rt e2eRuntime) string {
 // RunArgs is "run" with the shim told to use rt, then flags, the image, id
 // and the payload's args.
 func (c *e2eCtrd) RunArgs(rt e2eRuntime, id string, flags []string, args ...string) []string {
-	a := []string{"run", "--runc-binary", rt.Path, "--runc-root", c.RuntimeRoot(rt)}
+	a := []string{"run", "--fifo-dir", c.FifoDir(), "--runc-binary", rt.Path, "--runc-root", c.RuntimeRoot(rt)}
 	a = append(a, flags...)
 	a = append(a, e2eImageRef, id)
 	return append(a, args...)
 }
+
+// FifoDir is where ctr makes the stdio FIFOs of tasks and execs (instead of
+// /run/containerd/fifo).
+func (c *e2eCtrd) FifoDir() string { return filepath.Join(c.Dir, "fifo") }
 
 // Bundle is where the shim keeps the container's bundle (and the runtime's
 // log.json).
@@ -210,7 +214,7 @@ func (c *e2eCtrd) Track(t *testing.T, id string) {
 		if !t.Failed() {
 			return
 		}
-		if b, err := os.ReadFile(filepath.Join(c.Bundle(id), "log.json")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(c.Bundle(id), "log.json")); err == nil && len(b) > 0 {
 			t.Logf("runtime log.json of %s:\n%s", id, b)
 		}
 		if b, err := os.ReadFile(c.log); err == nil {
@@ -350,7 +354,7 @@ func TestContainerdTaskLifecycle(t *testing.T) {
 
 		// exec: runs in the container's pid namespace, sees pid 1, exit
 		// code relayed.
-		r := e2eExpect(t, c.Ctr(t, "tasks", "exec", "--exec-id", "e1", id, "sh", "-c",
+		r := e2eExpect(t, c.Ctr(t, "tasks", "exec", "--fifo-dir", c.FifoDir(), "--exec-id", "e1", id, "sh", "-c",
 			`echo "pid=$$"; tr '\0' ' ' < /proc/1/cmdline; echo; exit 5`), 5)
 		lines := e2eLines(r.Stdout)
 		if len(lines) != 2 || lines[0] == "pid=1" || !strings.HasPrefix(lines[0], "pid=") ||
@@ -382,7 +386,7 @@ func TestContainerdTaskLifecycle(t *testing.T) {
 		if s := e2eReadTrim(t, freezer); s != "THAWED" {
 			t.Errorf("resumed: freezer.state %s", s)
 		}
-		e2eExpect(t, c.Ctr(t, "tasks", "exec", "--exec-id", "e2", id, "true"), 0)
+		e2eExpect(t, c.Ctr(t, "tasks", "exec", "--fifo-dir", c.FifoDir(), "--exec-id", "e2", id, "true"), 0)
 
 		// kill (SIGTERM by default): the trap exits 3.
 		c.CtrOK(t, "tasks", "kill", id)
@@ -457,6 +461,94 @@ func TestContainerdTTY(t *testing.T) {
 	})
 }
 
+// TestContainerdExecTTY: `ctr task exec -t` from a terminal (the shim
+// passes the runtime's exec a --console-socket): the exec'd process gets a
+// pts of the container and its exit code is relayed.
+func TestContainerdExecTTY(t *testing.T) {
+	t.Parallel()
+	c := e2eContainerd(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		id := e2eName("exectty", rt)
+		c.Track(t, id)
+		c.CtrOK(t, c.RunArgs(rt, id, []string{"-d"}, "sleep", "1000")...)
+		c.WaitStatus(t, id, "RUNNING")
+		p := e2eStartPty(t, 60*time.Second, 24, 80, c.ctr, "-a", c.Sock, "-n", c.NS, "tasks", "exec", "--fifo-dir", c.FifoDir(), "-t", "--exec-id", "tty",
+			id, "sh", "-c", `echo "tty=$(tty)"; read x; echo "got:$x"; exit 3`)
+		p.WaitFor("tty=", 20*time.Second)
+		p.Write("typed\r")
+		code, out := p.Wait()
+		if code != 3 || !e2eTTYNameRe.MatchString(out) || !strings.Contains(out, "got:typed") {
+			t.Errorf("ctr task exec -t: exit %d (want 3), output %q (want a pts and got:typed)", code, out)
+		}
+	})
+}
+
+// TestContainerdCommandNotFound: a payload that does not exist: `ctr run
+// --rm` fails saying so, and neither containerd, the runtime's state nor
+// the cgroup keep anything.
+func TestContainerdCommandNotFound(t *testing.T) {
+	t.Parallel()
+	c := e2eContainerd(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		id := e2eName("notfound", rt)
+		c.Track(t, id)
+		r := c.Ctr(t, c.RunArgs(rt, id, []string{"--rm"}, "/nonexistent")...)
+		if r.Code == 0 || !strings.Contains(r.Stderr, "no such file or directory") {
+			t.Errorf("want a failure saying \"no such file or directory\", got %s", r)
+		}
+		if c.ListedContainer(t, id) {
+			t.Errorf("--rm left container %s in containerd", id)
+		}
+		if _, err := os.Stat(filepath.Join(c.RuntimeRoot(rt), c.NS, id)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("runtime state left behind (err %v)", err)
+		}
+		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup/memory", c.NS, id)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("memory cgroup /%s/%s left behind (err %v)", c.NS, id, err)
+		}
+	})
+}
+
+// TestContainerdReadonlyPaths: the spec ctr generates lists /proc/bus,
+// /proc/fs, /proc/irq and /proc/sys in linux.readonlyPaths. Each becomes a
+// read-only bind of the container's /proc that keeps the nosuid, nodev and
+// noexec of that /proc mount (as runc does), seen in the host's
+// /proc/<pid>/mountinfo and from inside (a write to /proc/sys fails).
+func TestContainerdReadonlyPaths(t *testing.T) {
+	t.Parallel()
+	c := e2eContainerd(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		id := e2eName("rop", rt)
+		c.Track(t, id)
+		c.CtrOK(t, c.RunArgs(rt, id, []string{"-d"}, "sleep", "1000")...)
+		pid := c.WaitStatus(t, id, "RUNNING")
+		opts := map[string][]string{}
+		for _, l := range strings.Split(e2eReadTrim(t, fmt.Sprintf("/proc/%d/mountinfo", pid)), "\n") {
+			if f := strings.Fields(l); len(f) > 5 {
+				opts[f[4]] = strings.Split(f[5], ",")
+			}
+		}
+		if !e2eContains(opts["/proc"], "nosuid") || !e2eContains(opts["/proc"], "noexec") {
+			t.Fatalf("host: the container's /proc has options %v, want nosuid,nodev,noexec", opts["/proc"])
+		}
+		for _, path := range []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys"} {
+			o, ok := opts[path]
+			if !ok {
+				t.Errorf("host: no mount on %s", path)
+				continue
+			}
+			for _, want := range []string{"ro", "nosuid", "nodev", "noexec"} {
+				if !e2eContains(o, want) {
+					t.Errorf("host: %s mounted %s, lacks %s (the /proc it binds has %s)", path, strings.Join(o, ","), want, strings.Join(opts["/proc"], ","))
+				}
+			}
+		}
+		r := c.Ctr(t, "tasks", "exec", "--fifo-dir", c.FifoDir(), "--exec-id", "w", id, "sh", "-c", `echo x > /proc/sys/kernel/domainname; echo "rc=$?"`)
+		if !strings.Contains(r.Stdout, "rc=1") || !strings.Contains(r.Stderr, "Read-only file system") {
+			t.Errorf("inside: a write to /proc/sys succeeded or failed otherwise: %s", r)
+		}
+	})
+}
+
 // e2eStatField returns field n (1-based, as in proc(5)) of /proc/pid/stat.
 func e2eStatField(t *testing.T, pid, n int) int {
 	t.Helper()
@@ -485,7 +577,7 @@ func TestContainerdReadOnly(t *testing.T) {
 		c.Track(t, id)
 		c.CtrOK(t, c.RunArgs(rt, id, []string{"-d", "--read-only"}, "sleep", "1000")...)
 		pid := c.WaitStatus(t, id, "RUNNING")
-		r := c.Ctr(t, "tasks", "exec", "--exec-id", "w", id, "sh", "-c",
+		r := c.Ctr(t, "tasks", "exec", "--fifo-dir", c.FifoDir(), "--exec-id", "w", id, "sh", "-c",
 			`touch /inside 2>&1; echo "root=$?"; touch /run/ok && echo run-writable`)
 		if !strings.Contains(r.Stdout, "Read-only file system") || !strings.Contains(r.Stdout, "root=1") ||
 			!strings.Contains(r.Stdout, "run-writable") {
@@ -517,7 +609,7 @@ func TestContainerdEnv(t *testing.T) {
 		n := 0
 		e2eWait(10*time.Second, func() bool {
 			n++
-			seen = strings.TrimSpace(c.Ctr(t, "tasks", "exec", "--exec-id", fmt.Sprint("cat", n), id, "cat", "/run/seen").Stdout)
+			seen = strings.TrimSpace(c.Ctr(t, "tasks", "exec", "--fifo-dir", c.FifoDir(), "--exec-id", fmt.Sprint("cat", n), id, "cat", "/run/seen").Stdout)
 			return seen != ""
 		})
 		if want := "bar|a b|/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"; seen != want {
@@ -555,13 +647,13 @@ func TestContainerdHostname(t *testing.T) {
 		// (/<namespace>), the parent of every other container's.
 		specFile := e2eCtrSpecFile(t, spec, rootfs, "/"+c.NS+"/"+id, map[string]interface{}{"hostname": "e2e-ctr-host"},
 			"sh", "-c", `hostname > /run/seen; exec sleep 1000`)
-		c.CtrOK(t, "run", "--runc-binary", rt.Path, "--runc-root", c.RuntimeRoot(rt), "-d", "--config", specFile, id)
+		c.CtrOK(t, "run", "--fifo-dir", c.FifoDir(), "--runc-binary", rt.Path, "--runc-root", c.RuntimeRoot(rt), "-d", "--config", specFile, id)
 		pid := c.WaitStatus(t, id, "RUNNING")
 		var seen string
 		n := 0
 		e2eWait(10*time.Second, func() bool {
 			n++
-			seen = strings.TrimSpace(c.Ctr(t, "tasks", "exec", "--exec-id", fmt.Sprint("cat", n), id, "cat", "/run/seen").Stdout)
+			seen = strings.TrimSpace(c.Ctr(t, "tasks", "exec", "--fifo-dir", c.FifoDir(), "--exec-id", fmt.Sprint("cat", n), id, "cat", "/run/seen").Stdout)
 			return seen != ""
 		})
 		if seen != "e2e-ctr-host" {
@@ -636,7 +728,7 @@ func TestContainerdFailedCreateSparesNeighbours(t *testing.T) {
 			t.Fatal(err)
 		}
 		specFile := e2eCtrSpecFile(t, spec, rootfs, parent, nil, "true")
-		r := c.Ctr(t, "run", "--runc-binary", rt.Path, "--runc-root", c.RuntimeRoot(rt), "--rm", "--config", specFile, id)
+		r := c.Ctr(t, "run", "--fifo-dir", c.FifoDir(), "--runc-binary", rt.Path, "--runc-root", c.RuntimeRoot(rt), "--rm", "--config", specFile, id)
 		if r.Code == 0 {
 			t.Logf("create in the parent cgroup %s succeeded (the test expects the devices controller to refuse it): %s", parent, r)
 		}

@@ -426,26 +426,40 @@ func TestPodmanReadOnly(t *testing.T) {
 	})
 }
 
-// TestPodmanMemory: --memory 64m is the limit of the container's memory
-// cgroup on the host, and the limit the container reads in its own
-// /sys/fs/cgroup/memory.
-func TestPodmanMemory(t *testing.T) {
+// TestPodmanResources: --memory 64m, --pids-limit 50 and --cpu-shares 256
+// are the limits of the container's cgroups on the host (cgroup v1), and
+// the memory limit is what the container reads in its own
+// /sys/fs/cgroup/memory; `podman update --memory 128m --cpu-shares 512`
+// (the runtime's update --resources) changes them in place.
+func TestPodmanResources(t *testing.T) {
 	t.Parallel()
 	p := e2ePodman(t)
 	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
 		name := e2eName("mem", rt)
-		id, pid := p.Detached(t, rt, name, []string{"--memory", "64m"}, "sleep", "1000")
+		id, pid := p.Detached(t, rt, name, []string{"--memory", "64m", "--pids-limit", "50", "--cpu-shares", "256"}, "sleep", "1000")
 		cg := e2eCgroupDir(t, pid, "memory")
 		if want := filepath.Join("/sys/fs/cgroup/memory", p.CgroupParent, "libpod-"+id); cg != want {
 			t.Errorf("memory cgroup %s, want %s", cg, want)
 		}
-		if l := e2eReadTrim(t, filepath.Join(cg, "memory.limit_in_bytes")); l != "67108864" {
-			t.Errorf("host: memory.limit_in_bytes %s, want 67108864", l)
+		check := func(when, mem, shares string) {
+			t.Helper()
+			if l := e2eReadTrim(t, filepath.Join(cg, "memory.limit_in_bytes")); l != mem {
+				t.Errorf("%s: host memory.limit_in_bytes %s, want %s", when, l, mem)
+			}
+			if l := e2eReadTrim(t, filepath.Join(e2eCgroupDir(t, pid, "cpu"), "cpu.shares")); l != shares {
+				t.Errorf("%s: host cpu.shares %s, want %s", when, l, shares)
+			}
+			if l := e2eReadTrim(t, filepath.Join(e2eCgroupDir(t, pid, "pids"), "pids.max")); l != "50" {
+				t.Errorf("%s: host pids.max %s, want 50", when, l)
+			}
+			r := p.PodmanOK(t, rt, "exec", name, "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+			if l := strings.TrimSpace(r.Stdout); l != mem {
+				t.Errorf("%s: inside /sys/fs/cgroup/memory/memory.limit_in_bytes %q, want %s", when, l, mem)
+			}
 		}
-		r := p.PodmanOK(t, rt, "exec", name, "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
-		if l := strings.TrimSpace(r.Stdout); l != "67108864" {
-			t.Errorf("inside: /sys/fs/cgroup/memory/memory.limit_in_bytes %q, want 67108864", l)
-		}
+		check("run", "67108864", "256")
+		p.PodmanOK(t, rt, "update", "--memory", "128m", "--cpu-shares", "512", name)
+		check("update", "134217728", "512")
 	})
 }
 
@@ -546,6 +560,90 @@ func TestPodmanTTY(t *testing.T) {
 		code, out = e.Wait()
 		if code != 3 || !e2eTTYNameRe.MatchString(out) {
 			t.Errorf("podman exec -it: exit %d (want 3), output %q (want a pts)", code, out)
+		}
+	})
+}
+
+// TestPodmanCommandNotFound: podman's documented exit codes for a payload
+// that cannot run: 127 when the command does not exist, 126 when it cannot
+// be invoked (not executable). Podman derives them from the runtime's
+// create error, so the runtime must find out at create time (as runc does)
+// and say "no such file or directory" / "permission denied". Afterwards no
+// runtime state is left for the container.
+func TestPodmanCommandNotFound(t *testing.T) {
+	t.Parallel()
+	p := e2ePodman(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		for _, c := range []struct {
+			arg  string
+			code int
+			why  string
+		}{
+			{"/nonexistent", 127, "no such file or directory"},
+			{"/etc/passwd", 126, "permission denied"},
+		} {
+			name := e2eName("notfound", rt)
+			p.Track(t, rt, name)
+			cidFile := filepath.Join(t.TempDir(), "cid")
+			r := p.Podman(t, rt, p.RunArgs(name, []string{"--rm", "--cidfile", cidFile}, c.arg)...)
+			if r.Code != c.code || !strings.Contains(strings.ToLower(r.Stderr), c.why) {
+				t.Errorf("run %s: want exit %d and %q, got %s", c.arg, c.code, c.why, r)
+			}
+			p.Podman(t, rt, "rm", "--force", "--time", "0", name)
+			b, _ := os.ReadFile(cidFile)
+			if id := strings.TrimSpace(string(b)); id != "" && e2eRuntimeStateDir(rt) != "" {
+				if _, err := os.Stat(filepath.Join(e2eRuntimeStateDir(rt), id)); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("run %s: runtime state of %s left after rm (err %v)", c.arg, id, err)
+				}
+			}
+		}
+	})
+}
+
+// TestPodmanProcess: --init (catatonit bound in as /run/podman-init),
+// --user 1000:1000 --group-add 2000, --workdir, --hostname, --env,
+// --cap-drop all --cap-add NET_RAW, no-new-privileges and podman's default
+// seccomp profile: pid 1 is podman-init running the payload, and the
+// payload's identity, directory, name, environment, capabilities and
+// seccomp mode are as asked, from inside and in the host's /proc.
+func TestPodmanProcess(t *testing.T) {
+	t.Parallel()
+	p := e2ePodman(t)
+	if _, err := os.Stat("/usr/libexec/podman/catatonit"); err != nil && e2eLookPath("catatonit") == "" {
+		t.Fatal("podman --init needs catatonit: apt-get install -y catatonit")
+	}
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		name := e2eName("proc", rt)
+		_, pid := p.Detached(t, rt, name, []string{"--init", "--user", "1000:1000", "--group-add", "2000",
+			"--workdir", "/home/app", "--hostname", "e2e-pod", "--env", "E2E_X=y", "--cap-drop", "all",
+			"--cap-add", "NET_RAW", "--security-opt", "no-new-privileges"},
+			"sh", "-c", `echo "$(id)|$(pwd)|$(hostname)|$E2E_X" > /tmp/seen; exec sleep 1000`)
+		var seen string
+		e2eWait(10*time.Second, func() bool {
+			seen = strings.TrimSpace(p.Podman(t, rt, "exec", name, "cat", "/tmp/seen").Stdout)
+			return seen != ""
+		})
+		if want := "uid=1000(app) gid=1000(app) groups=1000(app),2000(extra)|/home/app|e2e-pod|y"; seen != want {
+			t.Errorf("payload saw %q, want %q", seen, want)
+		}
+		r := p.PodmanOK(t, rt, "exec", name, "sh", "-c", `tr '\0' ' ' < /proc/1/cmdline`)
+		if got := strings.TrimSpace(r.Stdout); !strings.HasPrefix(got, "/run/podman-init -- sh -c") {
+			t.Errorf("pid 1 is %q, want /run/podman-init -- sh -c ...", got)
+		}
+		// Host: pid 1 (podman-init) and the payload under it.
+		status := e2eReadTrim(t, fmt.Sprintf("/proc/%d/status", pid))
+		for _, want := range []string{"Uid:\t1000\t1000\t1000\t1000", "Gid:\t1000\t1000\t1000\t1000",
+			"Groups:\t1000 2000", "CapEff:\t0000000000002000", "CapBnd:\t0000000000002000",
+			"NoNewPrivs:\t1", "Seccomp:\t2"} {
+			if !strings.Contains(status, want) {
+				t.Errorf("host: /proc/%d/status lacks %q:\n%s", pid, want, status)
+			}
+		}
+		if nsenter := e2eLookPath("nsenter"); nsenter != "" {
+			r := e2eExec(t, 10*time.Second, nil, "", nsenter, "-t", strconv.Itoa(pid), "-u", "hostname")
+			if strings.TrimSpace(r.Stdout) != "e2e-pod" {
+				t.Errorf("host: the container's UTS namespace holds %s", r)
+			}
 		}
 	})
 }
