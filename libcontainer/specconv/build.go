@@ -29,9 +29,9 @@ type Input struct {
 	ConsoleFd    int    // console socket, -1 without a terminal
 	// CgroupTasks are the container's cgroup v1 `tasks` files (fd, path):
 	// the executor moves itself there first
-	CgroupTasks []CgroupFile
-	StartFd      int    // listening socket `start` connects to; -1 for exec (no wait)
-	FirstCloseFd int    // fds from here up are closed at exec (3 + preserved fds)
+	CgroupTasks  []CgroupFile
+	StartFd      int // listening socket `start` connects to; -1 for exec (no wait)
+	FirstCloseFd int // fds from here up are closed at exec (3 + preserved fds)
 	HookEnvPath  string
 }
 
