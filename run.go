@@ -43,8 +43,12 @@ func run(c *cli.Context, id string) error {
 			return fmt.Errorf("become a subreaper: %w", err)
 		}
 	}
+	// read once here (run needs process.terminal) and handed to create
+	if b, err := libcontainer.LoadBundle(opts.Bundle); err == nil {
+		opts.Loaded = b
+	}
 	var pty *ptyRelay
-	if !detach && opts.ConsoleSocket == "" && wantsTerminal(opts.Bundle) {
+	if !detach && opts.ConsoleSocket == "" && wantsTerminal(opts.Loaded) {
 		var err error
 		if pty, err = newPtyRelay(); err != nil {
 			return err
@@ -136,9 +140,8 @@ type ptyRelay struct {
 }
 
 // wantsTerminal reads process.terminal; a bad config is create's to report.
-func wantsTerminal(bundle string) bool {
-	spec, err := libcontainer.LoadSpec(bundle)
-	return err == nil && spec.Process != nil && spec.Process.Terminal
+func wantsTerminal(b *libcontainer.Bundle) bool {
+	return b != nil && b.Spec.Process != nil && b.Spec.Process.Terminal
 }
 
 // forwardSignals catches every signal from now on (signals arriving while

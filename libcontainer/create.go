@@ -40,10 +40,19 @@ type CreateOpts struct {
 	// ConsoleConn, when set, is used instead of dialing ConsoleSocket
 	// (run with a terminal makes its own socket pair).
 	ConsoleConn *os.File
+	// Loaded is the bundle's config when the caller has read it already.
+	Loaded *Bundle
 }
 
-// LoadSpec reads and parses a bundle's config.json.
-func LoadSpec(bundle string) (*specs.Spec, error) {
+// Bundle is a bundle's config.json, parsed, and its bytes (kept as the
+// container's saved config without encoding it again).
+type Bundle struct {
+	Spec *specs.Spec
+	Raw  []byte
+}
+
+// LoadBundle reads and parses a bundle's config.json.
+func LoadBundle(bundle string) (*Bundle, error) {
 	path := filepath.Join(bundle, "config.json")
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -53,12 +62,13 @@ func LoadSpec(bundle string) (*specs.Spec, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("config.json %q: malformed: %w", path, err)
 	}
-	return &s, nil
+	return &Bundle{Spec: &s, Raw: b}, nil
 }
 
 // creation holds what create opened, so that a failure can undo it all.
 type creation struct {
 	opts   CreateOpts
+	bundle *Bundle
 	spec   *specs.Spec
 	handle *Handle
 	state  *State
@@ -85,9 +95,12 @@ func (st Store) Create(o CreateOpts) (s *State, err error) {
 	if err := CheckID(o.ID); err != nil {
 		return nil, err
 	}
-	if c.spec, err = LoadSpec(c.opts.Bundle); err != nil {
-		return nil, err
+	if c.bundle = o.Loaded; c.bundle == nil {
+		if c.bundle, err = LoadBundle(c.opts.Bundle); err != nil {
+			return nil, err
+		}
 	}
+	c.spec = c.bundle.Spec
 	in, err := c.prepare()
 	if err != nil {
 		return nil, err
@@ -512,7 +525,7 @@ func (c *creation) finish() error {
 	}
 	c.state.StartTime = t
 	c.state.Status = Created
-	if err := saveSpec(c.handle, c.spec); err != nil {
+	if err := WriteFileAtomic(c.handle.Path("config.json"), c.bundle.Raw, 0o600); err != nil {
 		return err
 	}
 	if err := c.handle.Save(c.state); err != nil {
