@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"strconv"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/oci-rt/oci-rt/libcontainer"
@@ -31,9 +34,22 @@ var createCommand = &cli.Command{
 }
 
 func createOpts(c *cli.Context, id string) libcontainer.CreateOpts {
-	return libcontainer.CreateOpts{
+	return libcontainer.CreateOpts{ListenFds: listenFds(),
 		ID: id, Bundle: c.String("bundle"), PidFile: c.String("pid-file"),
 		ConsoleSocket: c.String("console-socket"), NoPivot: c.Bool("no-pivot"),
 		PreserveFds: c.Int("preserve-fds"), Systemd: c.Bool("systemd-cgroup"), NoNewKeyring: c.Bool("no-new-keyring"),
 	}
+}
+
+// listenFds is the number of socket-activation fds systemd passed us
+// (LISTEN_FDS, for this process); they go on to the container, as runc does.
+func listenFds() int {
+	n, err := strconv.Atoi(os.Getenv("LISTEN_FDS"))
+	if err != nil || n <= 0 {
+		return 0
+	}
+	if pid := os.Getenv("LISTEN_PID"); pid != "" && pid != strconv.Itoa(os.Getpid()) {
+		return 0
+	}
+	return n
 }

@@ -35,8 +35,11 @@ type CreateOpts struct {
 	ConsoleSocket string
 	NoPivot       bool
 	PreserveFds   int
-	Systemd       bool
-	NoNewKeyring  bool
+	// ListenFds are socket-activation fds (LISTEN_FDS) from 3 up, passed
+	// before the preserved ones, with LISTEN_FDS and LISTEN_PID=1 set
+	ListenFds    int
+	Systemd      bool
+	NoNewKeyring bool
 	// ConsoleConn, when set, is used instead of dialing ConsoleSocket
 	// (run with a terminal makes its own socket pair).
 	ConsoleConn *os.File
@@ -147,6 +150,9 @@ func (c *creation) prepare() (*specconv.Input, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n := c.opts.ListenFds; n > 0 {
+		proc.Env = append(proc.Env, fmt.Sprintf("LISTEN_FDS=%d", n), "LISTEN_PID=1")
+	}
 	if proc.Terminal && c.opts.ConsoleSocket == "" && c.opts.ConsoleConn == nil {
 		return nil, errors.New("process.terminal: true needs --console-socket")
 	}
@@ -227,7 +233,7 @@ func (c *creation) startExecutor(in *specconv.Input) error {
 		return err
 	}
 	var extra []*os.File
-	for i := 0; i < c.opts.PreserveFds; i++ {
+	for i := 0; i < c.opts.ListenFds+c.opts.PreserveFds; i++ {
 		extra = append(extra, os.NewFile(uintptr(3+i), "preserved"))
 	}
 	add := func(f *os.File) int {
@@ -268,7 +274,7 @@ func (c *creation) startExecutor(in *specconv.Input) error {
 		in.StartFd = add(start)
 		in.Cgroup = cgroupView(c.cgm)
 	}
-	in.FirstCloseFd = 3 + c.opts.PreserveFds
+	in.FirstCloseFd = 3 + c.opts.ListenFds + c.opts.PreserveFds
 	var unified *os.File
 	if in.CgroupTasks, unified, err = c.selfJoin(add); err != nil {
 		return err
