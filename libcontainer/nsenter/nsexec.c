@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <dirent.h>
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
@@ -334,6 +335,79 @@ static unsigned long locked_flags(const char *path)
 	return f;
 }
 
+/* copy_tree copies the directory from (an fd) into the directory to, like
+ * cp -a: files, directories, symlinks, devices and fifos with their modes,
+ * owners and times. */
+static int copy_tree(int from, int to)
+{
+	DIR *d = fdopendir(dup(from));
+	if (!d)
+		return -1;
+	struct dirent *e;
+	int ret = 0;
+	while (ret == 0 && (errno = 0, e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		struct stat st;
+		if (fstatat(from, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			ret = -1;
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			int sd = -1, dd = -1;
+			if (mkdirat(to, e->d_name, st.st_mode & 07777) < 0 ||
+			    (sd = openat(from, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+			    (dd = openat(to, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+			    copy_tree(sd, dd) < 0 || fchmod(dd, st.st_mode & 07777) < 0)
+				ret = -1;
+			if (sd >= 0)
+				close(sd);
+			if (dd >= 0)
+				close(dd);
+		} else if (S_ISREG(st.st_mode)) {
+			int sf = openat(from, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			int df = sf < 0 ? -1 : openat(to, e->d_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777);
+			char buf[65536];
+			ssize_t n = 0;
+			while (df >= 0 && (n = read(sf, buf, sizeof(buf))) > 0)
+				if (write(df, buf, n) != n) {
+					n = -1;
+					break;
+				}
+			if (sf < 0 || df < 0 || n < 0 || fchmod(df, st.st_mode & 07777) < 0)
+				ret = -1;
+			if (sf >= 0)
+				close(sf);
+			if (df >= 0)
+				close(df);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlinkat(from, e->d_name, target, sizeof(target) - 1);
+			if (n < 0)
+				ret = -1;
+			else {
+				target[n] = '\0';
+				if (symlinkat(target, to, e->d_name) < 0)
+					ret = -1;
+			}
+		} else if (mknodat(to, e->d_name, st.st_mode, st.st_rdev) < 0) {
+			ret = -1;
+		}
+		if (ret == 0 && fchownat(to, e->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+			ret = -1;
+		if (ret == 0) {
+			struct timespec ts[2] = { st.st_atim, st.st_mtim };
+			utimensat(to, e->d_name, ts, AT_SYMLINK_NOFOLLOW);
+		}
+	}
+	if (ret == 0 && errno != 0)
+		ret = -1;
+	int saved = errno;
+	closedir(d);
+	errno = saved;
+	return ret;
+}
+
 static void do_mount(struct op *o)
 {
 	const char *src = o->slen[0] ? o->s[0] : NULL;
@@ -351,8 +425,33 @@ static void do_mount(struct op *o)
 		fd_path(target, sizeof(target), fd);
 		t = target;
 	}
+	int extra = o->nint > 2 ? o->i[2] : 0;
+	int under = -1;
+	if (extra & MNT_COPY_UP) {
+		/* a directory fd opened now still reads the directory once it is
+		 * mounted over */
+		under = open(t, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (under < 0)
+			fail(errno, "open %s for tmpcopyup", o->s[1]);
+	}
 	int r = mount(src, t, fstype, flags, data);
-	if (r < 0 && errno == EPERM && (o->i[2] & MNT_KEEP_LOCKED) && (flags & MS_REMOUNT))
+	if (r == 0 && under >= 0) {
+		int top = open_in_root(o->s[1], TARGET_PLAIN);
+		struct stat st;
+		char p[64];
+		int td = -1;
+		if (top >= 0) {
+			fd_path(p, sizeof(p), top);
+			td = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			close(top);
+		}
+		if (td < 0 || copy_tree(under, td) < 0 || fstat(under, &st) < 0 ||
+		    fchmod(td, st.st_mode & 07777) < 0 || fchown(td, st.st_uid, st.st_gid) < 0)
+			fail(errno, "tmpcopyup of %s", o->s[1]);
+		close(td);
+		close(under);
+	}
+	if (r < 0 && errno == EPERM && (extra & MNT_KEEP_LOCKED) && (flags & MS_REMOUNT))
 		r = mount(src, t, fstype, flags | locked_flags(t), data);
 	if (r < 0)
 		fail(errno, "mount %s on %s", src ? src : "none", o->s[1]);
@@ -510,7 +609,8 @@ static void do_readonly(struct op *o)
 			return;
 		fail(errno, "bind %s", o->s[0]);
 	}
-	unsigned long f = MS_BIND | MS_REMOUNT | MS_RDONLY;
+	unsigned long f = MS_BIND | MS_REMOUNT | MS_RDONLY |
+			  (locked_flags(o->s[0]) & (MS_NOSUID | MS_NODEV | MS_NOEXEC));
 	if (mount(NULL, o->s[0], NULL, f, NULL) < 0 &&
 	    mount(NULL, o->s[0], NULL, f | locked_flags(o->s[0]), NULL) < 0)
 		fail(errno, "remount %s read-only", o->s[0]);
@@ -793,7 +893,27 @@ static void do_wait_start(struct op *o)
 	}
 }
 
-static void do_exec(struct op *o)
+/* try_exec execve()s path, or with check only tells whether it could
+ * (a regular file we may execute); it returns only on failure, errno set. */
+static void try_exec(const char *path, char **argv, char **envp, int check)
+{
+	struct stat st;
+	if (!check) {
+		execve(path, argv, envp);
+		return;
+	}
+	if (stat(path, &st) < 0)
+		return;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EACCES;
+		return;
+	}
+	if (faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) < 0)
+		return;
+	errno = 0;
+}
+
+static void do_exec_check(struct op *o, int check)
 {
 	int argc = o->i[0];
 	char *argv[argc + 1];
@@ -806,7 +926,9 @@ static void do_exec(struct op *o)
 		envp[k] = o->s[argc + k];
 	envp[ne] = NULL;
 	if (strchr(argv[0], '/')) {
-		execve(argv[0], argv, envp);
+		try_exec(argv[0], argv, envp, check);
+		if (check && errno == 0)
+			return;
 		fail(errno, "exec %s", argv[0]);
 	}
 	/* search the container's PATH, as execvpe would with its environment */
@@ -820,7 +942,9 @@ static void do_exec(struct op *o)
 		const char *end = strchr(p, ':');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 		if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)len, p, len ? "/" : "", argv[0]) < (int)sizeof(buf)) {
-			execve(buf, argv, envp);
+			try_exec(buf, argv, envp, check);
+			if (check && errno == 0)
+				return;
 			if (errno == EACCES)
 				saw_eacces = 1;
 		}
@@ -828,6 +952,11 @@ static void do_exec(struct op *o)
 			break;
 	}
 	fail(saw_eacces ? EACCES : ENOENT, "exec %s: not found in PATH %s", argv[0], path);
+}
+
+static void do_exec(struct op *o)
+{
+	do_exec_check(o, 0);
 }
 
 static void apply(struct op *o)
@@ -935,6 +1064,9 @@ static void apply(struct op *o)
 		break;
 	case OP_EXEC:
 		do_exec(o);
+		break;
+	case OP_CHECK_EXEC:
+		do_exec_check(o, 1);
 		break;
 	case OP_SETSID:
 		if (setsid() < 0)

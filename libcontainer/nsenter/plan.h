@@ -46,6 +46,7 @@
 #define OP_CLOSE 33         /* i0 fd */
 #define OP_MOUNT_SETATTR 34 /* s0 path in root; i0 attr_set, i1 attr_clr (recursive) */
 #define OP_KEYRING 35       /* s0 name: join a new session keyring */
+#define OP_CHECK_EXEC 37    /* as OP_EXEC, but only finds args[0] and checks it is executable */
 #define OP_JOIN_CGROUP 36   /* i0.. v1 `tasks` files: write "0" (move this thread) and close */
 
 /* OP_MOUNT target kinds */
@@ -54,6 +55,7 @@
 #define TARGET_FILE 2       /* s1 resolved in the root, an empty file made if missing */
 
 /* OP_MOUNT i2 bits */
+#define MNT_COPY_UP 2       /* tmpcopyup: copy what the target held into the new mount */
 #define MNT_KEEP_LOCKED 1   /* on EPERM, retry with the flags the kernel locked (user namespaces) */
 
 /* OP_WRITE flags */

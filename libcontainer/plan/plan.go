@@ -50,6 +50,7 @@ const (
 	OpMountSetattr  Code = 34
 	OpKeyring       Code = 35
 	OpJoinCgroup    Code = 36
+	OpCheckExec     Code = 37
 )
 
 // Mount target kinds (OpMount's second int).
@@ -62,6 +63,10 @@ const (
 // MountKeepLocked (OpMount's third int): on EPERM retry a remount with the
 // flags the kernel locked on the mount (inside user namespaces).
 const MountKeepLocked = 1
+
+// MountCopyUp (OpMount's third int, "tmpcopyup"): fill the new mount with
+// what the target directory held before it was mounted over.
+const MountCopyUp = 2
 
 // OpWrite flags.
 const (
@@ -155,5 +160,5 @@ var codeNames = map[Code]string{
 	OpSethostname: "sethostname", OpSetdomainname: "setdomainname", OpRlimit: "rlimit", OpPrctl: "prctl",
 	OpCapBset: "capbset", OpCapSet: "capset", OpUser: "user", OpUmask: "umask", OpChdir: "chdir",
 	OpConsole: "console", OpSeccomp: "seccomp", OpCloseFds: "close-fds", OpWaitStart: "wait-start",
-	OpHook: "hook", OpExec: "exec", OpSetsid: "setsid", OpReady: "ready", OpMkdir: "mkdir", OpClose: "close", OpMountSetattr: "mount-setattr", OpKeyring: "keyring", OpJoinCgroup: "join-cgroup",
+	OpHook: "hook", OpExec: "exec", OpSetsid: "setsid", OpReady: "ready", OpMkdir: "mkdir", OpClose: "close", OpMountSetattr: "mount-setattr", OpKeyring: "keyring", OpJoinCgroup: "join-cgroup", OpCheckExec: "check-exec",
 }

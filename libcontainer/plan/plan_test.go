@@ -247,11 +247,13 @@ var planTestHeaderConsts = map[string]int64{
 	"OP_MOUNT_SETATTR": int64(OpMountSetattr),
 	"OP_KEYRING":       int64(OpKeyring),
 	"OP_JOIN_CGROUP":   int64(OpJoinCgroup),
+	"OP_CHECK_EXEC":    int64(OpCheckExec),
 
 	"TARGET_PLAIN":    TargetPlain,
 	"TARGET_DIR":      TargetDir,
 	"TARGET_FILE":     TargetFile,
 	"MNT_KEEP_LOCKED": MountKeepLocked,
+	"MNT_COPY_UP":     MountCopyUp,
 	"WRITE_IN_ROOT":   WriteInRoot,
 	"WRITE_OPTIONAL":  WriteOptional,
 	"SYNC_MAPS":       SyncMaps,

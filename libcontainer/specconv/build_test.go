@@ -805,6 +805,7 @@ func TestBuildProcessOps(t *testing.T) {
 		{plan.OpChdir, `process.cwd "/home/app"`, nil, []string{"/home/app"}},
 		{plan.OpUmask, "process.user.umask", []int64{0o027}, nil},
 		{plan.OpPrctl, "process.noNewPrivileges", []int64{unix.PR_SET_NO_NEW_PRIVS, 1}, nil},
+		{plan.OpCheckExec, `process.args[0] "sh"`, []int64{3}, []string{"sh", "-c", "echo hi", "PATH=/bin", "HOME=/home/app"}},
 		{plan.OpReady, "create", nil, nil},
 		{plan.OpWaitStart, "start", []int64{5}, nil},
 		{plan.OpHook, `hooks.startContainer[0] path "/bin/sc"`, []int64{0, 1}, []string{"/bin/sc", "sc"}},

@@ -84,7 +84,7 @@ func MountOptions() []string {
 	for k := range recursiveAttrs {
 		out = append(out, k)
 	}
-	return out
+	return append(out, "tmpcopyup")
 }
 
 // parsedMount is a mount's options split into what mount(2) takes.
@@ -94,6 +94,7 @@ type parsedMount struct {
 	data        []string  // filesystem options, passed as the data string
 	attrSet     uint64    // MOUNT_ATTR_* set on the whole tree (rro...)
 	attrClr     uint64    // MOUNT_ATTR_* cleared on the whole tree
+	copyUp      bool      // tmpcopyup (runc extension)
 }
 
 func parseMountOptions(opts []string) parsedMount {
@@ -117,6 +118,10 @@ func parseMountOptions(opts []string) parsedMount {
 			} else {
 				p.attrClr, p.attrSet = p.attrClr|a.attr, p.attrSet&^a.attr
 			}
+			continue
+		}
+		if o == "tmpcopyup" {
+			p.copyUp = true
 			continue
 		}
 		p.data = append(p.data, o)

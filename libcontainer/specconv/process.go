@@ -220,6 +220,10 @@ func addProcess(p *plan.Plan, in *Input) error {
 		p.Add("process.noNewPrivileges", plan.OpPrctl, []int64{unix.PR_SET_NO_NEW_PRIVS, 1})
 	}
 	if in.StartFd >= 0 {
+		// find args[0] now, as runc does, so that create (not start)
+		// reports a missing or non-executable command
+		p.Add(fmt.Sprintf("process.args[0] %q", pr.Args[0]), plan.OpCheckExec, []int64{int64(len(pr.Args))},
+			append(append([]string(nil), pr.Args...), pr.Env...)...)
 		p.Add("create", plan.OpReady, nil)
 		p.Add("start", plan.OpWaitStart, []int64{int64(in.StartFd)})
 		for i, h := range startHooks(in.Spec) {

@@ -82,7 +82,14 @@ func addMount(p *plan.Plan, in *Input, i int, m specs.Mount) error {
 		return addBind(p, in, field, i, m, opts)
 	}
 	kind := plan.TargetDir
-	p.Add(field, plan.OpMount, []int64{int64(opts.flags), int64(kind)}, m.Source, m.Destination, m.Type, opts.dataString())
+	ints := []int64{int64(opts.flags), int64(kind)}
+	if opts.copyUp {
+		if m.Type != "tmpfs" {
+			return fmt.Errorf("%s: tmpcopyup needs a tmpfs, not %q", field, m.Type)
+		}
+		ints = append(ints, plan.MountCopyUp)
+	}
+	p.Add(field, plan.OpMount, ints, m.Source, m.Destination, m.Type, opts.dataString())
 	addPropagation(p, field, m.Destination, kind, opts)
 	return nil
 }
