@@ -150,6 +150,9 @@ func (c *creation) prepare() (*specconv.Input, error) {
 	if err != nil {
 		return nil, err
 	}
+	if proc.Caps.AmbientDropped != 0 {
+		logrus.Warnf("process.capabilities.ambient: capabilities %#x are not both permitted and inheritable: not raised", proc.Caps.AmbientDropped)
+	}
 	if n := c.opts.ListenFds; n > 0 {
 		proc.Env = append(proc.Env, fmt.Sprintf("LISTEN_FDS=%d", n), "LISTEN_PID=1")
 	}

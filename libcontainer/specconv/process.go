@@ -32,7 +32,8 @@ type Process struct {
 // Caps are the five capability sets as bit masks.
 type Caps struct {
 	Bounding, Effective, Permitted, Inheritable, Ambient uint64
-	Last                                                 int // the kernel's last capability
+	Last                                                 int    // the kernel's last capability
+	AmbientDropped                                       uint64 // ambient ones neither permitted nor inheritable
 }
 
 // Rlimit is one resource limit.
@@ -138,6 +139,11 @@ func resolveCaps(c *specs.LinuxCapabilities) (Caps, error) {
 			*s.mask |= 1 << bit
 		}
 	}
+	// the kernel raises an ambient capability only if it is permitted and
+	// inheritable; runc warns and goes on (configs from `runc spec` list
+	// ambient ones without inheritable)
+	caps.AmbientDropped = caps.Ambient &^ (caps.Permitted & caps.Inheritable)
+	caps.Ambient &^= caps.AmbientDropped
 	return caps, nil
 }
 
