@@ -146,9 +146,14 @@ func (c *creation) prepare() (*specconv.Input, error) {
 	if err := specconv.Validate(s, &ns); err != nil {
 		return nil, err
 	}
-	proc, err := specconv.ResolveProcess(s.Process, rootfs)
-	if err != nil {
-		return nil, err
+	proc := specconv.NoProcess()
+	if s.Process != nil {
+		if proc, err = specconv.ResolveProcess(s.Process, rootfs); err != nil {
+			return nil, err
+		}
+		if err := checkLSM(s.Process); err != nil {
+			return nil, err
+		}
 	}
 	if proc.Caps.AmbientDropped != 0 {
 		logrus.Warnf("process.capabilities.ambient: capabilities %#x are not both permitted and inheritable: not raised", proc.Caps.AmbientDropped)
@@ -194,6 +199,7 @@ func (c *creation) launch(in *specconv.Input) error {
 	}
 	in.Ns = c.ns
 	c.state.NewPidNs = c.ns.IsNew(specs.PIDNamespace)
+	c.state.HostMountNs = !c.ns.Has(specs.MountNamespace)
 	cgc, err := cgroups.Config(c.opts.ID, s.Linux, c.opts.Systemd)
 	if err != nil {
 		return err
@@ -560,6 +566,9 @@ func (c *creation) undo() {
 	if c.exec {
 		return
 	}
+	if c.state != nil && c.state.HostMountNs {
+		detachRootfs(c.state.Rootfs)
+	}
 	if c.cgm != nil {
 		killCgroup(c.cgm)
 		c.cgm.Destroy()
@@ -652,4 +661,27 @@ func checkCgroupEmpty(m cg.Manager, s *specs.Spec) error {
 		return nil
 	}
 	return fmt.Errorf("linux.cgroupsPath %q: the cgroup is not empty (%d processes, e.g. pid %d)", cgroupsPath(s), len(pids), pids[0])
+}
+
+// checkLSM refuses an AppArmor profile or SELinux label that this host
+// cannot apply: running the process unconfined instead would be a silent
+// loss of protection.
+func checkLSM(p *specs.Process) error {
+	if p.ApparmorProfile != "" {
+		if _, err := os.Stat("/sys/kernel/security/apparmor"); err != nil {
+			return fmt.Errorf("process.apparmorProfile %q: AppArmor is not enabled on this host", p.ApparmorProfile)
+		}
+	}
+	if p.SelinuxLabel != "" {
+		if _, err := os.Stat("/sys/fs/selinux/enforce"); err != nil {
+			return fmt.Errorf("process.selinuxLabel %q: SELinux is not enabled on this host", p.SelinuxLabel)
+		}
+	}
+	return nil
+}
+
+// detachRootfs removes what a container without a mount namespace of its
+// own mounted: the bind of its rootfs, with everything under it.
+func detachRootfs(rootfs string) {
+	unix.Unmount(rootfs, unix.MNT_DETACH)
 }

@@ -83,6 +83,9 @@ func (h *Handle) release(s *State) error {
 	if len(b) < plan.MsgHeaderLen {
 		return nil // execve closed the connection: the process runs
 	}
+	// the executor exits right after its report: let start return only
+	// once the container is stopped
+	waitGone(s.Pid)
 	idx := int(int32(binary.NativeEndian.Uint32(b[4:])))
 	errno := unix.Errno(binary.NativeEndian.Uint32(b[8:]))
 	field := ""
@@ -168,6 +171,9 @@ func (st Store) Delete(id string, force bool) error {
 	if !s.NewPidNs {
 		killCgroup(m)
 	}
+	if s.HostMountNs {
+		detachRootfs(s.Rootfs)
+	}
 	if err := destroyCgroup(m); err != nil {
 		return fmt.Errorf("remove cgroup: %w", err)
 	}
@@ -224,6 +230,9 @@ func (st Store) removeAborted(id string) {
 // removeAbortedCreate kills what a dead create started and removes its
 // cgroup and state.
 func removeAbortedCreate(h *Handle, s *State) error {
+	if s.HostMountNs {
+		detachRootfs(s.Rootfs)
+	}
 	if s.Cgroup != nil {
 		m, err := cgroups.New(s.Cgroup)
 		if err != nil {

@@ -46,6 +46,9 @@ type State struct {
 	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
 	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
 	NewPidNs    bool              `json:"newPidNs"`
+	// HostMountNs: no mount namespace of its own; its mounts are in ours
+	// and go at delete
+	HostMountNs bool `json:"hostMountNs,omitempty"`
 	// StartFields names the config field of each op the executor runs
 	// after start, from StartBase on, to word a failed start.
 	StartBase   int      `json:"startBase"`

@@ -573,11 +573,14 @@ static void do_pivot(void)
 	close(oldroot);
 }
 
-static void do_chroot(void)
+/* do_chroot enters the rootfs without pivot_root: in a mount namespace
+ * of our own the rootfs is moved onto / first (--no-pivot); in a shared
+ * one it is a plain chroot. */
+static void do_chroot(struct op *o)
 {
 	if (fchdir(root_fd) < 0)
 		fail(errno, "chdir to the rootfs");
-	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+	if (o->i[0] && mount(".", "/", NULL, MS_MOVE, NULL) < 0)
 		fail(errno, "move the rootfs onto /");
 	if (chroot(".") < 0)
 		fail(errno, "chroot");
@@ -916,6 +919,8 @@ static void try_exec(const char *path, char **argv, char **envp, int check)
 static void do_exec_check(struct op *o, int check)
 {
 	int argc = o->i[0];
+	if (argc == 0)
+		fail(0, "missing: the config has no process to start");
 	char *argv[argc + 1];
 	int ne = o->nstr - argc;
 	char *envp[ne + 1];
@@ -1004,7 +1009,7 @@ static void apply(struct op *o)
 		do_pivot();
 		break;
 	case OP_CHROOT:
-		do_chroot();
+		do_chroot(o);
 		break;
 	case OP_MASK:
 		do_mask(o);

@@ -71,12 +71,10 @@ func Build(in *Input) (*plan.Plan, error) {
 	if !in.NoNewKeyring && in.StartFd >= 0 {
 		p.Add("session keyring", plan.OpKeyring, nil, in.ContainerID)
 	}
-	if in.StartFd >= 0 && in.Ns.IsNew(specs.MountNamespace) {
+	if in.StartFd >= 0 {
 		if err := addRootfs(p, in); err != nil {
 			return nil, err
 		}
-	} else if in.StartFd >= 0 {
-		return nil, fmt.Errorf("linux.namespaces: a new mount namespace is required to set up the rootfs")
 	}
 	if in.StartFd >= 0 {
 		addHostname(p, s)

@@ -257,7 +257,11 @@ func TestBuildTimeNsWithoutOffsets(t *testing.T) {
 	}
 }
 
-func TestBuildNeedsNewMountNsForCreate(t *testing.T) {
+// TestBuildSharedMountNs: without a mount namespace of its own (none, or a
+// joined one) the rootfs is bound, made private so that nothing mounted
+// under it spreads, and entered with a plain chroot: no propagation change
+// of "/" and no pivot_root, which would affect every process sharing it.
+func TestBuildSharedMountNs(t *testing.T) {
 	t.Parallel()
 	for _, ns := range []Namespaces{
 		{New: unix.CLONE_NEWPID},
@@ -265,9 +269,25 @@ func TestBuildNeedsNewMountNsForCreate(t *testing.T) {
 	} {
 		in := buildTestInput(t)
 		in.Ns = ns
-		_, err := Build(in)
-		if err == nil || err.Error() != "linux.namespaces: a new mount namespace is required to set up the rootfs" {
-			t.Errorf("Namespaces %+v: error %v, want the mount namespace requirement", ns, err)
+		p, err := Build(in)
+		if err != nil {
+			t.Fatalf("Namespaces %+v: %v", ns, err)
+		}
+		var chroot, private, pivot, rootProp bool
+		for _, op := range p.Ops {
+			switch {
+			case op.Code == plan.OpChroot:
+				chroot = len(op.Ints) == 1 && op.Ints[0] == 0
+			case op.Code == plan.OpPivot:
+				pivot = true
+			case op.Code == plan.OpMount && len(op.Strs) > 1 && op.Strs[1] == "/" && op.Strs[0] == "":
+				rootProp = true
+			case op.Code == plan.OpMount && len(op.Strs) > 1 && op.Strs[1] == in.Rootfs && op.Ints[0]&unix.MS_PRIVATE != 0:
+				private = true
+			}
+		}
+		if !chroot || pivot || rootProp || !private {
+			t.Errorf("Namespaces %+v: chroot %v pivot %v propagation of / %v private rootfs %v\n%s", ns, chroot, pivot, rootProp, private, buildTestDump(p))
 		}
 	}
 }
@@ -443,8 +463,10 @@ func TestBuildRootfsPropagation(t *testing.T) {
 		{"private", "/var/lib", []buildTestOp{
 			{plan.OpMount, "linux.rootfsPropagation", []int64{unix.MS_PRIVATE, plan.TargetPlain}, []string{"", "/", "", ""}},
 		}},
+		// unbindable: slave while the rootfs is bound onto itself (an
+		// unbindable mount cannot be), unbindable after pivot_root
 		{"runbindable", "/var/lib", []buildTestOp{
-			{plan.OpMount, "linux.rootfsPropagation", []int64{unix.MS_UNBINDABLE | unix.MS_REC, plan.TargetPlain}, []string{"", "/", "", ""}},
+			{plan.OpMount, "linux.rootfsPropagation", []int64{unix.MS_SLAVE | unix.MS_REC, plan.TargetPlain}, []string{"", "/", "", ""}},
 		}},
 		{"", "/var/lib", []buildTestOp{
 			{plan.OpMount, "linux.rootfsPropagation", []int64{unix.MS_SLAVE | unix.MS_REC, plan.TargetPlain}, []string{"", "/", "", ""}},

@@ -81,6 +81,12 @@ func lastCap() int {
 	return int(c)
 }
 
+// NoProcess stands for a config without process: create may go on (the
+// spec requires process only for start), and start fails.
+func NoProcess() Process {
+	return Process{Cwd: "/", Umask: 0o022, Caps: Caps{Last: lastCap()}}
+}
+
 // ResolveProcess validates process and resolves what it names; rootfs is
 // where the container's /etc/passwd is looked up for HOME.
 func ResolveProcess(p *specs.Process, rootfs string) (Process, error) {
@@ -224,6 +230,15 @@ func addProcess(p *plan.Plan, in *Input) error {
 	p.Add("process.user.umask", plan.OpUmask, []int64{int64(pr.Umask)})
 	if pr.NoNewPrivs {
 		p.Add("process.noNewPrivileges", plan.OpPrctl, []int64{unix.PR_SET_NO_NEW_PRIVS, 1})
+	}
+	if len(pr.Args) == 0 {
+		// no process: the executor says so at start (argc 0)
+		if in.StartFd >= 0 {
+			p.Add("create", plan.OpReady, nil)
+			p.Add("start", plan.OpWaitStart, []int64{int64(in.StartFd)})
+		}
+		p.Add("process", plan.OpExec, []int64{0})
+		return nil
 	}
 	if in.StartFd >= 0 {
 		// find args[0] now, as runc does, so that create (not start)

@@ -29,23 +29,21 @@ type CgroupHierarchy struct {
 
 func addRootfs(p *plan.Plan, in *Input) error {
 	s := in.Spec
-	rootProp := uintptr(unix.MS_SLAVE | unix.MS_REC)
-	if s.Linux != nil && s.Linux.RootfsPropagation != "" {
-		f, ok := propagationFlags[s.Linux.RootfsPropagation]
-		if !ok {
-			return fmt.Errorf("linux.rootfsPropagation %q: unknown propagation", s.Linux.RootfsPropagation)
-		}
-		rootProp = f
-	}
-	// Our mounts must not reach the host: every mount under / becomes a
-	// slave (or what rootfsPropagation asks), and pivot_root needs the
-	// rootfs's parent mount not to be shared.
-	p.Add("linux.rootfsPropagation", plan.OpMount, []int64{int64(rootProp), plan.TargetPlain}, "", "/", "", "")
-	if in.RootfsParent != "" && rootProp&(unix.MS_SHARED) != 0 {
-		p.Add("linux.rootfsPropagation", plan.OpMount, []int64{unix.MS_PRIVATE, plan.TargetPlain}, "", in.RootfsParent, "", "")
-	}
+	newNs := in.Ns.IsNew(specs.MountNamespace)
 	rootField := fmt.Sprintf("root.path %q", in.Rootfs)
+	var finalProp uintptr // applied to the new / after pivot_root
+	if newNs {
+		var err error
+		if finalProp, err = addRootPropagation(p, in); err != nil {
+			return err
+		}
+	}
 	p.Add(rootField, plan.OpMount, []int64{unix.MS_BIND | unix.MS_REC, plan.TargetPlain}, in.Rootfs, in.Rootfs, "", "")
+	if !newNs {
+		// the host's (or a joined) mount namespace: what we mount under
+		// the rootfs must not spread to other namespaces
+		p.Add(rootField, plan.OpMount, []int64{unix.MS_PRIVATE | unix.MS_REC, plan.TargetPlain}, "", in.Rootfs, "", "")
+	}
 	p.Add(rootField, plan.OpOpenRoot, nil, in.Rootfs)
 	for i, m := range s.Mounts {
 		if err := addMount(p, in, i, m); err != nil {
@@ -58,12 +56,53 @@ func addRootfs(p *plan.Plan, in *Input) error {
 		p.Add(fmt.Sprintf("process.cwd %q", cwd), plan.OpMkdir, nil, cwd)
 	}
 	addCreateHooks(p, in)
-	if in.NoPivot {
-		p.Add(rootField+" (--no-pivot)", plan.OpChroot, nil)
-	} else {
+	switch {
+	case !newNs:
+		// pivot_root would change the root of every process sharing the
+		// namespace: chroot, as runc does without a mount namespace
+		p.Add(rootField+" (chroot: no mount namespace of its own)", plan.OpChroot, []int64{0})
+	case in.NoPivot:
+		p.Add(rootField+" (--no-pivot)", plan.OpChroot, []int64{1})
+	default:
 		p.Add(rootField+" (pivot_root)", plan.OpPivot, nil)
 	}
+	if finalProp != 0 {
+		p.Add("linux.rootfsPropagation", plan.OpMount, []int64{int64(finalProp), plan.TargetPlain}, "", "/", "", "")
+	}
 	return addAfterPivot(p, in)
+}
+
+// addRootPropagation makes every mount of a new mount namespace a slave
+// (or what rootfsPropagation asks), so that our mounts do not reach the
+// host, and the rootfs's parent private when needed (pivot_root refuses a
+// shared parent). It returns the propagation to give the new / at the end.
+func addRootPropagation(p *plan.Plan, in *Input) (uintptr, error) {
+	s := in.Spec
+	rootProp := uintptr(unix.MS_SLAVE | unix.MS_REC)
+	var finalProp uintptr
+	if s.Linux != nil && s.Linux.RootfsPropagation != "" {
+		f, ok := propagationFlags[s.Linux.RootfsPropagation]
+		if !ok {
+			return 0, fmt.Errorf("linux.rootfsPropagation %q: unknown propagation", s.Linux.RootfsPropagation)
+		}
+		rootProp = f
+		switch {
+		case f&unix.MS_UNBINDABLE != 0:
+			// the rootfs must still be bound onto itself: keep the
+			// host's mounts away (slave) and make / unbindable once
+			// pivot_root is done
+			rootProp, finalProp = unix.MS_SLAVE|unix.MS_REC, f
+		case f&unix.MS_SHARED != 0:
+			// the new / is a bind mount under a private parent: share
+			// it again after pivot_root
+			finalProp = f
+		}
+	}
+	p.Add("linux.rootfsPropagation", plan.OpMount, []int64{int64(rootProp), plan.TargetPlain}, "", "/", "", "")
+	if in.RootfsParent != "" && rootProp&(unix.MS_SHARED) != 0 {
+		p.Add("linux.rootfsPropagation", plan.OpMount, []int64{unix.MS_PRIVATE, plan.TargetPlain}, "", in.RootfsParent, "", "")
+	}
+	return finalProp, nil
 }
 
 func addMount(p *plan.Plan, in *Input, i int, m specs.Mount) error {

@@ -15,12 +15,6 @@ func Validate(s *specs.Spec, ns *Namespaces) error {
 	if s.Root == nil || s.Root.Path == "" {
 		return errors.New("root.path: missing")
 	}
-	if j := ns.Join(specs.MountNamespace); j != nil {
-		return fmt.Errorf("%s: joining a mount namespace is not supported: the rootfs is set up in a new one", j.Field)
-	}
-	if !ns.IsNew(specs.MountNamespace) {
-		return errors.New("linux.namespaces: a new mount namespace is required to set up the rootfs")
-	}
 	if s.Hostname != "" && !ns.Has(specs.UTSNamespace) {
 		return fmt.Errorf("hostname %q: needs a new UTS namespace (linux.namespaces has none)", s.Hostname)
 	}

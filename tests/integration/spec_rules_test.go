@@ -1,0 +1,161 @@
+package integration
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// withoutNs drops namespace types from a spec.
+func withoutNs(s *specs.Spec, types ...specs.LinuxNamespaceType) {
+	var keep []specs.LinuxNamespace
+	for _, n := range s.Linux.Namespaces {
+		drop := false
+		for _, t := range types {
+			drop = drop || n.Type == t
+		}
+		if !drop {
+			keep = append(keep, n)
+		}
+	}
+	s.Linux.Namespaces = keep
+}
+
+// mountsUnder counts the host's mounts below dir.
+func mountsUnder(t *testing.T, dir string) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) > 4 && strings.HasPrefix(f[4], dir) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestNoMountNamespace: a config without a mount namespace shares the
+// runtime's (runtime-spec: a type left out is inherited); the container's
+// mounts live under its rootfs in our namespace while it runs, the host's
+// "/" is untouched, and delete removes them all.
+func TestNoMountNamespace(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	b := e.Bundle([]string{"sh", "-c", "readlink /proc/self/ns/mnt; touch /x 2>&1; exec sleep 100"}, func(s *specs.Spec) {
+		withoutNs(s, specs.MountNamespace)
+	})
+	runDetached(t, e, b, "nomnt")
+	pid := e.Pid("nomnt")
+	if got, want := NsInode(t, pid, "mnt"), NsInode(t, "self", "mnt"); got != want {
+		t.Errorf("container mount namespace %s, want the runtime's %s", got, want)
+	}
+	if n := mountsUnder(t, b); n == 0 {
+		t.Errorf("no container mounts under %s while it runs", b)
+	}
+	root, err := os.Readlink("/proc/" + itoa(pid) + "/root")
+	if err != nil || root != filepath.Join(b, "rootfs") {
+		t.Errorf("container root %q (%v), want %s/rootfs", root, err, b)
+	}
+	e.MustRun("delete", "--force", "nomnt")
+	if n := mountsUnder(t, b); n != 0 {
+		t.Errorf("%d mounts left under %s after delete", n, b)
+	}
+}
+
+// TestJoinMountNamespace: a mount namespace given by path is joined; the
+// rootfs is set up in it (chroot, not pivot_root: the namespace's other
+// processes keep their root).
+func TestJoinMountNamespace(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	holder := exec.Command("unshare", "--mount", "--propagation", "private", "--fork", "sleep", "100")
+	holder.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { syscall.Kill(-holder.Process.Pid, syscall.SIGKILL); holder.Wait() }()
+	// the sleep is unshare's child, in the new namespace
+	var target string
+	for i := 0; i < 100 && target == ""; i++ {
+		time.Sleep(10 * time.Millisecond)
+		kids, _ := os.ReadFile("/proc/" + itoa(holder.Process.Pid) + "/task/" + itoa(holder.Process.Pid) + "/children")
+		if f := strings.Fields(string(kids)); len(f) > 0 {
+			target = f[0]
+		}
+	}
+	if target == "" {
+		t.Fatal("unshare's child never appeared")
+	}
+	b := e.Bundle([]string{"sleep", "100"}, func(s *specs.Spec) {
+		for i, n := range s.Linux.Namespaces {
+			if n.Type == specs.MountNamespace {
+				s.Linux.Namespaces[i].Path = "/proc/" + target + "/ns/mnt"
+			}
+		}
+	})
+	runDetached(t, e, b, "joinmnt")
+	pid := e.Pid("joinmnt")
+	if got, want := NsInode(t, pid, "mnt"), NsInode(t, target, "mnt"); got != want {
+		t.Errorf("container mount namespace %s, want the joined %s", got, want)
+	}
+	if root, _ := os.Readlink("/proc/" + target + "/root"); root != "/" {
+		t.Errorf("the namespace's first process has root %q: pivot_root moved it", root)
+	}
+	if n := mountsUnder(t, b); n != 0 {
+		t.Errorf("the container's mounts (%d) reached the runtime's namespace", n)
+	}
+}
+
+// TestCreateWithoutProcess: process is required only by start (runtime-spec
+// config.md); create succeeds and start fails clearly.
+func TestCreateWithoutProcess(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	b := e.Bundle([]string{"true"}, func(s *specs.Spec) { s.Process = nil })
+	runToFile(t, e, "create", "-b", b, "noproc")
+	if st := e.Status("noproc"); st != "created" {
+		t.Fatalf("status %s after create", st)
+	}
+	r := e.Run("start", "noproc")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "process: missing") {
+		t.Fatalf("start without process: exit %d %q", r.Code, r.Stderr)
+	}
+	e.WaitStatus("noproc", "stopped")
+	e.MustRun("delete", "noproc")
+}
+
+// TestLSMUnavailable: an AppArmor profile or SELinux label this kernel
+// cannot apply is refused at create, naming the field, nothing left.
+func TestLSMUnavailable(t *testing.T) {
+	t.Parallel()
+	cases := map[string]func(*specs.Spec){}
+	if _, err := os.Stat("/sys/kernel/security/apparmor"); err != nil {
+		cases["process.apparmorProfile"] = func(s *specs.Spec) { s.Process.ApparmorProfile = "acme" }
+	}
+	if _, err := os.Stat("/sys/fs/selinux/enforce"); err != nil {
+		cases["process.selinuxLabel"] = func(s *specs.Spec) { s.Process.SelinuxLabel = "system_u:system_r:container_t:s0" }
+	}
+	if len(cases) == 0 {
+		t.Skip("AppArmor and SELinux are both enabled here")
+	}
+	for field, edit := range cases {
+		e := NewEnv(t)
+		b := e.Bundle([]string{"true"}, edit)
+		r := e.Run("create", "-b", b, "lsm")
+		if r.Code == 0 || !strings.Contains(r.Stderr, field) || !strings.Contains(r.Stderr, "not enabled") {
+			t.Errorf("%s: exit %d %q", field, r.Code, r.Stderr)
+		}
+		if _, err := os.Stat(filepath.Join(e.Root, "lsm")); err == nil {
+			t.Errorf("%s: state directory left behind", field)
+		}
+	}
+}
