@@ -4,7 +4,7 @@ VERSION := 0.1.0
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 SOURCES := $(shell find . -name '*.go' -o -name '*.c' -o -name '*.h' | grep -v _test.go)
 
-.PHONY: all test demo install clean conformance
+.PHONY: all test demo install clean conformance bench bench-smoke
 
 all: oci-rt
 
@@ -29,3 +29,14 @@ clean:
 # CONFORMANCE_FLAGS="-floor tests/conformance/floor" fails below the floor.
 conformance: oci-rt
 	$(GO) run ./tests/conformance/runner -oci-rt "$(CURDIR)/oci-rt" $(if $(RUNTIMES),-runtimes "$(RUNTIMES)") $(CONFORMANCE_FLAGS)
+
+# Side-by-side benchmark of oci-rt, runc and crun (bench/, its own Go module:
+# the plotting dependencies stay out of the main module). Runs as root in a
+# private mount namespace; writes bench/results/latest.{json,png}.
+# BENCH_FLAGS="-n 0.2 -scenarios run,cycle -runtimes oci-rt,runc" narrows it.
+bench: oci-rt
+	cd bench && $(GO) run . -oci-rt "$(CURDIR)/oci-rt" $(BENCH_FLAGS)
+
+# CI: every scenario with tiny counts and 3 containers; asserts no timing.
+bench-smoke: oci-rt
+	cd bench && $(GO) run . -oci-rt "$(CURDIR)/oci-rt" -smoke $(BENCH_FLAGS)

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -18,6 +22,8 @@ type Runtime struct {
 	Label   string `json:"name"`
 	Path    string `json:"path"`
 	Version string `json:"version"`
+	SHA256  string `json:"sha256"`
+	RanFrom string `json:"ran_from,omitempty"`
 	Root    string `json:"-"`
 	bundles map[string]string
 }
@@ -30,6 +36,11 @@ type bench struct {
 	prefix  string
 	started time.Time
 	rep     *Report
+
+	unifiedMounted bool // a cgroup2 file system is mounted at unifiedPath
+	mountsAtStart  map[string]bool
+	tmpfsArtefacts map[string]int
+	viewSeen       bool
 
 	mu    sync.Mutex
 	notes []string
@@ -97,20 +108,25 @@ func findRuntimes(o *options) ([]*Runtime, []string, error) {
 	// put it first.
 	sort.SliceStable(list, func(i, j int) bool { return list[i].Label == "oci-rt" && list[j].Label != "oci-rt" })
 	for _, r := range list {
-		res := runCmd(true, r.Path, "--version")
-		lines := strings.Split(strings.TrimSpace(res.Stdout), "\n")
-		v := strings.TrimSpace(lines[0])
-		for _, l := range lines[1:] {
-			if strings.HasPrefix(l, "commit:") {
-				v += " (" + strings.TrimSpace(l) + ")"
-			}
-		}
-		if !res.ok() {
-			v = "unknown (" + res.failure() + ")"
-		}
-		r.Version = v
+		r.Version = versionOf(r.Path)
 	}
 	return list, skipped, nil
+}
+
+// versionOf is the first line of `path --version` and its commit.
+func versionOf(path string) string {
+	res := runCmd(true, path, "--version")
+	if !res.ok() {
+		return "unknown (" + res.failure() + ")"
+	}
+	lines := strings.Split(strings.TrimSpace(res.Stdout), "\n")
+	v := strings.TrimSpace(lines[0])
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, "commit:") {
+			v += " (" + strings.TrimSpace(l) + ")"
+		}
+	}
+	return v
 }
 
 func lookPath(name string) string {
@@ -169,7 +185,11 @@ func (b *bench) prepare() error {
 
 // cmd runs the runtime with its own --root.
 func (b *bench) cmd(r *Runtime, capture bool, args ...string) result {
-	return runCmd(capture, append([]string{r.Path, "--root", r.Root}, args...)...)
+	path := r.Path
+	if r.RanFrom != "" {
+		path = r.RanFrom
+	}
+	return runCmd(capture, append([]string{path, "--root", r.Root}, args...)...)
 }
 
 // id names a container: unique per bench process, scenario, runtime and
@@ -334,17 +354,125 @@ func (b *bench) checkLeftovers(sc *Scenario) {
 		add("process %d (%s) still running", pid, pi.Comm)
 		killPid(pid)
 	}
+	// Group the cgroup directories by runtime (the container IDs name it).
+	groups := map[string][]string{}
+	var keys []string
 	for _, dir := range cgroupLeftovers(b.prefix) {
-		add("cgroup %s", dir)
-		os.Remove(dir)
+		who := "?"
+		for _, r := range b.rts {
+			if strings.Contains(filepath.Base(dir), "-"+r.Label+"-") {
+				who = r.Label
+			}
+		}
+		kind := "cgroup directories"
+		if strings.HasPrefix(dir, unifiedPath+"/") && !b.unifiedMounted {
+			// Not a cgroup: a plain directory in the tmpfs under the
+			// unmounted hybrid cgroup2 mount point.
+			kind = "plain directories (with a cgroup.procs file) in the tmpfs under the unmounted " + unifiedPath
+			os.RemoveAll(dir)
+		} else {
+			os.Remove(dir)
+		}
+		k := who + ": " + kind
+		if groups[k] == nil {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], dir)
 	}
-	if data, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
-		for _, l := range strings.Split(string(data), "\n") {
-			if f := strings.Fields(l); len(f) > 4 && strings.HasPrefix(f[4], b.work+"/") {
-				add("mount %s in the bench's mount namespace", f[4])
+	for _, k := range keys {
+		if strings.Contains(k, "tmpfs") {
+			// An artefact of the unmounted hybrid mount, not of a
+			// runtime's cleanup: counted once for the whole run.
+			sc.Leftovers = append(sc.Leftovers, fmt.Sprintf("%s: %d, e.g. %s", k, len(groups[k]), groups[k][0]))
+			b.tmpfsArtefacts[k] += len(groups[k])
+			continue
+		}
+		add("%s: %d, e.g. %s", k, len(groups[k]), groups[k][0])
+	}
+	var mps []string
+	for mp := range mountPoints() {
+		if !b.mountsAtStart[mp] {
+			mps = append(mps, mp)
+		}
+	}
+	sort.Strings(mps)
+	for _, mp := range mps {
+		if strings.HasPrefix(mp, viewDir+"/") {
+			// oci-rt's read-only view of its binary: by design, one per
+			// binary and mount namespace.
+			if !b.viewSeen {
+				b.viewSeen = true
+				b.note("oci-rt mounted its executor view %s in the bench's mount namespace (by design; reused by every container)", mp)
+			}
+			b.mountsAtStart[mp] = true
+			continue
+		}
+		add("mount %s appeared in the bench's mount namespace", mp)
+		b.mountsAtStart[mp] = true
+	}
+}
+
+// mountPoints is the set of mount points of this mount namespace.
+func mountPoints() map[string]bool {
+	out := map[string]bool{}
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return out
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); len(f) > 4 {
+			out[f[4]] = true
+		}
+	}
+	return out
+}
+
+// snapshotBinaries records each runtime binary's hash, and runs oci-rt from
+// a private copy: the work tree's binary may be rebuilt during the run.
+func (b *bench) snapshotBinaries() error {
+	for _, r := range b.rts {
+		sum, err := sha256File(r.Path)
+		if err != nil {
+			return err
+		}
+		r.SHA256 = sum
+		if r.Label != "oci-rt" {
+			continue
+		}
+		dir := filepath.Join(b.work, "bin")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		cp := filepath.Join(dir, "oci-rt")
+		if err := copyFile(r.Path, cp, 0o755); err != nil {
+			return err
+		}
+		if sum2, err := sha256File(cp); err != nil || sum2 != sum {
+			return fmt.Errorf("copy of %s changed while copying (rebuilt?): try again", r.Path)
+		}
+		r.RanFrom = cp
+		r.Version = versionOf(cp)
+		if note := os.Getenv(viewEnv); note != "" {
+			var st syscall.Stat_t
+			if err := syscall.Stat(cp, &st); err == nil {
+				os.WriteFile(note, []byte(fmt.Sprintf("%d-%d\n", st.Dev, st.Ino)), 0o600)
 			}
 		}
 	}
+	return nil
+}
+
+func sha256File(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func killPid(pid int) {
@@ -391,6 +519,10 @@ func (b *bench) cleanupAll() {
 		killPid(pid)
 	}
 	for _, dir := range cgroupLeftovers(b.prefix) {
-		os.Remove(dir)
+		if strings.HasPrefix(dir, unifiedPath+"/") && !b.unifiedMounted {
+			os.RemoveAll(dir)
+		} else {
+			os.Remove(dir)
+		}
 	}
 }

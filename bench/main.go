@@ -23,6 +23,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -68,10 +69,18 @@ func main() {
 	flag.BoolVar(&o.keepWork, "keep-work", false, "keep the work directory (bundles, roots) at the end")
 	flag.BoolVar(&o.noUnshare, "no-unshare", false, "run in the current mount namespace and leave "+unifiedPath+" alone")
 	flag.IntVar(&o.parallel, "parallel", 8, "parallelism of the burst scenario")
+	replot := flag.String("replot", "", "only draw the chart again from this results JSON (written beside it as .png)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "bench: unexpected arguments:", flag.Args())
 		os.Exit(2)
+	}
+	if *replot != "" {
+		if err := replotFrom(*replot); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(2)
+		}
+		os.Exit(0)
 	}
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "bench: must run as root: it creates real containers")
@@ -105,9 +114,34 @@ func reexecInMountNS() int {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 2
 	}
+	// The bench runs oci-rt from a private copy, and oci-rt mounts a
+	// read-only view of it on an empty file in /run/oci-rt-exe. The mount
+	// goes with the bench's mount namespace; the empty file stays on the
+	// host. The child tells which file it was, and it is removed here if
+	// nothing is mounted on it (only that one: other files there may be
+	// mount points in other namespaces).
+	viewNote, err := os.CreateTemp("", "oci-rt-bench-view-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 2
+	}
+	viewNote.Close()
+	defer os.Remove(viewNote.Name())
+	defer func() {
+		data, _ := os.ReadFile(viewNote.Name())
+		name := strings.TrimSpace(string(data))
+		if name == "" || strings.Contains(name, "/") {
+			return
+		}
+		p := filepath.Join(viewDir, name)
+		if st, err := os.Stat(p); err == nil && st.Size() == 0 && !mountPoints()[p] {
+			os.Remove(p)
+			fmt.Printf("# oci-rt left the empty file %s on the host (its view's mount point in the bench's mount namespace): removed\n", p)
+		}
+	}()
 	cmd := exec.Command(self, os.Args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), nsEnv+"=1")
+	cmd.Env = append(os.Environ(), nsEnv+"=1", viewEnv+"="+viewNote.Name())
 	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
 	if err := cmd.Run(); err != nil {
 		var ee *exec.ExitError
@@ -120,28 +154,40 @@ func reexecInMountNS() int {
 	return 0
 }
 
+// viewEnv names the file where the child writes the name of oci-rt's view
+// of the bench's copy of oci-rt.
+const viewEnv = "OCIRT_BENCH_VIEW_NOTE"
+
+// viewDir is where oci-rt keeps read-only views of its binary.
+const viewDir = "/run/oci-rt-exe"
+
 // setupConditions unmounts the hybrid cgroup2 mount in the private mount
 // namespace and describes the conditions.
 func setupConditions(o *options) (string, error) {
 	if o.noUnshare {
 		return "current mount namespace (-no-unshare)", nil
 	}
-	mounted := false
-	if data, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
-		for _, l := range strings.Split(string(data), "\n") {
-			f := strings.Fields(l)
-			if len(f) > 4 && f[4] == unifiedPath {
-				mounted = true
-			}
-		}
-	}
-	if !mounted {
+	if !isMounted(unifiedPath) {
 		return "private mount namespace (" + unifiedPath + " not mounted)", nil
 	}
 	if err := syscall.Unmount(unifiedPath, syscall.MNT_DETACH); err != nil {
 		return "", fmt.Errorf("umount %s: %w", unifiedPath, err)
 	}
 	return "private mount namespace, " + unifiedPath + " unmounted", nil
+}
+
+// isMounted tells whether path is a mount point in this mount namespace.
+func isMounted(path string) bool {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return false
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); len(f) > 4 && f[4] == path {
+			return true
+		}
+	}
+	return false
 }
 
 // counts are the iteration and container counts of one bench run.
@@ -236,6 +282,11 @@ func run(o *options) (int, error) {
 	if work, err = filepath.Abs(work); err != nil {
 		return 2, err
 	}
+	// The user-namespace containers' root (host uid 100000) must reach
+	// their root filesystems.
+	if err := os.Chmod(work, 0o755); err != nil {
+		return 2, err
+	}
 	b := &bench{
 		o:       o,
 		c:       makeCounts(o),
@@ -243,6 +294,9 @@ func run(o *options) (int, error) {
 		rts:     rts,
 		prefix:  fmt.Sprintf("ocb%d", os.Getpid()),
 		started: started,
+
+		unifiedMounted: isMounted(unifiedPath),
+		tmpfsArtefacts: map[string]int{},
 	}
 	for _, s := range skipped {
 		b.note("runtime %s", s)
@@ -253,6 +307,10 @@ func run(o *options) (int, error) {
 			os.RemoveAll(work)
 		}
 	}()
+	if err := b.snapshotBinaries(); err != nil {
+		return 2, err
+	}
+	b.mountsAtStart = mountPoints()
 	if err := b.prepare(); err != nil {
 		return 2, err
 	}
@@ -290,6 +348,9 @@ func run(o *options) (int, error) {
 			code = 1
 		}
 	}
+	for k, n := range b.tmpfsArtefacts {
+		b.note("%s: %d in all (removed; crun on a hybrid host whose cgroup2 mount is hidden writes them; not a cgroup leak)", k, n)
+	}
 	b.rep.finish(b)
 	if err := b.rep.write(o.outDir, o.name); err != nil {
 		return 2, err
@@ -307,4 +368,25 @@ func run(o *options) (int, error) {
 		}
 	}
 	return code, nil
+}
+
+// replotFrom draws the chart of a results JSON again.
+func replotFrom(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var rep Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if len(rep.Runtimes) == 0 {
+		return fmt.Errorf("%s: no runtimes", path)
+	}
+	out := strings.TrimSuffix(path, ".json") + ".png"
+	if err := writeChart(&rep, out); err != nil {
+		return err
+	}
+	fmt.Println("chart:", out)
+	return nil
 }

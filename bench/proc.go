@@ -157,6 +157,14 @@ func runCmd(capture bool, argv ...string) result {
 		ws = <-ch
 	}
 	r := result{Dur: time.Since(t0)}
+	if capture {
+		// A container started by this command may hold the write ends
+		// (create of a payload that has not run yet): read what is
+		// there, without waiting for EOF.
+		dl := time.Now().Add(100 * time.Millisecond)
+		outR.SetReadDeadline(dl)
+		errR.SetReadDeadline(dl)
+	}
 	wg.Wait()
 	r.Stdout, r.Stderr = outB.String(), errB.String()
 	switch {
@@ -329,4 +337,34 @@ func cgroupProcs(pid int) ([]int, string, error) {
 		}
 	}
 	return pids, path, nil
+}
+
+func readFileString(path string) string {
+	data, _ := os.ReadFile(path)
+	return string(data)
+}
+
+func readLink(path string) string {
+	s, _ := os.Readlink(path)
+	return s
+}
+
+// statusField returns the fields of a line of /proc/<pid>/status.
+func statusField(pid int, key string) []string {
+	for _, l := range strings.Split(readFileString("/proc/"+strconv.Itoa(pid)+"/status"), "\n") {
+		if rest, ok := strings.CutPrefix(l, key); ok {
+			return strings.Fields(rest)
+		}
+	}
+	return nil
+}
+
+// childCPU is the CPU time (user+sys) of every descendant reaped so far,
+// including those reaped by the bench as subreaper.
+func childCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -122,7 +122,8 @@ func (sc *Scenario) finish() {
 		}
 		ref := m.Cells[0]
 		for _, c := range m.Cells[1:] {
-			if ref.Stats.N > 0 && c.Stats.N > 0 && ref.Stats.Median != 0 {
+			// A ratio to a median of (nearly) nothing says nothing.
+			if ref.Stats.N > 0 && c.Stats.N > 0 && ref.Stats.Median != 0 && !(m.Unit == "ms" && ref.Stats.Median < 0.1) {
 				r := c.Stats.Median / ref.Stats.Median
 				c.Stats.Ratio = &r
 			}
@@ -305,7 +306,11 @@ func (b *bench) printHeader() {
 		map[bool]string{true: " (smoke)", false: ""}[b.o.smoke], m.Nproc, m.CPUModel, float64(m.MemTotalKiB)/(1<<20), m.Kernel, m.Cgroups, m.Conditions)
 	fmt.Printf("# load average at start: %s (other work on this machine adds noise)\n", m.LoadStart)
 	for _, r := range b.rts {
-		fmt.Printf("# %-7s %s: %s\n", r.Label, r.Path, r.Version)
+		from := ""
+		if r.RanFrom != "" {
+			from = ", run from a copy"
+		}
+		fmt.Printf("# %-7s %s (sha256 %.12s%s): %s\n", r.Label, r.Path, r.SHA256, from, r.Version)
 	}
 	fmt.Printf("# ratio = runtime median / %s median; work dir %s\n", b.rts[0].Label, b.work)
 }
@@ -335,12 +340,19 @@ func printScenario(w io.Writer, sc *Scenario, rts []*Runtime) {
 	if sc.Description != "" {
 		fmt.Fprintf(w, "   %s\n", sc.Description)
 	}
-	fmt.Fprintf(w, "%-34s %-7s %5s %9s %9s %9s %9s %7s %5s\n", "metric", "runtime", "n", "median", "min", "max", "p90", "ratio", "fail")
+	names := map[*Metric]string{}
+	width := len("metric")
 	for _, m := range sc.Metrics {
 		name := m.Label + " [" + m.Unit + "]"
 		if !m.LowerIsBetter {
 			name += " (higher=better)"
 		}
+		names[m] = name
+		width = max(width, len(name))
+	}
+	fmt.Fprintf(w, "%-*s %-7s %5s %9s %9s %9s %9s %7s %5s\n", width, "metric", "runtime", "n", "median", "min", "max", "p90", "ratio", "fail")
+	for _, m := range sc.Metrics {
+		name := names[m]
 		for i, c := range m.Cells {
 			ratio := "1"
 			if i > 0 {
@@ -359,7 +371,7 @@ func printScenario(w io.Writer, sc *Scenario, rts []*Runtime) {
 			if st.N == 0 {
 				st = Stats{Median: math.NaN(), Min: math.NaN(), Max: math.NaN(), P90: math.NaN()}
 			}
-			fmt.Fprintf(w, "%-34s %-7s %5d %9s %9s %9s %9s %7s %5d\n", label, c.Runtime, c.Stats.N,
+			fmt.Fprintf(w, "%-*s %-7s %5d %9s %9s %9s %9s %7s %5d\n", width, label, c.Runtime, c.Stats.N,
 				fmtVal(st.Median, m.Unit), fmtVal(st.Min, m.Unit), fmtVal(st.Max, m.Unit), fmtVal(st.P90, m.Unit), ratio, c.Failures)
 		}
 	}
