@@ -43,7 +43,7 @@ func (st Store) Spec(id string) (*specs.Spec, error) {
 // Exec starts a process that joins every namespace and the cgroup of a
 // running container, with its seccomp filter, and returns its host pid.
 func (st Store) Exec(o ExecOpts) (pid int, err error) {
-	s, err := st.State(o.ID)
+	s, err := st.fullState(o.ID)
 	if err != nil {
 		return 0, err
 	}

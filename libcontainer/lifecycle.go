@@ -33,7 +33,7 @@ func (st Store) Start(id string) error {
 		return err
 	}
 	defer h.Unlock()
-	s, err := h.Load()
+	s, err := h.LoadFull()
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (st Store) Kill(id string, sig unix.Signal, all bool) error {
 		return err
 	}
 	defer h.Unlock()
-	s, err := h.Load()
+	s, err := h.LoadFull()
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func (st Store) Delete(id string, force bool) error {
 		return err
 	}
 	defer h.Unlock()
-	s, err := h.Load()
+	s, err := h.LoadFull()
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ func (st Store) running(id string) (*Handle, *State, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := h.Load()
+	s, err := h.LoadFull()
 	if err != nil {
 		h.Unlock()
 		return nil, nil, err
@@ -69,7 +69,7 @@ func (st Store) Resume(id string) error {
 
 // Pids lists the host pids of every process in the container's cgroup.
 func (st Store) Pids(id string) ([]int, error) {
-	s, err := st.State(id)
+	s, err := st.fullState(id)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +85,7 @@ func (st Store) Pids(id string) ([]int, error) {
 
 // Stats returns the cgroup statistics of a container.
 func (st Store) Stats(id string) (*cg.Stats, error) {
-	s, err := st.State(id)
+	s, err := st.fullState(id)
 	if err != nil {
 		return nil, err
 	}
@@ -135,5 +135,16 @@ func (st Store) Update(id string, apply func(*specs.LinuxResources) error) error
 	if err := saveSpec(h, spec); err != nil {
 		return err
 	}
+	if err := h.SaveRuntime(s); err != nil {
+		return err
+	}
 	return h.Save(s)
+}
+
+// fullState reads a container's state and runtime.json without the lock.
+func (st Store) fullState(id string) (*State, error) {
+	if err := CheckID(id); err != nil {
+		return nil, err
+	}
+	return loadFull(st.dir(id))
 }

@@ -42,10 +42,12 @@ type State struct {
 	Created     time.Time         `json:"created"`
 	StartTime   uint64            `json:"startTime"` // of Pid, from /proc/<pid>/stat: guards against pid reuse
 	Owner       string            `json:"owner"`
-	Cgroup      *cgroups.Cgroup   `json:"cgroup,omitempty"`
 	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
-	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
-	NewPidNs    bool              `json:"newPidNs"`
+	// Cgroup and Hooks are kept in runtime.json, read only by the commands
+	// that need them: state and list (200 containers) stay cheap
+	Cgroup   *cgroups.Cgroup `json:"-"`
+	Hooks    *specs.Hooks    `json:"-"`
+	NewPidNs bool            `json:"newPidNs"`
 	// HostMountNs: no mount namespace of its own; its mounts are in ours
 	// and go at delete
 	HostMountNs bool `json:"hostMountNs,omitempty"`
@@ -167,6 +169,42 @@ func (h *Handle) Save(s *State) error {
 
 // Load reads state.json and brings Status up to date with the process.
 func (h *Handle) Load() (*State, error) { return LoadState(h.Dir) }
+
+// runtimeFile is what commands acting on a container need besides its
+// state: the cgroup config and the hooks.
+type runtimeFile struct {
+	Cgroup *cgroups.Cgroup `json:"cgroup,omitempty"`
+	Hooks  *specs.Hooks    `json:"hooks,omitempty"`
+}
+
+// LoadFull reads state.json and runtime.json.
+func (h *Handle) LoadFull() (*State, error) { return loadFull(h.Dir) }
+
+func loadFull(dir string) (*State, error) {
+	s, err := LoadState(dir)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "runtime.json"))
+	if err != nil {
+		return nil, err
+	}
+	var r runtimeFile
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "runtime.json"), err)
+	}
+	s.Cgroup, s.Hooks = r.Cgroup, r.Hooks
+	return s, nil
+}
+
+// SaveRuntime writes runtime.json atomically.
+func (h *Handle) SaveRuntime(s *State) error {
+	b, err := json.Marshal(runtimeFile{Cgroup: s.Cgroup, Hooks: s.Hooks})
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(h.Path("runtime.json"), b, 0o600)
+}
 
 // LoadState reads a state directory without locking (state.json is only
 // ever replaced whole, so a reader sees one version or the other).

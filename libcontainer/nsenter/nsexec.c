@@ -1128,6 +1128,8 @@ void __attribute__((constructor)) nsexec(void)
 	/* nothing in the container may open our exe through /proc/<pid>/exe */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		fail(errno, "prctl(PR_SET_DUMPABLE)");
+	/* `ps` shows what this process is (its file is a view named by inode) */
+	prctl(PR_SET_NAME, "oci-rt:init", 0, 0, 0);
 	size_t len;
 	char *buf = read_plan(plan_fd, &len);
 	if (len == 0)
