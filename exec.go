@@ -29,6 +29,8 @@ var execCommand = &cli.Command{
 		&cli.Int64SliceFlag{Name: "additional-gids", Aliases: []string{"g"}, Usage: "supplementary group id"},
 		&cli.StringSliceFlag{Name: "cap", Aliases: []string{"c"}, Usage: "add a capability"},
 		&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs"},
+		&cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile for the process"},
+		&cli.StringFlag{Name: "process-label", Usage: "SELinux label for the process"},
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the process runs"},
 		&cli.StringFlag{Name: "pid-file", Usage: "write the process's host pid here"},
 		&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds from 3 up to the process"},
@@ -127,6 +129,12 @@ func execProcess(c *cli.Context, spec *specs.Spec) (*specs.Process, error) {
 	}
 	if c.Bool("no-new-privs") {
 		p.NoNewPrivileges = true
+	}
+	if c.IsSet("apparmor") {
+		p.ApparmorProfile = c.String("apparmor")
+	}
+	if c.IsSet("process-label") {
+		p.SelinuxLabel = c.String("process-label")
 	}
 	return &p, nil
 }

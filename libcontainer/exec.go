@@ -86,6 +86,9 @@ func (c *creation) prepareExec(spec *specs.Spec, p *specs.Process) (*specconv.In
 	if err != nil {
 		return nil, err
 	}
+	if err := checkLSM(p); err != nil {
+		return nil, err
+	}
 	if proc.Terminal && c.opts.ConsoleSocket == "" && c.opts.ConsoleConn == nil {
 		return nil, errors.New("--tty needs --console-socket, or exec in the foreground")
 	}

@@ -27,6 +27,8 @@ type Process struct {
 	Rlimits        []Rlimit
 	NoNewPrivs     bool
 	Terminal       bool
+	Apparmor       string // profile to enter at exec
+	SelinuxLabel   string // label to take at exec
 }
 
 // Caps are the five capability sets as bit masks.
@@ -102,6 +104,7 @@ func ResolveProcess(p *specs.Process, rootfs string) (Process, error) {
 	out := Process{
 		Args: p.Args, Env: p.Env, Cwd: p.Cwd, UID: p.User.UID, GID: p.User.GID,
 		AdditionalGids: p.User.AdditionalGids, Umask: 0o022, NoNewPrivs: p.NoNewPrivileges, Terminal: p.Terminal,
+		Apparmor: p.ApparmorProfile, SelinuxLabel: p.SelinuxLabel,
 	}
 	if p.User.Umask != nil {
 		out.Umask = *p.User.Umask
@@ -250,6 +253,15 @@ func addProcess(p *plan.Plan, in *Input) error {
 		for i, h := range startHooks(in.Spec) {
 			addHook(p, fmt.Sprintf("hooks.startContainer[%d] path %q", i, h.Path), h)
 		}
+	}
+	// LSM transitions take effect at the next execve: after the hooks
+	if pr.Apparmor != "" {
+		p.Add(fmt.Sprintf("process.apparmorProfile %q", pr.Apparmor), plan.OpWrite, []int64{0},
+			"/proc/self/attr/apparmor/exec", "exec "+pr.Apparmor)
+	}
+	if pr.SelinuxLabel != "" {
+		p.Add(fmt.Sprintf("process.selinuxLabel %q", pr.SelinuxLabel), plan.OpWrite, []int64{0},
+			"/proc/self/attr/exec", pr.SelinuxLabel)
 	}
 	if in.Seccomp != nil && !seccompEarly {
 		addSeccomp(p, in.Seccomp)
