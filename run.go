@@ -144,12 +144,19 @@ func wantsTerminal(b *libcontainer.Bundle) bool {
 	return b != nil && b.Spec.Process != nil && b.Spec.Process.Terminal
 }
 
-// forwardSignals catches every signal from now on (signals arriving while
-// we create are kept for the process).
+// forwardedSignals are the signals run and exec pass on to the process
+// (any signal at all goes through `oci-rt kill`). Not all 64: Go enables
+// each caught signal with two thread hand-offs, and catching every one
+// costs ~250 context switches and ~2.5 ms of CPU per run (perf stat).
+var forwardedSignals = []os.Signal{unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGUSR1,
+	unix.SIGUSR2, unix.SIGWINCH, unix.SIGALRM, unix.SIGCONT, unix.SIGPWR}
+
+// forwardSignals catches the forwarded signals from now on (signals
+// arriving while we create are kept for the process).
 func forwardSignals(on bool) chan os.Signal {
 	sigs := make(chan os.Signal, 64)
 	if on {
-		signal.Notify(sigs)
+		signal.Notify(sigs, forwardedSignals...)
 	}
 	return sigs
 }

@@ -424,14 +424,17 @@ func cgroupsPath(s *specs.Spec) string {
 func (c *creation) sendPlan() error {
 	w := c.files[0]
 	b := c.plan.Encode()
-	errc := make(chan error, 1)
-	go func() { _, err := w.Write(b); w.Close(); errc <- err }()
-	// a plan larger than the pipe is read while we go on
 	if len(b) < 60000 {
-		if err := <-errc; err != nil {
+		// fits in the pipe: no goroutine, no thread hand-off
+		_, err := w.Write(b)
+		w.Close()
+		if err != nil {
 			return fmt.Errorf("send the plan: %w", err)
 		}
+		return nil
 	}
+	// a plan larger than the pipe is read while we go on
+	go func() { w.Write(b); w.Close() }()
 	return nil
 }
 
