@@ -28,15 +28,11 @@ func (st Store) State(id string) (*State, error) {
 // the process waits on, hands it the state for the startContainer hooks,
 // and reads back an error, or EOF once execve closed the connection.
 func (st Store) Start(id string) error {
-	h, err := st.Open(id)
+	h, s, err := st.openFull(id)
 	if err != nil {
 		return err
 	}
 	defer h.Unlock()
-	s, err := h.LoadFull()
-	if err != nil {
-		return err
-	}
 	switch s.Status {
 	case Created:
 	case Stopped:
@@ -98,15 +94,11 @@ func (h *Handle) release(s *State) error {
 // Kill signals the container's process, or with all every process in its
 // cgroup.
 func (st Store) Kill(id string, sig unix.Signal, all bool) error {
-	h, err := st.Open(id)
+	h, s, err := st.openFull(id)
 	if err != nil {
 		return err
 	}
 	defer h.Unlock()
-	s, err := h.LoadFull()
-	if err != nil {
-		return err
-	}
 	if s.Status == Stopped {
 		return errors.New("container not running")
 	}

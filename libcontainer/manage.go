@@ -15,8 +15,8 @@ func manager(s *State) (cg.Manager, error) {
 	return cgroups.Load(s.Cgroup, s.CgroupPaths)
 }
 
-// running opens a container and checks that its process is alive.
-func (st Store) running(id string) (*Handle, *State, error) {
+// openFull locks a container and reads all its state; the caller unlocks.
+func (st Store) openFull(id string) (*Handle, *State, error) {
 	h, err := st.Open(id)
 	if err != nil {
 		return nil, nil, err
@@ -26,11 +26,17 @@ func (st Store) running(id string) (*Handle, *State, error) {
 		h.Unlock()
 		return nil, nil, err
 	}
-	if s.Status == Stopped {
+	return h, s, nil
+}
+
+// running opens a container and checks that its process is alive.
+func (st Store) running(id string) (*Handle, *State, error) {
+	h, s, err := st.openFull(id)
+	if err == nil && s.Status == Stopped {
 		h.Unlock()
 		return nil, nil, errors.New("container not running")
 	}
-	return h, s, nil
+	return h, s, err
 }
 
 // Pause freezes every process of the container (freezer cgroup).
@@ -69,14 +75,7 @@ func (st Store) Resume(id string) error {
 
 // Pids lists the host pids of every process in the container's cgroup.
 func (st Store) Pids(id string) ([]int, error) {
-	s, err := st.fullState(id)
-	if err != nil {
-		return nil, err
-	}
-	if s.Status == Stopped {
-		return nil, errors.New("container not running")
-	}
-	m, err := manager(s)
+	m, err := st.liveManager(id)
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +84,16 @@ func (st Store) Pids(id string) ([]int, error) {
 
 // Stats returns the cgroup statistics of a container.
 func (st Store) Stats(id string) (*cg.Stats, error) {
+	m, err := st.liveManager(id)
+	if err != nil {
+		return nil, err
+	}
+	return m.GetStats()
+}
+
+// liveManager is the cgroup manager of a container whose process runs
+// (read without the lock: these commands only read the cgroup).
+func (st Store) liveManager(id string) (cg.Manager, error) {
 	s, err := st.fullState(id)
 	if err != nil {
 		return nil, err
@@ -92,11 +101,7 @@ func (st Store) Stats(id string) (*cg.Stats, error) {
 	if s.Status == Stopped {
 		return nil, errors.New("container not running")
 	}
-	m, err := manager(s)
-	if err != nil {
-		return nil, err
-	}
-	return m.GetStats()
+	return manager(s)
 }
 
 // Update applies new resources to a container's cgroup and records them
