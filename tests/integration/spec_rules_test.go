@@ -159,3 +159,37 @@ func TestLSMUnavailable(t *testing.T) {
 		}
 	}
 }
+
+// TestListenFds: socket-activation fds given to oci-rt (LISTEN_FDS) reach
+// the container at fd 3 up, with LISTEN_FDS and LISTEN_PID=1 set.
+func TestListenFds(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	b := e.Bundle([]string{"sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; readlink /proc/self/fd/3"}, nil)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	out, err := os.Create(filepath.Join(e.Dir, "listen.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	cmd := exec.Command(binary, "--root", e.Root, "run", "-b", b, "listen")
+	cmd.ExtraFiles = []*os.File{r}
+	cmd.Env = append(os.Environ(), "LISTEN_FDS=1")
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		data, _ := os.ReadFile(out.Name())
+		t.Fatalf("run: %v: %s", err, data)
+	}
+	data, _ := os.ReadFile(out.Name())
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	var st syscall.Stat_t
+	syscall.Fstat(int(r.Fd()), &st)
+	if len(lines) != 2 || lines[0] != "1 1" || lines[1] != "pipe:["+itoa(int(st.Ino))+"]" {
+		t.Fatalf("inside: %q, want \"1 1\" and our pipe pipe:[%d]", data, st.Ino)
+	}
+}
