@@ -512,7 +512,11 @@ func (c *creation) onSync(kind, pid int) error {
 		return c.reply(0, nil)
 	case plan.SyncHooks:
 		c.state.Pid = c.pid
-		st, _ := json.Marshal(c.state.SpecState())
+		// lifecycle steps 3-5 come after step 2 (creating) and before the
+		// program runs: runtime-spec's "created" (runtime.md, State)
+		hs := c.state.SpecState()
+		hs.Status = specs.StateCreated
+		st, _ := json.Marshal(hs)
 		h := c.spec.Hooks
 		if err := RunHooks("hooks.prestart", h.Prestart, st); err != nil {
 			return err

@@ -66,9 +66,9 @@ func (h *Handle) release(s *State) error {
 		return fmt.Errorf("container init %d is not waiting for start: %w", s.Pid, err)
 	}
 	defer conn.Close()
-	run := *s
-	run.Status = Running
-	st, _ := json.Marshal(run.SpecState())
+	// startContainer hooks run before the program (step 7 < step 8): the
+	// container is still "created"
+	st, _ := json.Marshal(s.SpecState())
 	if _, err := conn.Write(st); err != nil {
 		return fmt.Errorf("start: %w", err)
 	}

@@ -1,7 +1,8 @@
 // Package cgroups turns the runtime-spec's linux.cgroupsPath and
 // linux.resources into a github.com/opencontainers/cgroups configuration,
 // and builds the library's managers (cgroupfs v1, v2, hybrid, or systemd)
-// for it.
+// for it, wrapped so that Set also applies what the library has no field
+// for (extras.go: memory.kernelTCP).
 //
 // The library's own device-rule setters live in its devices package, which
 // needs github.com/cilium/ebpf; that module is not part of this repository's
@@ -17,7 +18,7 @@ import (
 	"path/filepath"
 
 	cg "github.com/opencontainers/cgroups"
-	"github.com/opencontainers/cgroups/manager"
+	libmanager "github.com/opencontainers/cgroups/manager"
 	"github.com/opencontainers/cgroups/systemd"
 )
 
@@ -35,11 +36,11 @@ func New(c *cg.Cgroup) (cg.Manager, error) {
 	if err := checkManagerConfig(c); err != nil {
 		return nil, err
 	}
-	m, err := manager.New(c)
+	m, err := libmanager.New(c)
 	if err != nil {
 		return nil, fmt.Errorf("cgroup manager: %w", err)
 	}
-	return m, nil
+	return manager{m}, nil
 }
 
 // Load rebuilds a manager for an existing container from the paths its
@@ -54,11 +55,11 @@ func Load(c *cg.Cgroup, paths map[string]string) (cg.Manager, error) {
 	}
 	// The manager keeps and edits the map it is given; don't share the
 	// caller's.
-	m, err := manager.NewWithPaths(c, maps.Clone(paths))
+	m, err := libmanager.NewWithPaths(c, maps.Clone(paths))
 	if err != nil {
 		return nil, fmt.Errorf("cgroup manager: %w", err)
 	}
-	return m, nil
+	return manager{m}, nil
 }
 
 func checkManagerConfig(c *cg.Cgroup) error {

@@ -51,7 +51,7 @@ func devFilter(s *devState) ([]bpfInsn, error) {
 		{code: opLoadWord, dst: 4, src: 1, off: 4}, // R4 = major
 		{code: opLoadWord, dst: 5, src: 1, off: 8}, // R5 = minor
 	}
-	for _, k := range sortedKeys(s.except) {
+	for _, k := range s.orderedKeys() {
 		block, err := ruleBlock(k, s.except[k], !s.allowAll)
 		if err != nil {
 			return nil, err

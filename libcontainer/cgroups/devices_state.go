@@ -15,9 +15,18 @@ import (
 // role of the library's devices emulator, which we cannot import (see the
 // package comment): it tells what a rule list means, and which writes turn
 // the current cgroup into that without briefly denying what stays allowed.
+//
+// It also keeps the kernel's order of the exceptions: the kernel appends a
+// new exception to its list (devices.list shows them in that order), merges
+// permissions into an existing one in place, and drops one that loses all
+// its permissions. seq numbers the exceptions in that order, so that the
+// writes made for a rule list leave devices.list in the order the list
+// gives ("The runtime MUST apply entries in the listed order").
 type devState struct {
 	allowAll bool // default policy: allow with deny exceptions, or the reverse
 	except   map[devKey]devconfig.Permissions
+	seq      map[devKey]int // position in the kernel's exception list
+	next     int
 }
 
 type devKey struct {
@@ -56,6 +65,11 @@ func (s *devState) apply(r devconfig.Rule) error {
 func (s *devState) add(k devKey, p devconfig.Permissions) {
 	if s.except == nil {
 		s.except = map[devKey]devconfig.Permissions{}
+		s.seq = map[devKey]int{}
+	}
+	if _, ok := s.except[k]; !ok {
+		s.seq[k] = s.next
+		s.next++
 	}
 	s.except[k] = s.except[k].Union(p)
 }
@@ -76,6 +90,7 @@ func (s *devState) remove(k devKey, p devconfig.Permissions, r devconfig.Rule) e
 	left := s.except[k].Difference(p)
 	if left.IsEmpty() {
 		delete(s.except, k)
+		delete(s.seq, k)
 	} else {
 		s.except[k] = left
 	}
@@ -130,24 +145,29 @@ func parseListNumber(s string) (int64, error) {
 
 // transition returns the writes that take the cgroup from s to target.
 // A switch of default policy needs the disruptive "a" rule, and so does a
-// default-allow source, whose deny exceptions cannot be read back.
+// default-allow source, whose deny exceptions cannot be read back, and
+// reset (a cgroup without processes, where nothing can be disrupted).
 // Otherwise only lost permissions are revoked and new ones granted.
-func (s *devState) transition(target *devState) []devconfig.Rule {
+// Exceptions are written in target's order, so that after a reset the
+// kernel's list is in that order too; without one, the exceptions kept
+// keep their places and new ones follow them.
+func (s *devState) transition(target *devState, reset bool) []devconfig.Rule {
 	var out []devconfig.Rule
 	old := s.except
-	if s.allowAll || s.allowAll != target.allowAll {
+	if reset || s.allowAll || s.allowAll != target.allowAll {
 		out = append(out, devconfig.Rule{
 			Type: devconfig.WildcardDevice, Major: devconfig.Wildcard, Minor: devconfig.Wildcard,
 			Permissions: "rwm", Allow: target.allowAll,
 		})
 		old = nil
-	}
-	for _, k := range sortedKeys(old) {
-		if lost := old[k].Difference(target.except[k]); !lost.IsEmpty() {
-			out = append(out, keyRule(k, lost, target.allowAll))
+	} else {
+		for _, k := range s.orderedKeys() {
+			if lost := old[k].Difference(target.except[k]); !lost.IsEmpty() {
+				out = append(out, keyRule(k, lost, target.allowAll))
+			}
 		}
 	}
-	for _, k := range sortedKeys(target.except) {
+	for _, k := range target.orderedKeys() {
 		if gained := target.except[k].Difference(old[k]); !gained.IsEmpty() {
 			out = append(out, keyRule(k, gained, !target.allowAll))
 		}
@@ -159,22 +179,13 @@ func keyRule(k devKey, p devconfig.Permissions, allow bool) devconfig.Rule {
 	return devconfig.Rule{Type: k.typ, Major: k.major, Minor: k.minor, Permissions: p, Allow: allow}
 }
 
-// sortedKeys gives a stable write order, which keeps tests simple.
-func sortedKeys(m map[devKey]devconfig.Permissions) []devKey {
-	keys := make([]devKey, 0, len(m))
-	for k := range m {
+// orderedKeys returns the exceptions in the kernel's list order.
+func (s *devState) orderedKeys() []devKey {
+	keys := make([]devKey, 0, len(s.except))
+	for k := range s.except {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.major != b.major {
-			return a.major < b.major
-		}
-		if a.minor != b.minor {
-			return a.minor < b.minor
-		}
-		return a.typ < b.typ
-	})
+	sort.Slice(keys, func(i, j int) bool { return s.seq[keys[i]] < s.seq[keys[j]] })
 	return keys
 }
 

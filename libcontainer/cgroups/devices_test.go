@@ -134,7 +134,7 @@ func TestParseDevicesList(t *testing.T) {
 func TestDevStateTransition(t *testing.T) {
 	cur, _ := parseDevicesList("c 1:3 rwm\nc 1:5 rwm\nc 1:7 r\n")
 	target, _ := buildDevState([]*devconfig.Rule{rule(true, "c 1:3 rwm"), rule(true, "c 1:5 r"), rule(true, "c 1:9 rw")})
-	got := rulesString(ruleptrs(cur.transition(target)))
+	got := rulesString(ruleptrs(cur.transition(target, false)))
 	// Kept permissions are never touched: no "a" rule, no write for 1:3.
 	want := "deny c 1:5 wm; deny c 1:7 r; allow c 1:9 rw"
 	if got != want {
@@ -145,13 +145,13 @@ func TestDevStateTransition(t *testing.T) {
 func TestDevStateTransitionFromAllowAll(t *testing.T) {
 	cur, _ := parseDevicesList("a *:* rwm\n")
 	target, _ := buildDevState([]*devconfig.Rule{rule(true, "c 1:3 rwm")})
-	if got := rulesString(ruleptrs(cur.transition(target))); got != "deny a *:* rwm; allow c 1:3 rwm" {
+	if got := rulesString(ruleptrs(cur.transition(target, false))); got != "deny a *:* rwm; allow c 1:3 rwm" {
 		t.Errorf("got %s", got)
 	}
 	// A default-allow target from a default-allow cgroup still resets,
 	// since the current deny exceptions cannot be read.
 	target, _ = buildDevState([]*devconfig.Rule{rule(true, "a"), rule(false, "c 1:3 w")})
-	if got := rulesString(ruleptrs(cur.transition(target))); got != "allow a *:* rwm; deny c 1:3 w" {
+	if got := rulesString(ruleptrs(cur.transition(target, false))); got != "allow a *:* rwm; deny c 1:3 w" {
 		t.Errorf("got %s", got)
 	}
 }
@@ -188,5 +188,62 @@ func TestDevFilterJumps(t *testing.T) {
 	}
 	if got := len(encode(prog)); got != 8*len(prog) {
 		t.Errorf("encoded %d bytes", got)
+	}
+}
+
+// The writes for a rule list follow its order, so that devices.list (the
+// kernel appends new exceptions) shows the spec's rules first, in order,
+// then the defaults: what runtime-tools' linux_cgroups_devices checks.
+func TestDevStateTransitionKeepsListedOrder(t *testing.T) {
+	spec := []*devconfig.Rule{rule(false, "a"), rule(true, "c 10:229 rwm"), rule(true, "b 8:20 rw"), rule(true, "b 10:200 r")}
+	target, err := buildDevState(append(spec, defaultRules(nil)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := parseDevicesList("a *:* rwm\n")
+	got := rulesString(ruleptrs(cur.transition(target, false)))
+	want := "deny a *:* rwm; allow c 10:229 rwm; allow b 8:20 rw; allow b 10:200 r; allow c *:* m; allow b *:* m; " +
+		"allow c 1:3 rwm; allow c 1:8 rwm; allow c 1:7 rwm; allow c 5:0 rwm; allow c 1:5 rwm; allow c 1:9 rwm; " +
+		"allow c 136:* rwm; allow c 5:2 rwm; allow c 10:200 rwm"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// The order modelled is the kernel's: a merge keeps an exception's place,
+// and one removed and added again moves to the end.
+func TestDevStateOrderIsTheKernels(t *testing.T) {
+	s, err := buildDevState([]*devconfig.Rule{
+		rule(true, "c 1:3 r"), rule(true, "c 1:5 r"), rule(true, "c 1:9 r"),
+		rule(true, "c 1:3 w"), rule(false, "c 1:5 r"), rule(true, "c 1:5 m"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, k := range s.orderedKeys() {
+		got = append(got, keyString(k)+" "+string(s.except[k]))
+	}
+	if want := "c 1:3 rw, c 1:9 r, c 1:5 m"; strings.Join(got, ", ") != want {
+		t.Errorf("got %q, want %q", strings.Join(got, ", "), want)
+	}
+	// devices.list is read back in its own order.
+	cur, _ := parseDevicesList("c 1:9 r\nc 1:3 rwm\n")
+	if ks := cur.orderedKeys(); len(ks) != 2 || ks[0] != (devKey{'c', 1, 9}) {
+		t.Errorf("parsed order %v", ks)
+	}
+}
+
+// A cgroup without processes is rewritten from scratch (reset), so that
+// what it inherited does not decide the order; one with processes only
+// gets the difference, new exceptions after the kept ones.
+func TestDevStateTransitionReset(t *testing.T) {
+	cur, _ := parseDevicesList("c 1:3 rwm\nc 1:5 rwm\n")
+	target, _ := buildDevState([]*devconfig.Rule{rule(true, "c 1:9 r"), rule(true, "c 1:5 rwm")})
+	if got := rulesString(ruleptrs(cur.transition(target, true))); got != "deny a *:* rwm; allow c 1:9 r; allow c 1:5 rwm" {
+		t.Errorf("reset: got %s", got)
+	}
+	if got := rulesString(ruleptrs(cur.transition(target, false))); got != "deny c 1:3 rwm; allow c 1:9 r" {
+		t.Errorf("update: got %s", got)
 	}
 }

@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/moby/sys/userns"
 	cg "github.com/opencontainers/cgroups"
@@ -23,7 +24,16 @@ func setDevicesV1(path string, r *cg.Resources) error {
 	if err != nil {
 		return err
 	}
-	for _, rule := range current.transition(target) {
+	// With no process in the cgroup (create sets the limits before the
+	// container joins) nothing can be briefly denied: start from scratch,
+	// so that devices.list holds the rules in the order they were given,
+	// whatever the cgroup inherited from its parent.
+	procs, err := cg.ReadFile(path, "cgroup.procs")
+	if err != nil {
+		return err
+	}
+	empty := strings.TrimSpace(procs) == ""
+	for _, rule := range current.transition(target, empty) {
 		file := "devices.deny"
 		if rule.Allow {
 			file = "devices.allow"

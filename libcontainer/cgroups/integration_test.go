@@ -386,3 +386,62 @@ func TestIntegrationBPFPartialDeny(t *testing.T) {
 		}
 	}
 }
+
+// devices.list lists the spec's rules first, in the spec's order, then the
+// defaults (runtime-tools' linux_cgroups_devices compares positions), even
+// when the cgroup inherits exceptions from a deny-default parent.
+func TestIntegrationV1DeviceListOrder(t *testing.T) {
+	requireRootV1(t)
+	rel := fmt.Sprintf("%s/ord-%d", testParent, os.Getpid())
+	parent := filepath.Join("/sys/fs/cgroup/devices", rel)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The child starts with a copy of these (block devices first).
+	for _, w := range []string{"devices.deny:a", "devices.allow:b *:* rwm", "devices.allow:c *:* rwm"} {
+		file, val, _ := strings.Cut(w, ":")
+		if err := os.WriteFile(filepath.Join(parent, file), []byte(val), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := &specs.Linux{
+		CgroupsPath: rel + "/c",
+		Resources: &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
+			{Allow: false, Access: "rwm"},
+			{Allow: true, Type: "c", Major: p[int64](10), Minor: p[int64](229), Access: "rwm"},
+			{Allow: true, Type: "b", Major: p[int64](8), Minor: p[int64](20), Access: "rw"},
+			{Allow: true, Type: "b", Major: p[int64](10), Minor: p[int64](200), Access: "r"},
+		}},
+	}
+	c, err := Config("", l, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Apply(-1); err != nil {
+		t.Fatal(err)
+	}
+	paths := maps.Clone(m.GetPaths())
+	t.Cleanup(func() {
+		_ = m.Destroy()
+		parents := map[string]string{}
+		for name, dir := range paths {
+			parents[name] = filepath.Dir(dir)
+			_ = os.Remove(parents[name])
+		}
+		removeTestParents(parents)
+	})
+	if err := m.Set(c.Resources); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"c 10:229 rwm", "b 8:20 rw", "b 10:200 r", "c *:* m", "b *:* m",
+		"c 1:3 rwm", "c 1:8 rwm", "c 1:7 rwm", "c 5:0 rwm", "c 1:5 rwm", "c 1:9 rwm",
+		"c 136:* rwm", "c 5:2 rwm", "c 10:200 rwm"}
+	list := strings.Split(readCgroupFile(t, m.Path("devices"), "devices.list"), "\n")
+	if !slices.Equal(list, want) {
+		t.Errorf("devices.list = %q\nwant %q", list, want)
+	}
+}

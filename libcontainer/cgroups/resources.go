@@ -73,9 +73,18 @@ func convertMemory(r *specs.LinuxResources, res *cg.Resources) error {
 			return err
 		}
 	}
-	// kernel and kernelTCP (kmem, gone since kernel 5.4/6.x and in v2) and
-	// useHierarchy (always on in v2 and in recent v1) have no field in the
-	// library: runc ignores them too.
+	// kernelTCP has no field in the library: it is kept aside and set by
+	// our manager (extras.go). kernel (kmem.limit_in_bytes) is ignored, as
+	// runtime-spec 1.3.0 allows ("may be ignored by runtimes"): kernels
+	// since 5.16 ignore writes to it anyway. useHierarchy is always on in
+	// v2 and in recent v1, and the library has no field for it either.
+	if m.KernelTCP != nil {
+		var tcp int64
+		if err := setByteLimit("memory.kernelTCP", m.KernelTCP, &tcp); err != nil {
+			return err
+		}
+		setExtras(res, extraResources{kernelTCP: tcp})
+	}
 	if err := setSwappiness(m.Swappiness, res); err != nil {
 		return err
 	}

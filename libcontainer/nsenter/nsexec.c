@@ -779,18 +779,25 @@ static void do_fork(void)
 	}
 }
 
-/* wait_hook waits for a hook with a timeout and gathers what it printed. */
+/* wait_hook waits for a hook with a timeout and gathers what it printed.
+ * Without a pidfd (the container's seccomp profile, which startContainer
+ * hooks run under, may refuse pidfd_open) it polls waitpid instead. */
 static int wait_hook(pid_t pid, int out, int timeout, char *log, size_t loglen)
 {
 	int pfd = syscall(SYS_pidfd_open, pid, 0);
 	size_t used = 0;
-	int status = 0, out_open = 1;
+	int status = 0, out_open = 1, reaped = 0;
 	long deadline_ms = timeout > 0 ? timeout * 1000L : -1;
 	for (;;) {
 		struct pollfd p[2] = { { pfd, POLLIN, 0 }, { out_open ? out : -1, POLLIN, 0 } };
-		int r = poll(p, 2, deadline_ms > 0 ? 100 : -1);
+		int r = poll(p, 2, deadline_ms > 0 || pfd < 0 ? 100 : -1);
 		if (r < 0 && errno != EINTR)
 			break;
+		int exited = p[0].revents != 0;
+		if (pfd < 0 && !reaped && waitpid(pid, &status, WNOHANG) == pid)
+			reaped = 1;
+		if (reaped)
+			exited = 1;
 		if (p[1].revents) {
 			char tmp[512];
 			ssize_t n = read(out, tmp, sizeof(tmp));
@@ -802,20 +809,23 @@ static int wait_hook(pid_t pid, int out, int timeout, char *log, size_t loglen)
 				used += k;
 			}
 		}
-		if (p[0].revents && !out_open)
-			break;
-		if (p[0].revents && !(p[1].revents))
+		if (exited && (!out_open || !p[1].revents))
 			break;
 		if (deadline_ms > 0 && r == 0 && (deadline_ms -= 100) <= 0) {
 			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
+			if (!reaped)
+				waitpid(pid, &status, 0);
 			log[used] = '\0';
+			if (pfd >= 0)
+				close(pfd);
 			return -2;
 		}
 	}
 	log[used] = '\0';
-	waitpid(pid, &status, 0);
-	close(pfd);
+	if (!reaped)
+		waitpid(pid, &status, 0);
+	if (pfd >= 0)
+		close(pfd);
 	return status;
 }
 
@@ -911,8 +921,16 @@ static void try_exec(const char *path, char **argv, char **envp, int check)
 		errno = EACCES;
 		return;
 	}
-	if (faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) < 0)
-		return;
+	if (faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) < 0) {
+		/* glibc uses faccessat2 (Linux 5.8) for AT_EACCESS; a seccomp
+		 * profile older than that answers EPERM or ENOSYS: ask
+		 * faccessat (real ids, the same as the effective ones here),
+		 * and if that is filtered too leave the verdict to execve */
+		if (errno != EPERM && errno != ENOSYS)
+			return;
+		if (syscall(SYS_faccessat, AT_FDCWD, path, X_OK) < 0 && errno != EPERM && errno != ENOSYS)
+			return;
+	}
 	errno = 0;
 }
 

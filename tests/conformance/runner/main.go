@@ -31,17 +31,23 @@
 // when the floor runtime (-floor-runtime, default oci-rt) passes fewer
 // programs than the number in FILE.
 //
-// tests/conformance/floor is one below what oci-rt passed when it was last
-// raised: poststart races its hook against the container process (`sh -c
-// echo` each, the hook must write second) and fails now and then with every
-// runtime; poststop and poststart_fail race the same way with crun. Raise
-// the floor when oci-rt passes more; the run says so.
+// tests/conformance/floor is what oci-rt passed when it was last raised,
+// not counting poststart: that program races its hook against the
+// container process (`sh -c echo` each; it wants the container's line
+// first, which the spec does not promise: docs/conformance.md) and fails
+// now and then with every runtime. Raise the floor when oci-rt passes more;
+// the run says so.
 //
 // Each run writes, under $TMPDIR/oci-rt-conformance/runs/<time>-<pid>/,
 // results.json (every program × runtime: verdict, counts, exit status,
 // reasons, the "not ok" lines with their diagnostics) and logs/ with each
-// program's stdout and stderr. Containers a program leaves behind (found by
-// their bundle in the program's own TMPDIR) are force-deleted and reported.
+// program's stdout and stderr; the newest 12 runs are kept. Containers a
+// program leaves behind (found by their bundle in the program's own TMPDIR)
+// are force-deleted and reported. The run also records (results.json
+// "host", and a "# host:" line) the host facilities some programs need:
+// the cgroup v1 hierarchies, CFQ's blkio weight files, the capability
+// bounding set and AppArmor (docs/conformance.md explains the failures they
+// cause).
 //
 // Exit status: 0 when the run completed (programs may fail: conformance is
 // measured, not required), 1 when the floor check failed, 2 when the run
@@ -59,6 +65,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -72,6 +79,10 @@ const defaultVersion = "v0.9.1-0.20250523060157-0ea5ed0382a2"
 // nsEnv marks the re-executed runner that runs inside the private mount
 // namespace.
 const nsEnv = "OCIRT_CONFORMANCE_IN_MNTNS"
+
+// keepRuns is how many run directories are kept (several people may run
+// the suite on one host at a time, each a few runs).
+const keepRuns = 12
 
 // unifiedPath is the cgroup2 mount of a hybrid cgroup host.
 const unifiedPath = "/sys/fs/cgroup/unified"
@@ -141,6 +152,7 @@ type report struct {
 	Runtimes     []*rtRuntime     `json:"runtimes"`
 	Results      []*programResult `json:"results"`
 	Floor        *floorResult     `json:"floor,omitempty"`
+	Host         hostFacts        `json:"host"`
 }
 
 type floorResult struct {
@@ -496,7 +508,7 @@ func run(o options) (int, error) {
 	}
 
 	runsDir := filepath.Join(o.work, "runs")
-	pruneRuns(runsDir, 5)
+	pruneRuns(runsDir, keepRuns)
 	runDir := filepath.Join(runsDir, started.Format("20060102-150405")+fmt.Sprintf("-%d", os.Getpid()))
 	if err := os.MkdirAll(runDir, 0o755); err != nil {
 		return 2, err
@@ -534,7 +546,7 @@ func run(o options) (int, error) {
 	rep := &report{
 		RuntimeTools: o.version, ModuleDir: b.ModuleDir, Rootfs: filepath.Base(b.Rootfs) + " " + b.RootfsNote,
 		Started: started, Kernel: kernelRelease(), Conditions: conditions, Timeout: o.timeout.String(),
-		Filter: o.run, Runtimes: runtimes,
+		Filter: o.run, Runtimes: runtimes, Host: collectHostFacts(),
 	}
 
 	out := os.Stdout
@@ -546,6 +558,7 @@ func run(o options) (int, error) {
 	}
 	colw := 20
 	fmt.Fprintf(out, "# runtime-tools %s: %d programs; %s; timeout %s per program\n", o.version, len(names), conditions, o.timeout)
+	fmt.Fprintf(out, "# host: kernel %s; %s\n", rep.Kernel, rep.Host)
 	for _, r := range runtimes {
 		fmt.Fprintf(out, "# %s = %s (%s)\n", r.Label, r.Path, r.Version)
 		if len(r.Label)+2 > colw {
@@ -594,7 +607,11 @@ func run(o options) (int, error) {
 		if !o.allReasons && i != primary && !(primary < 0 && i == 0) {
 			continue
 		}
-		fmt.Fprintf(out, "\nfailures of %s:\n", r.Label)
+		fmt.Fprintf(out, "\nfailures of %s:", r.Label)
+		if r.Passed == r.Programs {
+			fmt.Fprint(out, " none")
+		}
+		fmt.Fprintln(out)
 		for _, res := range rep.Results {
 			if res.Runtime != r.Label || res.Pass {
 				continue
@@ -632,8 +649,11 @@ func run(o options) (int, error) {
 	if floor != nil {
 		if floor.OK {
 			fmt.Fprintf(out, "floor ok: %s passes %d programs, floor %d (%s)\n", floor.Runtime, floor.Passed, floor.Floor, floor.File)
-			if floor.Passed > floor.Floor {
-				fmt.Fprintf(out, "floor: %s passes more than its floor: raise %s to %d\n", floor.Runtime, floor.File, floor.Passed)
+			// The floor does not count the racy programs; suggest
+			// raising it only beyond them.
+			if steady := steadyPasses(rep.Results, floor.Runtime); steady > floor.Floor {
+				fmt.Fprintf(out, "floor: %s passes %d programs besides %s: consider raising %s to %d\n",
+					floor.Runtime, steady, strings.Join(racyPrograms, ", "), floor.File, steady)
 			}
 		} else {
 			fmt.Fprintf(out, "FLOOR FAILED: %s passes %d programs, fewer than the floor %d (%s)\n", floor.Runtime, floor.Passed, floor.Floor, floor.File)
@@ -641,6 +661,21 @@ func run(o options) (int, error) {
 		}
 	}
 	return code, nil
+}
+
+// racyPrograms can fail with a correct runtime (docs/conformance.md): the
+// floor does not count on them.
+var racyPrograms = []string{"poststart"}
+
+// steadyPasses counts the programs runtime passed, less the racy ones.
+func steadyPasses(results []*programResult, runtime string) int {
+	n := 0
+	for _, r := range results {
+		if r.Runtime == runtime && r.Pass && !slices.Contains(racyPrograms, r.Program) {
+			n++
+		}
+	}
+	return n
 }
 
 func firstN(s []string, n int) []string {
