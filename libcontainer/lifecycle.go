@@ -122,8 +122,8 @@ func (st Store) Kill(id string, sig unix.Signal, all bool) error {
 	return nil
 }
 
-// Delete removes a stopped (or, as runc does, a created) container; force
-// kills a running one first. Its cgroup goes, then poststop hooks run.
+// Delete removes a stopped container; force kills a created or running
+// one first. Its cgroup goes, then poststop hooks run.
 func (st Store) Delete(id string, force bool) error {
 	h, err := st.Open(id)
 	if errors.Is(err, ErrNotExist) {
@@ -140,7 +140,9 @@ func (st Store) Delete(id string, force bool) error {
 	if err != nil {
 		return err
 	}
-	if (s.Status == Running || s.Status == Paused) && !force {
+	// runtime.md: deleting a container that is not stopped MUST fail and
+	// leave it alone (runc deletes created ones; --force does here)
+	if (s.Status == Running || s.Status == Paused || s.Status == Created) && !force {
 		return fmt.Errorf("cannot delete container %s that is not stopped: %s", id, s.Status)
 	}
 	if s.Status == Creating {

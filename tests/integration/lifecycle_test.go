@@ -577,7 +577,13 @@ func TestLifecycleDelete(t *testing.T) {
 		if !lcAlive(pid) {
 			t.Fatal("created process not alive")
 		}
-		e.MustRun("delete", id)
+		// runtime.md: deleting a container that is not stopped MUST have
+		// no effect on it and MUST generate an error; --force kills it
+		lcOneLine(t, "delete of a created container", e.Run("delete", id), id, "created")
+		if !lcAlive(pid) || e.Status(id) != "created" {
+			t.Fatalf("a refused delete disturbed the created container")
+		}
+		e.MustRun("delete", "--force", id)
 		lcAssertRemoved(t, e, id, b, pid)
 	})
 
