@@ -9,7 +9,7 @@ SOURCES := $(shell find . -name '*.go' -o -name '*.c' -o -name '*.h' | grep -v _
 all: oci-rt
 
 oci-rt: $(SOURCES) go.mod go.sum
-	GOEXPERIMENT=jsonv2 $(GO) build -trimpath -tags urfave_cli_no_docs -ldflags "$(LDFLAGS)" -o $@ .
+	GOEXPERIMENT=jsonv2 $(GO) build -trimpath -tags urfave_cli_no_docs,netgo,osusergo -ldflags "$(LDFLAGS) -extldflags -static" -o $@ .
 
 test:
 	scripts/test.sh
