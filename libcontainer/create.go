@@ -84,7 +84,8 @@ type creation struct {
 	pid    int // the container's process
 	// exec: a process joining a running container (no rootfs, no wait for
 	// start, no state of its own)
-	exec bool
+	exec    bool
+	seccomp *specconv.Seccomp
 }
 
 // Create sets up a container up to the point where its process waits for
@@ -185,7 +186,9 @@ func (c *creation) compileSeccomp(in *specconv.Input) error {
 	if err != nil || f == nil {
 		return err
 	}
-	in.Seccomp = &specconv.Seccomp{Program: f.Program, Flags: f.Flags, ListenerPath: f.ListenerPath}
+	in.Seccomp = &specconv.Seccomp{Program: f.Program, Flags: f.Flags, ListenerPath: f.ListenerPath,
+		ListenerMetadata: f.ListenerMetadata}
+	c.seccomp = in.Seccomp
 	return nil
 }
 
@@ -441,8 +444,9 @@ func (c *creation) sendPlan() error {
 // converse answers the executor until it says the container is created.
 func (c *creation) converse() error {
 	buf := make([]byte, 1<<16)
+	oob := make([]byte, unix.CmsgSpace(4))
 	for {
-		n, err := c.sync.Read(buf)
+		n, oobn, _, _, err := unix.Recvmsg(int(c.sync.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if (err != nil || n == 0) && c.exec {
 			return nil // execve closed the socket: the process runs
 		}
@@ -470,6 +474,10 @@ func (c *creation) converse() error {
 			return StepError(c.plan.Field(a), payload, unix.Errno(b))
 		case plan.MsgReady:
 			return nil
+		case plan.MsgSeccomp:
+			if err := c.passListener(oob[:oobn]); err != nil {
+				return err
+			}
 		}
 	}
 }
@@ -694,4 +702,47 @@ func checkLSM(p *specs.Process) error {
 // own mounted: the bind of its rootfs, with everything under it.
 func detachRootfs(rootfs string) {
 	unix.Unmount(rootfs, unix.MNT_DETACH)
+}
+
+// passListener sends the seccomp listener the executor handed us to the
+// agent at linux.seccomp.listenerPath, with the container process state
+// (runtime-spec config-linux.md, "The Container Process State").
+func (c *creation) passListener(oob []byte) error {
+	fds, err := parseRights(oob)
+	if err != nil {
+		return fmt.Errorf("linux.seccomp.listenerPath: %w", err)
+	}
+	defer unix.Close(fds[0])
+	field := fmt.Sprintf("linux.seccomp.listenerPath %q", c.seccomp.ListenerPath)
+	st := c.state.SpecState()
+	st.Pid, st.Status = c.pid, specs.StateCreating
+	if c.exec {
+		st.Status = specs.StateRunning
+	}
+	msg, _ := json.Marshal(specs.ContainerProcessState{Version: specs.Version, Fds: []string{specs.SeccompFdName},
+		Pid: c.pid, Metadata: c.seccomp.ListenerMetadata, State: st})
+	sock, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("%s: %w", field, err)
+	}
+	defer unix.Close(sock)
+	if err := unix.Connect(sock, &unix.SockaddrUnix{Name: c.seccomp.ListenerPath}); err != nil {
+		return fmt.Errorf("%s: %w", field, err)
+	}
+	if err := unix.Sendmsg(sock, msg, unix.UnixRights(fds[0]), nil, 0); err != nil {
+		return fmt.Errorf("%s: %w", field, err)
+	}
+	return nil
+}
+
+func parseRights(oob []byte) ([]int, error) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil || len(msgs) != 1 {
+		return nil, errors.New("no fd from the executor")
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return nil, errors.New("no fd from the executor")
+	}
+	return fds, nil
 }

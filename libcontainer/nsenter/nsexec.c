@@ -721,25 +721,22 @@ static void do_seccomp(struct op *o)
 		fail(errno, "seccomp");
 	if (!o->i[1])
 		return;
-	/* SCMP_ACT_NOTIFY: hand the listener to the agent at listenerPath
-	 * together with the container state, as the spec asks */
-	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", o->s[1]);
-	if (s < 0 || connect(s, (void *)&a, sizeof(a)) < 0)
-		fail(errno, "connect to the seccomp listener %s", o->s[1]);
+	/* SCMP_ACT_NOTIFY: the runtime, still waiting for us, passes the
+	 * listener on to the agent at listenerPath with the container state */
+	if (sync_fd < 0)
+		fail(EBADF, "no runtime to hand the seccomp listener to");
+	struct msg m = { MSG_SECCOMP, 0, 0 };
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	int lfd = fd;
-	struct iovec iov = { o->s[2], o->slen[2] };
+	struct iovec iov = { &m, sizeof(m) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &lfd, sizeof(int));
-	if (sendmsg(s, &mh, MSG_NOSIGNAL) < 0)
-		fail(errno, "send the seccomp listener to %s", o->s[1]);
-	close(s);
+	if (sendmsg(sync_fd, &mh, MSG_NOSIGNAL) < 0)
+		fail(errno, "send the seccomp listener to the runtime");
 	close(lfd);
 }
 

@@ -71,5 +71,6 @@
 #define MSG_PID 2           /* a: the container init's pid */
 #define MSG_ERROR 3         /* a: op index, b: errno; payload: what failed */
 #define MSG_READY 4         /* a: pid */
+#define MSG_SECCOMP 5       /* the seccomp listener fd (SCM_RIGHTS), for the runtime to pass on */
 
 #endif

@@ -86,6 +86,8 @@ const (
 	MsgPid   = 2 // a: the container process's pid
 	MsgError = 3 // a: op index, b: errno; payload: what failed
 	MsgReady = 4 // a: pid
+	// MsgSeccomp carries the seccomp listener fd (SCM_RIGHTS)
+	MsgSeccomp = 5
 )
 
 // MsgHeaderLen is the size of struct msg in nsexec.c.

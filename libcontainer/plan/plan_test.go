@@ -262,6 +262,7 @@ var planTestHeaderConsts = map[string]int64{
 	"MSG_PID":         MsgPid,
 	"MSG_ERROR":       MsgError,
 	"MSG_READY":       MsgReady,
+	"MSG_SECCOMP":     MsgSeccomp,
 }
 
 func TestHeaderMatchesGo(t *testing.T) {

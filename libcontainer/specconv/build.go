@@ -37,9 +37,10 @@ type Input struct {
 
 // Seccomp is a compiled filter.
 type Seccomp struct {
-	Program      []byte
-	Flags        uint
-	ListenerPath string
+	Program          []byte
+	Flags            uint
+	ListenerPath     string // SCMP_ACT_NOTIFY: where the runtime sends the listener
+	ListenerMetadata string
 }
 
 // CgroupFile is an open cgroup file and its path (for errors).

@@ -828,10 +828,12 @@ func TestBuildProcessOps(t *testing.T) {
 		{plan.OpUmask, "process.user.umask", []int64{0o027}, nil},
 		{plan.OpPrctl, "process.noNewPrivileges", []int64{unix.PR_SET_NO_NEW_PRIVS, 1}, nil},
 		{plan.OpCheckExec, `process.args[0] "sh"`, []int64{3}, []string{"sh", "-c", "echo hi", "PATH=/bin", "HOME=/home/app"}},
+		// a notify listener is handed over during create: the filter goes
+		// in before ready, not right before exec
+		{plan.OpSeccomp, "linux.seccomp", []int64{8, 1}, []string{"\x01\x00\x02\x03"}},
 		{plan.OpReady, "create", nil, nil},
 		{plan.OpWaitStart, "start", []int64{5}, nil},
 		{plan.OpHook, `hooks.startContainer[0] path "/bin/sc"`, []int64{0, 1}, []string{"/bin/sc", "sc"}},
-		{plan.OpSeccomp, "linux.seccomp", []int64{8, 1}, []string{"\x01\x00\x02\x03", "/run/agent.sock", ""}},
 		{plan.OpExec, `process.args[0] "sh"`, []int64{3}, []string{"sh", "-c", "echo hi", "PATH=/bin", "HOME=/home/app"}},
 	}
 	from := buildTestFind(p, 0, plan.OpConsole, "")
@@ -859,7 +861,7 @@ func TestBuildSeccompEarlyWithoutNNP(t *testing.T) {
 	from := buildTestFind(p, 0, plan.OpCloseFds, "")
 	buildTestExpect(t, p, from, []buildTestOp{
 		{plan.OpCloseFds, "--preserve-fds", []int64{3}, nil},
-		{plan.OpSeccomp, "linux.seccomp", []int64{0, 0}, []string{"\x09", "", ""}},
+		{plan.OpSeccomp, "linux.seccomp", []int64{0, 0}, []string{"\x09"}},
 		{plan.OpCapBset, "process.capabilities.bounding", []int64{0, 40}, nil},
 	})
 	if n := buildTestCount(p, plan.OpSeccomp); n != 1 {

@@ -243,11 +243,18 @@ func addProcess(p *plan.Plan, in *Input) error {
 		p.Add("process", plan.OpExec, []int64{0})
 		return nil
 	}
+	// a filter with a notify listener is installed while create still
+	// runs, to hand the listener on (as runc does); otherwise as close to
+	// execve as possible, so that few syscalls run under it
+	seccompNow := in.Seccomp != nil && !seccompEarly && in.Seccomp.ListenerPath != ""
 	if in.StartFd >= 0 {
 		// find args[0] now, as runc does, so that create (not start)
 		// reports a missing or non-executable command
 		p.Add(fmt.Sprintf("process.args[0] %q", pr.Args[0]), plan.OpCheckExec, []int64{int64(len(pr.Args))},
 			append(append([]string(nil), pr.Args...), pr.Env...)...)
+		if seccompNow {
+			addSeccomp(p, in.Seccomp)
+		}
 		p.Add("create", plan.OpReady, nil)
 		p.Add("start", plan.OpWaitStart, []int64{int64(in.StartFd)})
 		for i, h := range startHooks(in.Spec) {
@@ -263,7 +270,7 @@ func addProcess(p *plan.Plan, in *Input) error {
 		p.Add(fmt.Sprintf("process.selinuxLabel %q", pr.SelinuxLabel), plan.OpWrite, []int64{0},
 			"/proc/self/attr/exec", pr.SelinuxLabel)
 	}
-	if in.Seccomp != nil && !seccompEarly {
+	if in.Seccomp != nil && !seccompEarly && !(seccompNow && in.StartFd >= 0) {
 		addSeccomp(p, in.Seccomp)
 	}
 	field := fmt.Sprintf("process.args[0] %q", pr.Args[0])
@@ -283,7 +290,7 @@ func addSeccomp(p *plan.Plan, s *Seccomp) {
 	if s.ListenerPath != "" {
 		notify = 1
 	}
-	p.Add("linux.seccomp", plan.OpSeccomp, []int64{int64(s.Flags), notify}, string(s.Program), s.ListenerPath, "")
+	p.Add("linux.seccomp", plan.OpSeccomp, []int64{int64(s.Flags), notify}, string(s.Program))
 }
 
 func sortedKeys(m map[string]string) []string {

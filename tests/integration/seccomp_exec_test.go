@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // TestSeccompErrno: a filter making mkdir fail with a chosen errno is in
@@ -155,3 +158,85 @@ func runDetached(t *testing.T, e *Env, bundle, id string) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestSeccompNotifyListener: with SCMP_ACT_NOTIFY the listener fd reaches
+// the agent at listenerPath during create, with the container process
+// state (pid, metadata, fd names); once the agent closes it, the notified
+// syscall fails (ENOSYS) in the container.
+func TestSeccompNotifyListener(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	sockPath := filepath.Join(e.Dir, "agent.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sockPath, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	type got struct {
+		state  specs.ContainerProcessState
+		fdLink string
+		err    error
+	}
+	gotc := make(chan got, 1)
+	go func() {
+		var g got
+		defer func() { gotc <- g }()
+		c, err := l.AcceptUnix()
+		if err != nil {
+			g.err = err
+			return
+		}
+		defer c.Close()
+		buf, oob := make([]byte, 8192), make([]byte, unix.CmsgSpace(4))
+		n, oobn, _, _, err := c.ReadMsgUnix(buf, oob)
+		if err != nil {
+			g.err = err
+			return
+		}
+		g.err = json.Unmarshal(buf[:n], &g.state)
+		msgs, _ := unix.ParseSocketControlMessage(oob[:oobn])
+		if len(msgs) == 1 {
+			if fds, err := unix.ParseUnixRights(&msgs[0]); err == nil && len(fds) == 1 {
+				g.fdLink, _ = os.Readlink("/proc/self/fd/" + strconv.Itoa(fds[0]))
+				unix.Close(fds[0]) // no agent: notified syscalls now fail
+			}
+		}
+	}()
+	b := e.Bundle([]string{"sh", "-c", "mkdir /tmp/x 2>&1; echo done"}, func(s *specs.Spec) {
+		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: sockPath, ListenerMetadata: "hello",
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActNotify}}}
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs"})
+	})
+	runToFile(t, e, "create", "-b", b, "notify")
+	pid := e.Pid("notify")
+	g := <-gotc
+	if g.err != nil {
+		t.Fatalf("agent: %v", g.err)
+	}
+	if g.state.Pid != pid || g.state.Metadata != "hello" || len(g.state.Fds) != 1 || g.state.Fds[0] != specs.SeccompFdName || g.state.State.ID != "notify" {
+		t.Errorf("container process state %+v, want pid %d, metadata hello, fds [seccompFd]", g.state, pid)
+	}
+	if !strings.Contains(g.fdLink, "seccomp") {
+		t.Errorf("the fd received is %q, not a seccomp listener", g.fdLink)
+	}
+	out := filepath.Join(e.Dir, "notify.out")
+	f, _ := os.Create(out)
+	cmd := exec.Command(binary, "--root", e.Root, "start", "notify")
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	f.Close()
+	e.WaitStatus("notify", "stopped")
+	// the payload's output went to the create's stdio
+	data, _ := os.ReadDir(e.Dir)
+	var all string
+	for _, d := range data {
+		if b, err := os.ReadFile(filepath.Join(e.Dir, d.Name())); err == nil && !d.IsDir() {
+			all += string(b)
+		}
+	}
+	if !strings.Contains(all, "Function not implemented") || !strings.Contains(all, "done") {
+		t.Errorf("mkdir under a closed listener: want ENOSYS in the payload's output, got %q", all)
+	}
+}
