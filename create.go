@@ -34,7 +34,7 @@ var createCommand = &cli.Command{
 }
 
 func createOpts(c *cli.Context, id string) libcontainer.CreateOpts {
-	return libcontainer.CreateOpts{ListenFds: listenFds(),
+	return libcontainer.CreateOpts{ListenFds: listenFds(), NotifySocket: os.Getenv("NOTIFY_SOCKET"),
 		ID: id, Bundle: c.String("bundle"), PidFile: c.String("pid-file"),
 		ConsoleSocket: c.String("console-socket"), NoPivot: c.Bool("no-pivot"),
 		PreserveFds: c.Int("preserve-fds"), Systemd: c.Bool("systemd-cgroup"), NoNewKeyring: c.Bool("no-new-keyring"),

@@ -40,6 +40,9 @@ type CreateOpts struct {
 	ListenFds    int
 	Systemd      bool
 	NoNewKeyring bool
+	// NotifySocket is the caller's NOTIFY_SOCKET: the container gets a
+	// socket of ours, relayed by start
+	NotifySocket string
 	// ConsoleConn, when set, is used instead of dialing ConsoleSocket
 	// (run with a terminal makes its own socket pair).
 	ConsoleConn *os.File
@@ -197,6 +200,11 @@ func (c *creation) launch(in *specconv.Input) error {
 	s := c.spec
 	c.state = &State{OCIVersion: specs.Version, ID: c.opts.ID, Status: Creating, Bundle: c.opts.Bundle,
 		Annotations: s.Annotations, Rootfs: in.Rootfs, Created: time.Now().UTC(), Owner: owner(), Hooks: s.Hooks}
+	if c.opts.NotifySocket != "" {
+		if err := addNotifySocket(c.handle, c.spec, &in.Process); err != nil {
+			return err
+		}
+	}
 	if err := c.ns.Open(); err != nil {
 		return err
 	}

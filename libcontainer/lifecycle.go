@@ -40,7 +40,12 @@ func (st Store) Start(id string) error {
 	default:
 		return fmt.Errorf("cannot start an already %s container", s.Status)
 	}
+	notify, err := listenNotify(h)
+	if err != nil {
+		return err
+	}
 	if err := h.release(s); err != nil {
+		notify.close()
 		return err
 	}
 	s.Status = Running
@@ -54,10 +59,11 @@ func (st Store) Start(id string) error {
 		// container is stopped
 		if err := RunHooks("hooks.poststart", s.Hooks.Poststart, st); err != nil {
 			unix.Kill(s.Pid, unix.SIGKILL)
+			notify.close()
 			return err
 		}
 	}
-	return nil
+	return notify.relay(s.Pid)
 }
 
 func (h *Handle) release(s *State) error {

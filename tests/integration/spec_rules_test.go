@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -191,5 +192,61 @@ func TestListenFds(t *testing.T) {
 	syscall.Fstat(int(r.Fd()), &st)
 	if len(lines) != 2 || lines[0] != "1 1" || lines[1] != "pipe:["+itoa(int(st.Ino))+"]" {
 		t.Fatalf("inside: %q, want \"1 1\" and our pipe pipe:[%d]", data, st.Ino)
+	}
+}
+
+// notifierSource sends READY=1 to $NOTIFY_SOCKET, as sd_notify does.
+const notifierSource = `#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+int main(void) {
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	const char *p = getenv("NOTIFY_SOCKET");
+	int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (!p || s < 0) return 2;
+	strncpy(a.sun_path, p, sizeof(a.sun_path) - 1);
+	if (sendto(s, "READY=1", 7, 0, (struct sockaddr *)&a, sizeof(a)) != 7) return 3;
+	sleep(100);
+	return 0;
+}
+`
+
+// TestNotifySocket: with NOTIFY_SOCKET, the container's READY=1 reaches
+// the caller's socket through start, with MAINPID the container's pid.
+func TestNotifySocket(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	src := filepath.Join(e.Dir, "notifier.c")
+	os.WriteFile(src, []byte(notifierSource), 0o644)
+	b := e.Bundle([]string{"/notifier"}, nil)
+	if out, err := exec.Command("gcc", "-static", "-O2", "-o", filepath.Join(b, "rootfs", "notifier"), src).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v: %s", err, out)
+	}
+	host := filepath.Join(e.Dir, "host-notify.sock")
+	l, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: host, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	out, _ := os.Create(filepath.Join(e.Dir, "notify.out"))
+	defer out.Close()
+	cmd := exec.Command(binary, "--root", e.Root, "run", "-d", "-b", b, "sdnotify")
+	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+host)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		data, _ := os.ReadFile(out.Name())
+		t.Fatalf("run -d: %v: %s", err, data)
+	}
+	l.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 4096)
+	n, err := l.Read(buf)
+	if err != nil {
+		t.Fatalf("no notification on the caller's socket: %v", err)
+	}
+	want := "READY=1\nMAINPID=" + itoa(e.Pid("sdnotify")) + "\n"
+	if string(buf[:n]) != want {
+		t.Errorf("notification %q, want %q", buf[:n], want)
 	}
 }

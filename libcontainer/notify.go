@@ -1,0 +1,109 @@
+package libcontainer
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/oci-rt/oci-rt/libcontainer/specconv"
+)
+
+// sd_notify pass-through, as runc does it: when the caller has
+// NOTIFY_SOCKET, the container gets a socket of ours at /run/notify/notify.sock
+// (its state directory's notify/ bound read-only), and `start` relays the
+// container's READY=1 to the caller's socket with MAINPID=<container pid>.
+
+const notifyInContainer = "/run/notify/notify.sock"
+
+// addNotifySocket prepares the container side: the directory the socket
+// will be bound in, the bind mount and NOTIFY_SOCKET in the process env.
+func addNotifySocket(h *Handle, spec *specs.Spec, proc *specconv.Process) error {
+	dir := h.Path("notify")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return fmt.Errorf("NOTIFY_SOCKET: %w", err)
+	}
+	spec.Mounts = append(append([]specs.Mount(nil), spec.Mounts...), specs.Mount{
+		Destination: filepath.Dir(notifyInContainer), Source: dir, Type: "bind",
+		Options: []string{"bind", "nosuid", "noexec", "nodev", "ro"}})
+	proc.Env = append(proc.Env, "NOTIFY_SOCKET="+notifyInContainer)
+	return nil
+}
+
+// notifyRelay is start's side: our socket, bound before the process runs.
+type notifyRelay struct {
+	sock *net.UnixConn
+	host string
+}
+
+// listenNotify binds the container's notify socket when the container was
+// created with one and the caller of start has NOTIFY_SOCKET.
+func listenNotify(h *Handle) (*notifyRelay, error) {
+	host := os.Getenv("NOTIFY_SOCKET")
+	if host == "" {
+		return nil, nil
+	}
+	if _, err := os.Stat(h.Path("notify")); err != nil {
+		return nil, nil // created without NOTIFY_SOCKET
+	}
+	// through /proc/self/fd: state paths can exceed the 108 bytes of an address
+	name := fmt.Sprintf("/proc/self/fd/%d/notify/notify.sock", h.fd)
+	os.Remove(h.Path("notify/notify.sock"))
+	sock, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: name, Net: "unixgram"})
+	if err != nil {
+		return nil, fmt.Errorf("NOTIFY_SOCKET: %w", err)
+	}
+	// any user in the container may notify
+	os.Chmod(h.Path("notify/notify.sock"), 0o777)
+	return &notifyRelay{sock: sock, host: host}, nil
+}
+
+// relay waits for READY= from the container (or its exit) and passes it
+// on to the caller's socket with MAINPID.
+func (n *notifyRelay) relay(pid int) error {
+	if n == nil {
+		return nil
+	}
+	defer n.sock.Close()
+	buf := make([]byte, 4096)
+	for {
+		n.sock.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		r, err := n.sock.Read(buf)
+		if err != nil {
+			if unix.Kill(pid, 0) != nil {
+				return nil // the process exited without saying it was ready
+			}
+			continue
+		}
+		for _, line := range bytes.Split(buf[:r], []byte{'\n'}) {
+			if bytes.HasPrefix(line, []byte("READY=")) {
+				return n.send(line, pid)
+			}
+		}
+	}
+}
+
+func (n *notifyRelay) send(ready []byte, pid int) error {
+	c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: n.host, Net: "unixgram"})
+	if err != nil {
+		return fmt.Errorf("NOTIFY_SOCKET %q: %w", n.host, err)
+	}
+	defer c.Close()
+	msg := append(append([]byte(nil), ready...), "\nMAINPID="+strconv.Itoa(pid)+"\n"...)
+	if _, err := c.Write(msg); err != nil {
+		return fmt.Errorf("NOTIFY_SOCKET %q: %w", n.host, err)
+	}
+	return nil
+}
+
+func (n *notifyRelay) close() {
+	if n != nil {
+		n.sock.Close()
+	}
+}
