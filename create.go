@@ -28,17 +28,22 @@ var createCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		_, err = store(c).Create(createOpts(c, id))
+		opts, err := createOpts(c, id)
+		if err != nil {
+			return err
+		}
+		_, err = store(c).Create(opts)
 		return err
 	},
 }
 
-func createOpts(c *cli.Context, id string) libcontainer.CreateOpts {
-	return libcontainer.CreateOpts{ListenFds: listenFds(), NotifySocket: os.Getenv("NOTIFY_SOCKET"),
+func createOpts(c *cli.Context, id string) (libcontainer.CreateOpts, error) {
+	rl, err := rootless(c)
+	return libcontainer.CreateOpts{ListenFds: listenFds(), NotifySocket: os.Getenv("NOTIFY_SOCKET"), Rootless: rl,
 		ID: id, Bundle: c.String("bundle"), PidFile: c.String("pid-file"),
 		ConsoleSocket: c.String("console-socket"), NoPivot: c.Bool("no-pivot"),
 		PreserveFds: c.Int("preserve-fds"), Systemd: c.Bool("systemd-cgroup"), NoNewKeyring: c.Bool("no-new-keyring"),
-	}
+	}, err
 }
 
 // listenFds is the number of socket-activation fds systemd passed us

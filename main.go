@@ -30,6 +30,7 @@ func main() {
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
 			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd (cgroupsPath slice:prefix:name)"},
+			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "true, false or auto (an unprivileged caller): without a cgroup when one cannot be made and no limits are asked"},
 		},
 		Before: setupLog,
 		Commands: []*cli.Command{createCommand, startCommand, stateCommand, killCommand, deleteCommand, runCommand, listCommand, specCommand, execCommand,
@@ -99,4 +100,18 @@ func idArg(c *cli.Context) (string, error) {
 		return "", fmt.Errorf("%s: expects exactly one container id, got %d arguments", c.Command.Name, c.NArg())
 	}
 	return c.Args().First(), nil
+}
+
+// rootless reads --rootless: auto means an unprivileged caller.
+func rootless(c *cli.Context) (bool, error) {
+	switch v := c.String("rootless"); v {
+	case "auto":
+		return os.Geteuid() != 0, nil
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	default:
+		return false, fmt.Errorf("--rootless %q: true, false or auto", v)
+	}
 }

@@ -34,7 +34,10 @@ var runCommand = &cli.Command{
 
 func run(c *cli.Context, id string) error {
 	st := store(c)
-	opts := createOpts(c, id)
+	opts, err := createOpts(c, id)
+	if err != nil {
+		return err
+	}
 	detach := c.Bool("detach")
 	// the container's init is forked by the executor, which exits: as a
 	// subreaper we get it back as our child and can wait for it

@@ -13,6 +13,9 @@ import (
 // cgroupView describes the host's hierarchies for a "cgroup" mount in the
 // container, with the container's own cgroup in each.
 func cgroupView(m cg.Manager) specconv.CgroupView {
+	if m == nil {
+		return specconv.CgroupView{} // rootless without a cgroup: an empty tmpfs
+	}
 	paths := m.GetPaths()
 	if cg.IsCgroup2UnifiedMode() {
 		return specconv.CgroupView{Unified: true, Hierarchies: []specconv.CgroupHierarchy{

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"syscall"
 	"time"
@@ -40,6 +41,9 @@ type CreateOpts struct {
 	ListenFds    int
 	Systemd      bool
 	NoNewKeyring bool
+	// Rootless: an unprivileged caller; a cgroup it may not create is
+	// done without (unless limits are asked for), as runc --rootless does
+	Rootless bool
 	// NotifySocket is the caller's NOTIFY_SOCKET: the container gets a
 	// socket of ours, relayed by start
 	NotifySocket string
@@ -370,6 +374,12 @@ func (c *creation) makeCgroup() error {
 		return nil
 	}
 	if err := c.cgm.Apply(-1); err != nil {
+		if c.opts.Rootless && errors.Is(err, os.ErrPermission) && !limitsAsked(c.spec) {
+			logrus.Debugf("rootless: no cgroup (%v)", err)
+			c.cgm.Destroy()
+			c.cgm, c.state.Cgroup = nil, nil
+			return c.handle.SaveRuntime(c.state)
+		}
 		return fmt.Errorf("linux.cgroupsPath %q: %w", cgroupsPath(c.spec), err)
 	}
 	c.state.CgroupPaths = maps.Clone(c.cgm.GetPaths())
@@ -547,6 +557,12 @@ func (c *creation) onSync(kind, pid int) error {
 
 func writeMaps(pid int, l *specs.Linux) error {
 	base := "/proc/" + strconv.Itoa(pid)
+	if os.Geteuid() != 0 {
+		// the kernel takes an unprivileged gid_map only once setgroups is denied
+		if err := os.WriteFile(base+"/setgroups", []byte("deny"), 0); err != nil {
+			return fmt.Errorf("linux.gidMappings: setgroups: %w", pathErr(err))
+		}
+	}
 	if err := os.WriteFile(base+"/uid_map", []byte(specconv.MapsText(l.UIDMappings)), 0); err != nil {
 		return fmt.Errorf("linux.uidMappings: %w", pathErr(err))
 	}
@@ -753,4 +769,15 @@ func parseRights(oob []byte) ([]int, error) {
 		return nil, errors.New("no fd from the executor")
 	}
 	return fds, nil
+}
+
+// limitsAsked tells whether linux.resources asks for limits (devices
+// aside: without privileges device nodes are the host's, bound).
+func limitsAsked(s *specs.Spec) bool {
+	if s.Linux == nil || s.Linux.Resources == nil {
+		return false
+	}
+	r := *s.Linux.Resources
+	r.Devices = nil
+	return !reflect.DeepEqual(r, specs.LinuxResources{})
 }

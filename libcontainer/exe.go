@@ -1,7 +1,9 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -28,8 +30,44 @@ func ExecutorPath() (string, error) {
 	if isReadonlyView(view, &self, &cur) {
 		return view, nil
 	}
-	return view, makeView(view, &self)
+	err := makeView(view, &self)
+	if errors.Is(err, os.ErrPermission) {
+		// unprivileged: no mounts; a sealed copy instead (memory per
+		// container, which is why it is only the fallback)
+		return sealedCopy()
+	}
+	return view, err
 }
+
+// sealedCopy copies our binary into a memfd sealed against writes and
+// returns its /proc/self/fd path (an ELF executable is opened by execve
+// before close-on-exec fds close, so the child can run it).
+func sealedCopy() (string, error) {
+	fd, err := unix.MemfdCreate("oci-rt", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return "", fmt.Errorf("sealed copy of the runtime: %w", err)
+	}
+	dst := os.NewFile(uintptr(fd), "oci-rt-memfd")
+	src, err := os.Open("/proc/self/exe")
+	if err != nil {
+		dst.Close()
+		return "", err
+	}
+	defer src.Close()
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return "", fmt.Errorf("sealed copy of the runtime: %w", err)
+	}
+	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
+		dst.Close()
+		return "", fmt.Errorf("seal the copy of the runtime: %w", err)
+	}
+	sealedFiles = append(sealedFiles, dst) // open until we exit
+	return fmt.Sprintf("/proc/self/fd/%d", fd), nil
+}
+
+var sealedFiles []*os.File
 
 func isReadonlyView(view string, self, cur *unix.Stat_t) bool {
 	if unix.Stat(view, cur) != nil || cur.Dev != self.Dev || cur.Ino != self.Ino {

@@ -8,7 +8,6 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
 	"github.com/oci-rt/oci-rt/libcontainer/specconv"
 )
 
@@ -112,7 +111,7 @@ func (c *creation) runExec(in *specconv.Input) error {
 	}
 	in.Ns = c.ns
 	var err error
-	if c.cgm, err = cgroups.Load(c.state.Cgroup, c.state.CgroupPaths); err != nil {
+	if c.cgm, err = manager(c.state); err != nil && !errors.Is(err, errNoCgroup) {
 		return err
 	}
 	if err := c.startExecutor(in); err != nil {

@@ -109,7 +109,7 @@ func (st Store) Kill(id string, sig unix.Signal, all bool) error {
 		return errors.New("container not running")
 	}
 	if all {
-		m, err := cgroups.Load(s.Cgroup, s.CgroupPaths)
+		m, err := manager(s)
 		if err != nil {
 			return err
 		}
@@ -156,26 +156,31 @@ func (st Store) Delete(id string, force bool) error {
 		// create died; whatever it started is in the cgroup
 		return removeAbortedCreate(h, s)
 	}
-	m, err := cgroups.Load(s.Cgroup, s.CgroupPaths)
+	m, err := manager(s)
+	if errors.Is(err, errNoCgroup) {
+		m, err = nil, nil
+	}
 	if err != nil {
 		return err
 	}
 	if s.Status != Stopped {
-		if s.Status == Paused {
+		if s.Status == Paused && m != nil {
 			m.Freeze("THAWED")
 		}
 		unix.Kill(s.Pid, unix.SIGKILL)
 		waitGone(s.Pid)
 	}
-	// processes outside the container's own pid namespace may be left
-	if !s.NewPidNs {
-		killCgroup(m)
-	}
 	if s.HostMountNs {
 		detachRootfs(s.Rootfs)
 	}
-	if err := destroyCgroup(m); err != nil {
-		return fmt.Errorf("remove cgroup: %w", err)
+	if m != nil {
+		// processes outside the container's own pid namespace may be left
+		if !s.NewPidNs {
+			killCgroup(m)
+		}
+		if err := destroyCgroup(m); err != nil {
+			return fmt.Errorf("remove cgroup: %w", err)
+		}
 	}
 	if s.Hooks != nil {
 		s.Status = Stopped

@@ -10,8 +10,14 @@ import (
 	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
 )
 
+// errNoCgroup: a rootless container made without a cgroup.
+var errNoCgroup = errors.New("the container has no cgroup (created rootless without one)")
+
 // manager loads the container's cgroup manager from its state.
 func manager(s *State) (cg.Manager, error) {
+	if s.Cgroup == nil {
+		return nil, errNoCgroup
+	}
 	return cgroups.Load(s.Cgroup, s.CgroupPaths)
 }
 

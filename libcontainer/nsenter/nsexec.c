@@ -763,6 +763,8 @@ static void do_sync(struct op *o)
 	struct msg *m = (struct msg *)buf;
 	if (m->a != 0)
 		_exit(1); /* the runtime failed on its side and reports it itself */
+	if (o->i[0] == SYNC_MAPS && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail(errno, "prctl(PR_SET_DUMPABLE)");
 }
 
 static void do_fork(void)
@@ -1140,8 +1142,10 @@ void __attribute__((constructor)) nsexec(void)
 		return;
 	sync_fd = env_fd("_OCIRT_SYNC_FD");
 	err_fd = sync_fd;
-	/* nothing in the container may open our exe through /proc/<pid>/exe */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+	/* nothing in the container may open our exe through /proc/<pid>/exe;
+	 * an unprivileged runtime must still write our id maps, which a
+	 * non-dumpable process's /proc files forbid: it waits for them */
+	if (geteuid() == 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		fail(errno, "prctl(PR_SET_DUMPABLE)");
 	/* `ps` shows what this process is (its file is a view named by inode) */
 	prctl(PR_SET_NAME, "oci-rt:init", 0, 0, 0);

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-rt/oci-rt/libcontainer/specdefault"
 )
 
 // withoutNs drops namespace types from a spec.
@@ -248,5 +250,46 @@ func TestNotifySocket(t *testing.T) {
 	want := "READY=1\nMAINPID=" + itoa(e.Pid("sdnotify")) + "\n"
 	if string(buf[:n]) != want {
 		t.Errorf("notification %q, want %q", buf[:n], want)
+	}
+}
+
+// TestRootless: an unprivileged user runs a container in a user namespace
+// of its own (uid 0 inside is that user outside), without a cgroup since it
+// may not make one (--rootless auto), and deletes it without leftovers.
+func TestRootless(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	const nobody = 65534
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	os.Chmod(filepath.Dir(dir), 0o755) // the test's own temp root, 0700
+	bin := filepath.Join(dir, "oci-rt")
+	if data, err := os.ReadFile(binary); err != nil || os.WriteFile(bin, data, 0o755) != nil {
+		t.Fatalf("copy the binary: %v", err)
+	}
+	b := e.Bundle([]string{"sh", "-c", "id -u; cat /proc/self/uid_map"}, func(s *specs.Spec) {
+		specdefault.ToRootless(s)
+		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: nobody, Size: 1}}
+		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: nobody, Size: 1}}
+	})
+	for _, d := range []string{e.Dir, b} {
+		os.Chmod(d, 0o755)
+	}
+	root := filepath.Join(dir, "state")
+	os.Mkdir(root, 0o700)
+	filepath.Walk(b, func(p string, _ os.FileInfo, _ error) error { return os.Lchown(p, nobody, nobody) })
+	os.Chown(root, nobody, nobody)
+	cmd := exec.Command(bin, "--root", root, "run", "-b", b, "rootless")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("rootless run: %v: %s", err, out)
+	}
+	lines := strings.Fields(string(out))
+	if len(lines) != 4 || lines[0] != "0" || lines[1] != "0" || lines[2] != itoa(nobody) || lines[3] != "1" {
+		t.Errorf("inside: %q, want uid 0 mapped to %d", out, nobody)
+	}
+	if ents, _ := os.ReadDir(root); len(ents) != 0 {
+		t.Errorf("state left behind: %v", ents)
 	}
 }
