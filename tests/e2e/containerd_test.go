@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,36 +26,27 @@ type e2eCtrd struct {
 	ctr  string // path of ctr
 	cmd  *exec.Cmd
 	log  string
+
+	specMu sync.Mutex
+	spec   string // `ctr oci spec`, once asked (OCISpec)
 }
 
-var (
-	e2eCtrdOnce sync.Once
-	e2eCtrdInst *e2eCtrd
-	e2eCtrdErr  error
-	e2eCtrdSkip string
-)
+var e2eCtrdShared e2eShared[*e2eCtrd]
 
 // e2eContainerd returns the running daemon, starting it (and importing the
 // image) the first time. The test is skipped when containerd or ctr is not
 // installed.
 func e2eContainerd(t *testing.T) *e2eCtrd {
 	t.Helper()
-	e2eCtrdOnce.Do(func() {
+	return e2eCtrdShared.Get(t, func() (*e2eCtrd, string, error) {
 		daemon, ctr := e2eLookPath("containerd"), e2eLookPath("ctr")
 		shim := e2eLookPath("containerd-shim-runc-v2")
 		if daemon == "" || ctr == "" || shim == "" {
-			e2eCtrdSkip = "containerd, ctr or containerd-shim-runc-v2 not installed: apt-get install -y containerd"
-			return
+			return nil, "containerd, ctr or containerd-shim-runc-v2 not installed: apt-get install -y containerd", nil
 		}
-		e2eCtrdInst, e2eCtrdErr = e2eStartContainerd(daemon, ctr)
+		c, err := e2eStartContainerd(daemon, ctr)
+		return c, "", err
 	})
-	if e2eCtrdSkip != "" {
-		t.Skip(e2eCtrdSkip)
-	}
-	if e2eCtrdErr != nil {
-		t.Fatal(e2eCtrdErr)
-	}
-	return e2eCtrdInst
 }
 
 func e2eStartContainerd(daemon, ctr string) (*e2eCtrd, error) {
@@ -136,7 +126,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 // removes the namespace's cgroups.
 func (c *e2eCtrd) stop(exited chan struct{}) {
 	ctr := func(args ...string) ([]byte, error) {
-		return exec.Command(c.ctr, append([]string{"-a", c.Sock, "-n", c.NS}, args...)...).CombinedOutput()
+		return exec.Command(c.ctr, c.argv(args...)...).CombinedOutput()
 	}
 	if out, err := ctr("containers", "ls", "-q"); err == nil {
 		for _, id := range e2eLines(string(out)) {
@@ -163,10 +153,16 @@ func (c *e2eCtrd) logTail() string {
 	return string(b)
 }
 
+// argv puts the daemon's socket and namespace before args: every ctr
+// command, plain or on a pty, must reach this daemon and namespace.
+func (c *e2eCtrd) argv(args ...string) []string {
+	return append([]string{"-a", c.Sock, "-n", c.NS}, args...)
+}
+
 // Ctr runs ctr against this daemon and namespace.
 func (c *e2eCtrd) Ctr(t *testing.T, args ...string) e2eResult {
 	t.Helper()
-	return e2eExec(t, 60*time.Second, nil, "", c.ctr, append([]string{"-a", c.Sock, "-n", c.NS}, args...)...)
+	return e2eExec(t, 60*time.Second, nil, "", c.ctr, c.argv(args...)...)
 }
 
 // CtrOK runs ctr and fails the test unless it exits 0.
@@ -175,19 +171,86 @@ func (c *e2eCtrd) CtrOK(t *testing.T, args ...string) e2eResult {
 	return e2eExpect(t, c.Ctr(t, args...), 0)
 }
 
+// OCISpec returns the output of `ctr oci spec`, the same for every case,
+// so asked once.
+func (c *e2eCtrd) OCISpec(t *testing.T) string {
+	t.Helper()
+	c.specMu.Lock()
+	defer c.specMu.Unlock()
+	if c.spec == "" {
+		c.spec = c.CtrOK(t, "oci", "spec").Stdout
+	}
+	return c.spec
+}
+
 // RuntimeRoot is the --runc-root given to the shim for rt; the shim keeps
 // the runtime's state in <root>/<namespace>.
 func (c *e2eCtrd) RuntimeRoot(rt e2eRuntime) string {
 	return filepath.Join(c.Dir, "runtime-root", rt.Name)
 }
 
+// StateDir is where rt keeps the state of container id.
+func (c *e2eCtrd) StateDir(rt e2eRuntime, id string) string {
+	return filepath.Join(c.RuntimeRoot(rt), c.NS, id)
+}
+
+// MemCgroup is the memory cgroup the shim asks for container id (by
+// default /<namespace>/<id>).
+func (c *e2eCtrd) MemCgroup(id string) string {
+	return filepath.Join("/sys/fs/cgroup/memory", c.NS, id)
+}
+
+// runPrefix is "run" with the FIFOs under FifoDir and the shim told to use
+// rt: what runs of the image and runs of a --config spec share.
+func (c *e2eCtrd) runPrefix(rt e2eRuntime) []string {
+	return []string{"run", "--fifo-dir", c.FifoDir(), "--runc-binary", rt.Path, "--runc-root", c.RuntimeRoot(rt)}
+}
+
 // RunArgs is "run" with the shim told to use rt, then flags, the image, id
 // and the payload's args.
 func (c *e2eCtrd) RunArgs(rt e2eRuntime, id string, flags []string, args ...string) []string {
-	a := []string{"run", "--fifo-dir", c.FifoDir(), "--runc-binary", rt.Path, "--runc-root", c.RuntimeRoot(rt)}
-	a = append(a, flags...)
+	a := append(c.runPrefix(rt), flags...)
 	a = append(a, e2eImageRef, id)
 	return append(a, args...)
+}
+
+// ConfigRunArgs is "run" with the shim told to use rt, then flags, and the
+// spec file (e2eCtrdSpecFile) instead of the image.
+func (c *e2eCtrd) ConfigRunArgs(rt e2eRuntime, id, specFile string, flags ...string) []string {
+	return append(append(c.runPrefix(rt), flags...), "--config", specFile, id)
+}
+
+// Detached runs a detached task of the image (`ctr run -d` and flags) and
+// returns its pid once it is RUNNING.
+func (c *e2eCtrd) Detached(t *testing.T, rt e2eRuntime, id string, flags []string, args ...string) int {
+	t.Helper()
+	c.CtrOK(t, c.RunArgs(rt, id, append([]string{"-d"}, flags...), args...)...)
+	return c.WaitStatus(t, id, "RUNNING")
+}
+
+// ExecArgs is `tasks exec` of args in task id as execID, with flags and
+// the FIFOs under FifoDir.
+func (c *e2eCtrd) ExecArgs(id, execID string, flags []string, args ...string) []string {
+	a := append([]string{"tasks", "exec", "--fifo-dir", c.FifoDir()}, flags...)
+	a = append(a, "--exec-id", execID, id)
+	return append(a, args...)
+}
+
+// Exec runs args in task id as execID.
+func (c *e2eCtrd) Exec(t *testing.T, id, execID string, args ...string) e2eResult {
+	t.Helper()
+	return c.Ctr(t, c.ExecArgs(id, execID, nil, args...)...)
+}
+
+// Seen returns what the payload of task id wrote to path (e2eFirstOutput),
+// read by execs of cat.
+func (c *e2eCtrd) Seen(t *testing.T, id, path string) string {
+	t.Helper()
+	n := 0
+	return e2eFirstOutput(func() string {
+		n++
+		return c.Exec(t, id, fmt.Sprint("cat", n), "cat", path).Stdout
+	})
 }
 
 // FifoDir is where ctr makes the stdio FIFOs of tasks and execs (instead of
@@ -263,12 +326,32 @@ func (c *e2eCtrd) WaitStatus(t *testing.T, id, status string) int {
 // ListedContainer reports whether `ctr containers ls -q` lists id.
 func (c *e2eCtrd) ListedContainer(t *testing.T, id string) bool {
 	t.Helper()
-	for _, l := range e2eLines(c.CtrOK(t, "containers", "ls", "-q").Stdout) {
-		if l == id {
-			return true
-		}
+	return e2eContains(e2eLines(c.CtrOK(t, "containers", "ls", "-q").Stdout), id)
+}
+
+// AssertGone checks what every removed container must not leave: id
+// listed by containerd, rt's state of it, its memory cgroup memcg.
+func (c *e2eCtrd) AssertGone(t *testing.T, rt e2eRuntime, id, memcg string) {
+	t.Helper()
+	if c.ListedContainer(t, id) {
+		t.Errorf("container %s left in containerd", id)
 	}
-	return false
+	e2eAssertGone(t, "runtime state", c.StateDir(rt, id))
+	e2eAssertGone(t, "memory cgroup", memcg)
+}
+
+// e2eCtrdEach is how every containerd case starts: a parallel test on the
+// shared daemon, then f as one subtest per runtime with its own container
+// id (prefix, runtime, sequence), removed when the subtest ends.
+func e2eCtrdEach(t *testing.T, prefix string, f func(t *testing.T, c *e2eCtrd, rt e2eRuntime, id string)) {
+	t.Helper()
+	t.Parallel()
+	c := e2eContainerd(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		id := e2eName(prefix, rt)
+		c.Track(t, id)
+		f(t, c, rt, id)
+	})
 }
 
 // e2eRemoveCgroupTree removes the (empty) cgroup rel and its descendants in
@@ -299,11 +382,7 @@ func e2eRemoveCgroupTree(rel string) {
 // neither containerd, the runtime's state directory nor the cgroup keep
 // anything.
 func TestContainerdRunToExit(t *testing.T) {
-	t.Parallel()
-	c := e2eContainerd(t)
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		id := e2eName("run", rt)
-		c.Track(t, id)
+	e2eCtrdEach(t, "run", func(t *testing.T, c *e2eCtrd, rt e2eRuntime, id string) {
 		r := e2eExpect(t, c.Ctr(t, c.RunArgs(rt, id, []string{"--rm"}, "sh", "-c",
 			`echo out; echo err >&2; echo "pid=$$"; echo "args=$0"; exit 7`)...), 7)
 		if got := e2eLines(r.Stdout); strings.Join(got, "|") != "out|pid=1|args=sh" {
@@ -312,15 +391,7 @@ func TestContainerdRunToExit(t *testing.T) {
 		if !strings.Contains(r.Stderr, "err") {
 			t.Errorf("stderr %q lacks the payload's \"err\"", r.Stderr)
 		}
-		if c.ListedContainer(t, id) {
-			t.Errorf("--rm left container %s in containerd", id)
-		}
-		if _, err := os.Stat(filepath.Join(c.RuntimeRoot(rt), c.NS, id)); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("runtime state %s left behind (err %v)", filepath.Join(c.RuntimeRoot(rt), c.NS, id), err)
-		}
-		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup/memory", c.NS, id)); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("memory cgroup /%s/%s left behind (err %v)", c.NS, id, err)
-		}
+		c.AssertGone(t, rt, id, c.MemCgroup(id))
 	})
 }
 
@@ -328,13 +399,8 @@ func TestContainerdRunToExit(t *testing.T) {
 // `task ps`, `task pause`/`resume`, `task kill` (SIGTERM, trapped: exit 3)
 // and delete, each checked from inside and from the host.
 func TestContainerdTaskLifecycle(t *testing.T) {
-	t.Parallel()
-	c := e2eContainerd(t)
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		id := e2eName("task", rt)
-		c.Track(t, id)
-		c.CtrOK(t, c.RunArgs(rt, id, []string{"-d"}, "sh", "-c", `trap "exit 3" TERM; sleep 1000 & wait`)...)
-		pid := c.WaitStatus(t, id, "RUNNING")
+	e2eCtrdEach(t, "task", func(t *testing.T, c *e2eCtrd, rt e2eRuntime, id string) {
+		pid := c.Detached(t, rt, id, nil, "sh", "-c", `trap "exit 3" TERM; sleep 1000 & wait`)
 
 		// Outside: the init process is alive, in its own pid namespace,
 		// in the cgroup /<namespace>/<id>, with the runtime's state.
@@ -345,31 +411,20 @@ func TestContainerdTaskLifecycle(t *testing.T) {
 			t.Errorf("task shares the host pid namespace")
 		}
 		memcg := e2eCgroupDir(t, pid, "memory")
-		if want := filepath.Join("/sys/fs/cgroup/memory", c.NS, id); memcg != want {
+		if want := c.MemCgroup(id); memcg != want {
 			t.Errorf("task in memory cgroup %s, want %s", memcg, want)
 		}
-		if _, err := os.Stat(filepath.Join(c.RuntimeRoot(rt), c.NS, id)); err != nil {
+		if _, err := os.Stat(c.StateDir(rt, id)); err != nil {
 			t.Errorf("no runtime state for the task: %v", err)
 		}
 
-		// exec: runs in the container's pid namespace, sees pid 1, exit
-		// code relayed.
-		r := e2eExpect(t, c.Ctr(t, "tasks", "exec", "--fifo-dir", c.FifoDir(), "--exec-id", "e1", id, "sh", "-c",
-			`echo "pid=$$"; tr '\0' ' ' < /proc/1/cmdline; echo; exit 5`), 5)
-		lines := e2eLines(r.Stdout)
-		if len(lines) != 2 || lines[0] == "pid=1" || !strings.HasPrefix(lines[0], "pid=") ||
-			lines[1] != `sh -c trap "exit 3" TERM; sleep 1000 & wait` {
-			t.Errorf("exec output %q: want a pid other than 1 and pid 1's command line", r.Stdout)
-		}
+		e2eCheckExecSeesInit(t, `sh -c trap "exit 3" TERM; sleep 1000 & wait`, func(args ...string) e2eResult {
+			return c.Exec(t, id, "e1", args...)
+		})
 
 		// ps: exactly the processes of the cgroup (sh and sleep).
-		procs := e2eReadTrim(t, filepath.Join(memcg, "cgroup.procs"))
-		want := strings.Fields(procs)
-		r = c.CtrOK(t, "tasks", "ps", id)
-		var got []string
-		for _, l := range e2eLines(r.Stdout)[1:] {
-			got = append(got, strings.Fields(l)[0])
-		}
+		want := strings.Fields(e2eReadTrim(t, filepath.Join(memcg, "cgroup.procs")))
+		got := e2eColumn(c.CtrOK(t, "tasks", "ps", id).Stdout, 0)
 		if e2eSortedJoin(got) != e2eSortedJoin(want) || len(got) != 2 {
 			t.Errorf("task ps pids %v, cgroup.procs %v (want the same 2)", got, want)
 		}
@@ -386,7 +441,7 @@ func TestContainerdTaskLifecycle(t *testing.T) {
 		if s := e2eReadTrim(t, freezer); s != "THAWED" {
 			t.Errorf("resumed: freezer.state %s", s)
 		}
-		e2eExpect(t, c.Ctr(t, "tasks", "exec", "--fifo-dir", c.FifoDir(), "--exec-id", "e2", id, "true"), 0)
+		e2eExpect(t, c.Exec(t, id, "e2", "true"), 0)
 
 		// kill (SIGTERM by default): the trap exits 3.
 		c.CtrOK(t, "tasks", "kill", id)
@@ -394,28 +449,13 @@ func TestContainerdTaskLifecycle(t *testing.T) {
 		if e2eAlive(pid) {
 			t.Errorf("pid %d alive after the task stopped", pid)
 		}
-		r = c.CtrOK(t, "tasks", "delete", id)
+		r := c.CtrOK(t, "tasks", "delete", id)
 		if !strings.Contains(r.Stderr, "exit code 3") {
 			t.Errorf("tasks delete: want exit code 3 reported, got %s", r)
 		}
 		c.CtrOK(t, "containers", "delete", id)
-		if _, err := os.Stat(filepath.Join(c.RuntimeRoot(rt), c.NS, id)); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("runtime state left after delete (err %v)", err)
-		}
-		if _, err := os.Stat(memcg); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("memory cgroup %s left after delete (err %v)", memcg, err)
-		}
+		c.AssertGone(t, rt, id, memcg)
 	})
-}
-
-func e2eSortedJoin(s []string) string {
-	c := append([]string(nil), s...)
-	for i := 1; i < len(c); i++ {
-		for j := i; j > 0 && c[j] < c[j-1]; j-- {
-			c[j], c[j-1] = c[j-1], c[j]
-		}
-	}
-	return strings.Join(c, ",")
 }
 
 var e2eTTYNameRe = regexp.MustCompile(`tty=/dev/pts/(\d+)`)
@@ -425,13 +465,9 @@ var e2eTTYNameRe = regexp.MustCompile(`tty=/dev/pts/(\d+)`)
 // host in /proc/<pid>/stat), what is typed reaches it, and the exit code is
 // relayed.
 func TestContainerdTTY(t *testing.T) {
-	t.Parallel()
-	c := e2eContainerd(t)
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		id := e2eName("tty", rt)
-		c.Track(t, id)
+	e2eCtrdEach(t, "tty", func(t *testing.T, c *e2eCtrd, rt e2eRuntime, id string) {
 		pidFile := filepath.Join(t.TempDir(), "pid")
-		args := append([]string{"-a", c.Sock, "-n", c.NS}, c.RunArgs(rt, id, []string{"-t", "--rm", "--pid-file", pidFile},
+		args := c.argv(c.RunArgs(rt, id, []string{"-t", "--rm", "--pid-file", pidFile},
 			"sh", "-c", `echo "tty=$(tty)"; [ -t 1 ] && echo stdout-is-tty; read x; echo "got:$x"; exit 4`)...)
 		p := e2eStartPty(t, 60*time.Second, 30, 100, c.ctr, args...)
 		p.WaitFor("stdout-is-tty", 20*time.Second)
@@ -446,8 +482,7 @@ func TestContainerdTTY(t *testing.T) {
 			t.Fatal(err)
 		}
 		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-		ttyNr := e2eStatField(t, pid, 7)
-		if major, minor := (ttyNr>>8)&0xfff, (ttyNr&0xff)|((ttyNr>>12)&0xfff00); major != 136 || strconv.Itoa(minor) != m[1] {
+		if ttyNr, major, minor := e2eTTYDev(t, pid); major != 136 || strconv.Itoa(minor) != m[1] {
 			t.Errorf("payload tty_nr %d (major %d minor %d), want pts %s", ttyNr, major, minor, m[1])
 		}
 		p.Write("hello\r")
@@ -465,15 +500,10 @@ func TestContainerdTTY(t *testing.T) {
 // passes the runtime's exec a --console-socket): the exec'd process gets a
 // pts of the container and its exit code is relayed.
 func TestContainerdExecTTY(t *testing.T) {
-	t.Parallel()
-	c := e2eContainerd(t)
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		id := e2eName("exectty", rt)
-		c.Track(t, id)
-		c.CtrOK(t, c.RunArgs(rt, id, []string{"-d"}, "sleep", "1000")...)
-		c.WaitStatus(t, id, "RUNNING")
-		p := e2eStartPty(t, 60*time.Second, 24, 80, c.ctr, "-a", c.Sock, "-n", c.NS, "tasks", "exec", "--fifo-dir", c.FifoDir(), "-t", "--exec-id", "tty",
-			id, "sh", "-c", `echo "tty=$(tty)"; read x; echo "got:$x"; exit 3`)
+	e2eCtrdEach(t, "exectty", func(t *testing.T, c *e2eCtrd, rt e2eRuntime, id string) {
+		c.Detached(t, rt, id, nil, "sleep", "1000")
+		p := e2eStartPty(t, 60*time.Second, 24, 80, c.ctr, c.argv(c.ExecArgs(id, "tty", []string{"-t"},
+			"sh", "-c", `echo "tty=$(tty)"; read x; echo "got:$x"; exit 3`)...)...)
 		p.WaitFor("tty=", 20*time.Second)
 		p.Write("typed\r")
 		code, out := p.Wait()
@@ -487,24 +517,12 @@ func TestContainerdExecTTY(t *testing.T) {
 // --rm` fails saying so, and neither containerd, the runtime's state nor
 // the cgroup keep anything.
 func TestContainerdCommandNotFound(t *testing.T) {
-	t.Parallel()
-	c := e2eContainerd(t)
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		id := e2eName("notfound", rt)
-		c.Track(t, id)
+	e2eCtrdEach(t, "notfound", func(t *testing.T, c *e2eCtrd, rt e2eRuntime, id string) {
 		r := c.Ctr(t, c.RunArgs(rt, id, []string{"--rm"}, "/nonexistent")...)
 		if r.Code == 0 || !strings.Contains(r.Stderr, "no such file or directory") {
 			t.Errorf("want a failure saying \"no such file or directory\", got %s", r)
 		}
-		if c.ListedContainer(t, id) {
-			t.Errorf("--rm left container %s in containerd", id)
-		}
-		if _, err := os.Stat(filepath.Join(c.RuntimeRoot(rt), c.NS, id)); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("runtime state left behind (err %v)", err)
-		}
-		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup/memory", c.NS, id)); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("memory cgroup /%s/%s left behind (err %v)", c.NS, id, err)
-		}
+		c.AssertGone(t, rt, id, c.MemCgroup(id))
 	})
 }
 
@@ -514,18 +532,11 @@ func TestContainerdCommandNotFound(t *testing.T) {
 // noexec of that /proc mount (as runc does), seen in the host's
 // /proc/<pid>/mountinfo and from inside (a write to /proc/sys fails).
 func TestContainerdReadonlyPaths(t *testing.T) {
-	t.Parallel()
-	c := e2eContainerd(t)
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		id := e2eName("rop", rt)
-		c.Track(t, id)
-		c.CtrOK(t, c.RunArgs(rt, id, []string{"-d"}, "sleep", "1000")...)
-		pid := c.WaitStatus(t, id, "RUNNING")
+	e2eCtrdEach(t, "rop", func(t *testing.T, c *e2eCtrd, rt e2eRuntime, id string) {
+		pid := c.Detached(t, rt, id, nil, "sleep", "1000")
 		opts := map[string][]string{}
-		for _, l := range strings.Split(e2eReadTrim(t, fmt.Sprintf("/proc/%d/mountinfo", pid)), "\n") {
-			if f := strings.Fields(l); len(f) > 5 {
-				opts[f[4]] = strings.Split(f[5], ",")
-			}
+		for _, m := range e2eMounts(t, pid) {
+			opts[m.Mountpoint] = strings.Split(m.Options, ",")
 		}
 		if !e2eContains(opts["/proc"], "nosuid") || !e2eContains(opts["/proc"], "noexec") {
 			t.Fatalf("host: the container's /proc has options %v, want nosuid,nodev,noexec", opts["/proc"])
@@ -542,54 +553,22 @@ func TestContainerdReadonlyPaths(t *testing.T) {
 				}
 			}
 		}
-		r := c.Ctr(t, "tasks", "exec", "--fifo-dir", c.FifoDir(), "--exec-id", "w", id, "sh", "-c", `echo x > /proc/sys/kernel/domainname; echo "rc=$?"`)
+		r := c.Exec(t, id, "w", "sh", "-c", `echo x > /proc/sys/kernel/domainname; echo "rc=$?"`)
 		if !strings.Contains(r.Stdout, "rc=1") || !strings.Contains(r.Stderr, "Read-only file system") {
 			t.Errorf("inside: a write to /proc/sys succeeded or failed otherwise: %s", r)
 		}
 	})
 }
 
-// e2eStatField returns field n (1-based, as in proc(5)) of /proc/pid/stat.
-func e2eStatField(t *testing.T, pid, n int) int {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	f := strings.Fields(s[i+1:]) // starts at field 3
-	v, err := strconv.Atoi(f[n-3])
-	if err != nil {
-		t.Fatalf("stat field %d of %q: %v", n, s, err)
-	}
-	return v
-}
-
 // TestContainerdReadOnly: `ctr run --read-only`: the root filesystem
 // refuses writes from inside and from the host through /proc/<pid>/root,
 // while the /run tmpfs stays writable.
 func TestContainerdReadOnly(t *testing.T) {
-	t.Parallel()
-	c := e2eContainerd(t)
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		id := e2eName("ro", rt)
-		c.Track(t, id)
-		c.CtrOK(t, c.RunArgs(rt, id, []string{"-d", "--read-only"}, "sleep", "1000")...)
-		pid := c.WaitStatus(t, id, "RUNNING")
-		r := c.Ctr(t, "tasks", "exec", "--fifo-dir", c.FifoDir(), "--exec-id", "w", id, "sh", "-c",
-			`touch /inside 2>&1; echo "root=$?"; touch /run/ok && echo run-writable`)
-		if !strings.Contains(r.Stdout, "Read-only file system") || !strings.Contains(r.Stdout, "root=1") ||
-			!strings.Contains(r.Stdout, "run-writable") {
-			t.Errorf("inside: want / read-only and /run writable, got %s", r)
-		}
-		err := os.WriteFile(fmt.Sprintf("/proc/%d/root/outside", pid), []byte("x"), 0o644)
-		if !errors.Is(err, syscall.EROFS) {
-			t.Errorf("host write into the container's root: %v, want EROFS", err)
-		}
-		if _, err := os.Stat(fmt.Sprintf("/proc/%d/root/run/ok", pid)); err != nil {
-			t.Errorf("host does not see /run/ok: %v", err)
-		}
+	e2eCtrdEach(t, "ro", func(t *testing.T, c *e2eCtrd, rt e2eRuntime, id string) {
+		pid := c.Detached(t, rt, id, []string{"--read-only"}, "sleep", "1000")
+		e2eCheckReadOnlyRoot(t, pid, "/run", func(script string) e2eResult {
+			return c.Exec(t, id, "w", "sh", "-c", script)
+		})
 	})
 }
 
@@ -597,21 +576,10 @@ func TestContainerdReadOnly(t *testing.T) {
 // space kept), and the host sees them in /proc/<pid>/environ next to the
 // image's PATH.
 func TestContainerdEnv(t *testing.T) {
-	t.Parallel()
-	c := e2eContainerd(t)
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		id := e2eName("env", rt)
-		c.Track(t, id)
-		c.CtrOK(t, c.RunArgs(rt, id, []string{"-d", "--env", "FOO=bar", "--env", "E2E_SPACE=a b"},
-			"sh", "-c", `echo "$FOO|$E2E_SPACE|$PATH" > /run/seen; exec sleep 1000`)...)
-		pid := c.WaitStatus(t, id, "RUNNING")
-		var seen string
-		n := 0
-		e2eWait(10*time.Second, func() bool {
-			n++
-			seen = strings.TrimSpace(c.Ctr(t, "tasks", "exec", "--fifo-dir", c.FifoDir(), "--exec-id", fmt.Sprint("cat", n), id, "cat", "/run/seen").Stdout)
-			return seen != ""
-		})
+	e2eCtrdEach(t, "env", func(t *testing.T, c *e2eCtrd, rt e2eRuntime, id string) {
+		pid := c.Detached(t, rt, id, []string{"--env", "FOO=bar", "--env", "E2E_SPACE=a b"},
+			"sh", "-c", `echo "$FOO|$E2E_SPACE|$PATH" > /run/seen; exec sleep 1000`)
+		seen := c.Seen(t, id, "/run/seen")
 		if want := "bar|a b|/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"; seen != want {
 			t.Errorf("pid 1 saw %q, want %q", seen, want)
 		}
@@ -631,55 +599,38 @@ func TestContainerdEnv(t *testing.T) {
 // a busybox rootfs: the payload sees the name, the host sees a new UTS
 // namespace holding it (nsenter -u) and keeps its own name.
 func TestContainerdHostname(t *testing.T) {
-	t.Parallel()
-	c := e2eContainerd(t)
-	spec := c.CtrOK(t, "oci", "spec").Stdout
-	nsenter := e2eLookPath("nsenter")
 	hostBefore, _ := os.Hostname()
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		id := e2eName("host", rt)
-		c.Track(t, id)
-		rootfs := filepath.Join(t.TempDir(), "rootfs")
-		if err := bundle.BuildRootfs(rootfs); err != nil {
-			t.Fatal(err)
-		}
+	e2eCtrdEach(t, "host", func(t *testing.T, c *e2eCtrd, rt e2eRuntime, id string) {
 		// `ctr oci spec` puts the container in the namespace's cgroup
 		// (/<namespace>), the parent of every other container's.
-		specFile := e2eCtrSpecFile(t, spec, rootfs, "/"+c.NS+"/"+id, map[string]interface{}{"hostname": "e2e-ctr-host"},
+		specFile := e2eCtrdSpecFile(t, c, "/"+c.NS+"/"+id, map[string]interface{}{"hostname": "e2e-ctr-host"},
 			"sh", "-c", `hostname > /run/seen; exec sleep 1000`)
-		c.CtrOK(t, "run", "--fifo-dir", c.FifoDir(), "--runc-binary", rt.Path, "--runc-root", c.RuntimeRoot(rt), "-d", "--config", specFile, id)
+		c.CtrOK(t, c.ConfigRunArgs(rt, id, specFile, "-d")...)
 		pid := c.WaitStatus(t, id, "RUNNING")
-		var seen string
-		n := 0
-		e2eWait(10*time.Second, func() bool {
-			n++
-			seen = strings.TrimSpace(c.Ctr(t, "tasks", "exec", "--fifo-dir", c.FifoDir(), "--exec-id", fmt.Sprint("cat", n), id, "cat", "/run/seen").Stdout)
-			return seen != ""
-		})
-		if seen != "e2e-ctr-host" {
+		if seen := c.Seen(t, id, "/run/seen"); seen != "e2e-ctr-host" {
 			t.Errorf("payload's hostname %q, want e2e-ctr-host", seen)
 		}
 		if e2eNs(pid, "uts") == e2eNs("self", "uts") {
 			t.Errorf("container shares the host UTS namespace")
 		}
-		if nsenter != "" {
-			r := e2eExec(t, 10*time.Second, nil, "", nsenter, "-t", strconv.Itoa(pid), "-u", "hostname")
-			if strings.TrimSpace(r.Stdout) != "e2e-ctr-host" {
-				t.Errorf("host: the container's UTS namespace holds %s", r)
-			}
-		}
+		e2eAssertUTSHostname(t, pid, "e2e-ctr-host")
 		if h, _ := os.Hostname(); h != hostBefore {
 			t.Errorf("host name changed from %q to %q", hostBefore, h)
 		}
 	})
 }
 
-// e2eCtrSpecFile writes a spec for `ctr run --config`: spec (the output of
-// `ctr oci spec`) with root at rootfs, the cgroup path, the extra top-level
-// fields, PATH (which `ctr oci spec` leaves out and runc needs to find args[0])
-// and args.
-func e2eCtrSpecFile(t *testing.T, spec, rootfs, cgroupsPath string, extra map[string]interface{}, args ...string) string {
+// e2eCtrdSpecFile writes a spec for `ctr run --config`: `ctr oci spec`
+// with root at a new busybox rootfs, the cgroup path, the extra top-level
+// fields, PATH (which `ctr oci spec` leaves out and runc needs to find
+// args[0]) and args.
+func e2eCtrdSpecFile(t *testing.T, c *e2eCtrd, cgroupsPath string, extra map[string]interface{}, args ...string) string {
 	t.Helper()
+	rootfs := filepath.Join(t.TempDir(), "rootfs")
+	if err := bundle.BuildRootfs(rootfs); err != nil {
+		t.Fatal(err)
+	}
+	spec := c.OCISpec(t)
 	var s map[string]interface{}
 	if err := json.Unmarshal([]byte(spec), &s); err != nil {
 		t.Fatalf("ctr oci spec: %v\n%s", err, spec)
@@ -707,28 +658,18 @@ func e2eCtrSpecFile(t *testing.T, spec, rootfs, cgroupsPath string, extra map[st
 // harm the running container in the child cgroup: it stays RUNNING and its
 // processes alive. Each runtime gets its own parent cgroup.
 func TestContainerdFailedCreateSparesNeighbours(t *testing.T) {
-	t.Parallel()
-	c := e2eContainerd(t)
-	spec := c.CtrOK(t, "oci", "spec").Stdout
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+	e2eCtrdEach(t, "neighbour", func(t *testing.T, c *e2eCtrd, rt e2eRuntime, nb string) {
 		parent := "/" + e2eName(c.NS+"-parent", rt)
 		t.Cleanup(func() { e2eRemoveCgroupTree(parent) })
-		nb := e2eName("neighbour", rt)
-		c.Track(t, nb)
-		c.CtrOK(t, c.RunArgs(rt, nb, []string{"-d", "--cgroup", parent + "/" + nb}, "sleep", "1000")...)
-		pid := c.WaitStatus(t, nb, "RUNNING")
+		pid := c.Detached(t, rt, nb, []string{"--cgroup", parent + "/" + nb}, "sleep", "1000")
 		if got, want := e2eCgroupDir(t, pid, "devices"), filepath.Join("/sys/fs/cgroup/devices", parent, nb); got != want {
 			t.Fatalf("neighbour in devices cgroup %s, want %s", got, want)
 		}
 
 		id := e2eName("intruder", rt)
 		c.Track(t, id)
-		rootfs := filepath.Join(t.TempDir(), "rootfs")
-		if err := bundle.BuildRootfs(rootfs); err != nil {
-			t.Fatal(err)
-		}
-		specFile := e2eCtrSpecFile(t, spec, rootfs, parent, nil, "true")
-		r := c.Ctr(t, "run", "--fifo-dir", c.FifoDir(), "--runc-binary", rt.Path, "--runc-root", c.RuntimeRoot(rt), "--rm", "--config", specFile, id)
+		specFile := e2eCtrdSpecFile(t, c, parent, nil, "true")
+		r := c.Ctr(t, c.ConfigRunArgs(rt, id, specFile, "--rm")...)
 		if r.Code == 0 {
 			t.Logf("create in the parent cgroup %s succeeded (the test expects the devices controller to refuse it): %s", parent, r)
 		}
@@ -743,22 +684,4 @@ func TestContainerdFailedCreateSparesNeighbours(t *testing.T) {
 			t.Errorf("the failed create removed the neighbour's cgroup: %v", err)
 		}
 	})
-}
-
-func e2eContains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func e2eHasPrefix(list []string, p string) bool {
-	for _, x := range list {
-		if strings.HasPrefix(x, p) {
-			return true
-		}
-	}
-	return false
 }

@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/sys/mountinfo"
 	"github.com/oci-rt/oci-rt/tests/bundle"
 )
 
@@ -104,6 +105,30 @@ func e2eMain(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
+}
+
+// e2eShared is an engine started at most once per run and shared by every
+// case: the first case to ask starts it, later ones get the same one, and
+// all of them skip (engine not installed) or fail (it did not start) alike.
+type e2eShared[T any] struct {
+	once sync.Once
+	v    T
+	skip string
+	err  error
+}
+
+// Get returns the engine, calling start the first time; start returns a
+// reason to skip when the engine is not installed.
+func (s *e2eShared[T]) Get(t *testing.T, start func() (T, string, error)) T {
+	t.Helper()
+	s.once.Do(func() { s.v, s.skip, s.err = start() })
+	if s.skip != "" {
+		t.Skip(s.skip)
+	}
+	if s.err != nil {
+		t.Fatal(s.err)
+	}
+	return s.v
 }
 
 // e2eRuntime is one OCI runtime the cases run with.
@@ -310,43 +335,13 @@ func e2eReadTrim(t *testing.T, path string) string {
 // e2eUnmountUnder lazily unmounts every mount point under dir (deepest
 // first), so removing dir cannot reach through a leftover container mount.
 func e2eUnmountUnder(dir string) {
-	b, err := os.ReadFile("/proc/self/mountinfo")
+	mounts, err := mountinfo.GetMounts(mountinfo.PrefixFilter(dir))
 	if err != nil {
 		return
 	}
-	var points []string
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		if len(f) < 5 {
-			continue
-		}
-		p := e2eUnescapeMount(f[4])
-		if p == dir || strings.HasPrefix(p, dir+"/") {
-			points = append(points, p)
-		}
+	for i := len(mounts) - 1; i >= 0; i-- {
+		exec.Command("umount", "-l", mounts[i].Mountpoint).Run()
 	}
-	for i := len(points) - 1; i >= 0; i-- {
-		exec.Command("umount", "-l", points[i]).Run()
-	}
-}
-
-// e2eUnescapeMount undoes mountinfo's octal escapes (\040 for space...).
-func e2eUnescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // e2eSeq makes container names unique within the run.

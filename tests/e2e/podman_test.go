@@ -1,14 +1,12 @@
 package e2e
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,32 +24,20 @@ type e2ePodmanEnv struct {
 	global       []string
 }
 
-var (
-	e2ePodmanOnce sync.Once
-	e2ePodmanInst *e2ePodmanEnv
-	e2ePodmanErr  error
-	e2ePodmanSkip string
-)
+var e2ePodmanShared e2eShared[*e2ePodmanEnv]
 
 // e2ePodman returns the podman environment, loading the image the first
 // time. The test is skipped when podman or conmon is not installed.
 func e2ePodman(t *testing.T) *e2ePodmanEnv {
 	t.Helper()
-	e2ePodmanOnce.Do(func() {
+	return e2ePodmanShared.Get(t, func() (*e2ePodmanEnv, string, error) {
 		podman := e2eLookPath("podman")
 		if podman == "" || e2eLookPath("conmon") == "" {
-			e2ePodmanSkip = "podman or conmon not installed: apt-get install -y podman"
-			return
+			return nil, "podman or conmon not installed: apt-get install -y podman", nil
 		}
-		e2ePodmanInst, e2ePodmanErr = e2eSetupPodman(podman)
+		p, err := e2eSetupPodman(podman)
+		return p, "", err
 	})
-	if e2ePodmanSkip != "" {
-		t.Skip(e2ePodmanSkip)
-	}
-	if e2ePodmanErr != nil {
-		t.Fatal(e2ePodmanErr)
-	}
-	return e2ePodmanInst
 }
 
 func e2eSetupPodman(podman string) (*e2ePodmanEnv, error) {
@@ -129,11 +115,18 @@ volume_path = %q
 	return p, nil
 }
 
+// argv is podman's arguments for args: the environment's global flags and
+// --runtime rt, which every podman command of a case needs, plain or on a
+// pty.
+func (p *e2ePodmanEnv) argv(rt e2eRuntime, args ...string) []string {
+	a := append(append([]string(nil), p.global...), "--runtime", rt.Path)
+	return append(a, args...)
+}
+
 // Podman runs podman with the environment's flags and --runtime rt.
 func (p *e2ePodmanEnv) Podman(t *testing.T, rt e2eRuntime, args ...string) e2eResult {
 	t.Helper()
-	a := append(append([]string(nil), p.global...), "--runtime", rt.Path)
-	return e2eExec(t, 90*time.Second, p.env, "", p.podman, append(a, args...)...)
+	return e2eExec(t, 90*time.Second, p.env, "", p.podman, p.argv(rt, args...)...)
 }
 
 // PodmanOK runs podman and fails the test unless it exits 0.
@@ -174,14 +167,41 @@ func (p *e2ePodmanEnv) Detached(t *testing.T, rt e2eRuntime, name string, flags 
 	return id, pid
 }
 
-// e2eRuntimeStateDir is where podman (which passes no --root) makes the
-// runtime keep its state: the runtime's default root.
-func e2eRuntimeStateDir(rt e2eRuntime) string {
+// Exec runs args in container name; e2eCheck* helpers take it as their
+// way in.
+func (p *e2ePodmanEnv) Exec(t *testing.T, rt e2eRuntime, name string) func(args ...string) e2eResult {
+	return func(args ...string) e2eResult {
+		t.Helper()
+		return p.Podman(t, rt, append([]string{"exec", name}, args...)...)
+	}
+}
+
+// MemCgroup is the memory cgroup podman gives container id.
+func (p *e2ePodmanEnv) MemCgroup(id string) string {
+	return filepath.Join("/sys/fs/cgroup/memory", p.CgroupParent, "libpod-"+id)
+}
+
+// e2ePodmanEach is how every podman case starts: a parallel test in the
+// shared podman environment, then f as one subtest per runtime with its
+// own container name (prefix, runtime, sequence).
+func e2ePodmanEach(t *testing.T, prefix string, f func(t *testing.T, p *e2ePodmanEnv, rt e2eRuntime, name string)) {
+	t.Helper()
+	t.Parallel()
+	p := e2ePodman(t)
+	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
+		f(t, p, rt, e2eName(prefix, rt))
+	})
+}
+
+// e2eRuntimeStatePath is where podman (which passes no --root) makes the
+// runtime keep the state of container id: under the runtime's default
+// root; "" for a runtime whose default is not known here.
+func e2eRuntimeStatePath(rt e2eRuntime, id string) string {
 	switch rt.Name {
 	case "oci-rt":
-		return "/run/oci-rt"
+		return filepath.Join("/run/oci-rt", id)
 	case "runc", "crun":
-		return "/run/" + rt.Name
+		return filepath.Join("/run", rt.Name, id)
 	}
 	return ""
 }
@@ -191,10 +211,7 @@ func e2eRuntimeStateDir(rt e2eRuntime) string {
 // namespace; afterwards podman, the runtime's state and the cgroup hold
 // nothing of the container.
 func TestPodmanRunRm(t *testing.T) {
-	t.Parallel()
-	p := e2ePodman(t)
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		name := e2eName("rm", rt)
+	e2ePodmanEach(t, "rm", func(t *testing.T, p *e2ePodmanEnv, rt e2eRuntime, name string) {
 		p.Track(t, rt, name)
 		cidFile := filepath.Join(t.TempDir(), "cid")
 		r := e2eExpect(t, p.Podman(t, rt, p.RunArgs(name, []string{"--rm", "--cidfile", cidFile}, "sh", "-c",
@@ -213,15 +230,8 @@ func TestPodmanRunRm(t *testing.T) {
 		if out := p.PodmanOK(t, rt, "ps", "--all", "--quiet", "--no-trunc", "--filter", "id="+id).Stdout; strings.TrimSpace(out) != "" {
 			t.Errorf("--rm left the container: %q", out)
 		}
-		if d := e2eRuntimeStateDir(rt); d != "" {
-			if _, err := os.Stat(filepath.Join(d, id)); !errors.Is(err, os.ErrNotExist) {
-				t.Errorf("runtime state %s left behind (err %v)", filepath.Join(d, id), err)
-			}
-		}
-		cg := filepath.Join("/sys/fs/cgroup/memory", p.CgroupParent, "libpod-"+id)
-		if _, err := os.Stat(cg); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("cgroup %s left behind (err %v)", cg, err)
-		}
+		e2eAssertGone(t, "runtime state", e2eRuntimeStatePath(rt, id))
+		e2eAssertGone(t, "cgroup", p.MemCgroup(id))
 	})
 }
 
@@ -229,39 +239,26 @@ func TestPodmanRunRm(t *testing.T) {
 // sees pid 1), `top`, `stop` (SIGTERM, trapped: exit 42) and `rm`, each
 // checked from inside and from the host.
 func TestPodmanDetachedLifecycle(t *testing.T) {
-	t.Parallel()
-	p := e2ePodman(t)
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		name := e2eName("life", rt)
+	e2ePodmanEach(t, "life", func(t *testing.T, p *e2ePodmanEnv, rt e2eRuntime, name string) {
 		id, pid := p.Detached(t, rt, name, nil, "sh", "-c", `trap "exit 42" TERM; sleep 1000 & wait`)
 		if e2eNs(pid, "pid") == e2eNs("self", "pid") {
 			t.Errorf("container shares the host pid namespace")
 		}
 		memcg := e2eCgroupDir(t, pid, "memory")
-		if want := filepath.Join("/sys/fs/cgroup/memory", p.CgroupParent, "libpod-"+id); memcg != want {
+		if want := p.MemCgroup(id); memcg != want {
 			t.Errorf("container in memory cgroup %s, want %s", memcg, want)
 		}
-		state := ""
-		if d := e2eRuntimeStateDir(rt); d != "" {
-			state = filepath.Join(d, id)
+		state := e2eRuntimeStatePath(rt, id)
+		if state != "" {
 			if _, err := os.Stat(state); err != nil {
 				t.Errorf("no runtime state: %v", err)
 			}
 		}
 
-		r := e2eExpect(t, p.Podman(t, rt, "exec", name, "sh", "-c",
-			`echo "pid=$$"; tr '\0' ' ' < /proc/1/cmdline; echo; exit 5`), 5)
-		lines := e2eLines(r.Stdout)
-		if len(lines) != 2 || lines[0] == "pid=1" || !strings.HasPrefix(lines[0], "pid=") ||
-			lines[1] != `sh -c trap "exit 42" TERM; sleep 1000 & wait` {
-			t.Errorf("exec output %q: want a pid other than 1 and pid 1's command line", r.Stdout)
-		}
+		e2eCheckExecSeesInit(t, `sh -c trap "exit 42" TERM; sleep 1000 & wait`, p.Exec(t, rt, name))
 
-		r = p.PodmanOK(t, rt, "top", name, "pid", "hpid", "args")
-		var hpids []string
-		for _, l := range e2eLines(r.Stdout)[1:] {
-			hpids = append(hpids, strings.Fields(l)[1])
-		}
+		r := p.PodmanOK(t, rt, "top", name, "pid", "hpid", "args")
+		hpids := e2eColumn(r.Stdout, 1)
 		want := strings.Fields(e2eReadTrim(t, filepath.Join(memcg, "cgroup.procs")))
 		if e2eSortedJoin(hpids) != e2eSortedJoin(want) || !strings.Contains(r.Stdout, "sleep 1000") ||
 			!e2eContains(hpids, strconv.Itoa(pid)) {
@@ -279,14 +276,8 @@ func TestPodmanDetachedLifecycle(t *testing.T) {
 		if r := p.Podman(t, rt, "inspect", name); r.Code == 0 {
 			t.Errorf("container still inspectable after rm")
 		}
-		if state != "" {
-			if _, err := os.Stat(state); !errors.Is(err, os.ErrNotExist) {
-				t.Errorf("runtime state %s left after rm (err %v)", state, err)
-			}
-		}
-		if _, err := os.Stat(memcg); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("cgroup %s left after rm (err %v)", memcg, err)
-		}
+		e2eAssertGone(t, "runtime state", state)
+		e2eAssertGone(t, "cgroup", memcg)
 	})
 }
 
@@ -294,10 +285,7 @@ func TestPodmanDetachedLifecycle(t *testing.T) {
 // A's namespaces (and nothing else), --uts=host and --pid=host join the
 // host's.
 func TestPodmanShareNamespaces(t *testing.T) {
-	t.Parallel()
-	p := e2ePodman(t)
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		a := e2eName("nsa", rt)
+	e2ePodmanEach(t, "nsa", func(t *testing.T, p *e2ePodmanEnv, rt e2eRuntime, a string) {
 		_, pidA := p.Detached(t, rt, a, nil, "sleep", "1000")
 		b := e2eName("nsb", rt)
 		_, pidB := p.Detached(t, rt, b, []string{"--pid=container:" + a, "--ipc=container:" + a}, "sleep", "999")
@@ -343,10 +331,7 @@ func TestPodmanShareNamespaces(t *testing.T) {
 // 100000 outside, in a new user namespace with those maps, and a file it
 // creates belongs to 100000 on the host.
 func TestPodmanUserns(t *testing.T) {
-	t.Parallel()
-	p := e2ePodman(t)
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		name := e2eName("userns", rt)
+	e2ePodmanEach(t, "userns", func(t *testing.T, p *e2ePodmanEnv, rt e2eRuntime, name string) {
 		_, pid := p.Detached(t, rt, name, []string{"--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536"}, "sleep", "1000")
 		if e2eNs(pid, "user") == e2eNs("self", "user") {
 			t.Errorf("container in the host user namespace")
@@ -373,10 +358,7 @@ func TestPodmanUserns(t *testing.T) {
 // TestPodmanNetworkNone: --network=none: a new network namespace with only
 // a loopback interface, seen inside and from the host.
 func TestPodmanNetworkNone(t *testing.T) {
-	t.Parallel()
-	p := e2ePodman(t)
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		name := e2eName("net", rt)
+	e2ePodmanEach(t, "net", func(t *testing.T, p *e2ePodmanEnv, rt e2eRuntime, name string) {
 		_, pid := p.Detached(t, rt, name, []string{"--network=none"}, "sleep", "1000")
 		if e2eNs(pid, "net") == e2eNs("self", "net") {
 			t.Fatalf("container in the host network namespace")
@@ -406,23 +388,11 @@ func e2eNetDevs(dev string) string {
 // host through /proc/<pid>/root; the tmpfs podman puts on /tmp stays
 // writable.
 func TestPodmanReadOnly(t *testing.T) {
-	t.Parallel()
-	p := e2ePodman(t)
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		name := e2eName("ro", rt)
+	e2ePodmanEach(t, "ro", func(t *testing.T, p *e2ePodmanEnv, rt e2eRuntime, name string) {
 		_, pid := p.Detached(t, rt, name, []string{"--read-only"}, "sleep", "1000")
-		r := p.Podman(t, rt, "exec", name, "sh", "-c", `touch /inside 2>&1; echo "root=$?"; touch /tmp/ok && echo tmp-writable`)
-		if !strings.Contains(r.Stdout, "Read-only file system") || !strings.Contains(r.Stdout, "root=1") ||
-			!strings.Contains(r.Stdout, "tmp-writable") {
-			t.Errorf("inside: want / read-only and /tmp writable, got %s", r)
-		}
-		err := os.WriteFile(fmt.Sprintf("/proc/%d/root/outside", pid), []byte("x"), 0o644)
-		if !errors.Is(err, syscall.EROFS) {
-			t.Errorf("host write into the container's root: %v, want EROFS", err)
-		}
-		if _, err := os.Stat(fmt.Sprintf("/proc/%d/root/tmp/ok", pid)); err != nil {
-			t.Errorf("host does not see /tmp/ok: %v", err)
-		}
+		e2eCheckReadOnlyRoot(t, pid, "/tmp", func(script string) e2eResult {
+			return p.Podman(t, rt, "exec", name, "sh", "-c", script)
+		})
 	})
 }
 
@@ -432,13 +402,10 @@ func TestPodmanReadOnly(t *testing.T) {
 // /sys/fs/cgroup/memory; `podman update --memory 128m --cpu-shares 512`
 // (the runtime's update --resources) changes them in place.
 func TestPodmanResources(t *testing.T) {
-	t.Parallel()
-	p := e2ePodman(t)
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		name := e2eName("mem", rt)
+	e2ePodmanEach(t, "mem", func(t *testing.T, p *e2ePodmanEnv, rt e2eRuntime, name string) {
 		id, pid := p.Detached(t, rt, name, []string{"--memory", "64m", "--pids-limit", "50", "--cpu-shares", "256"}, "sleep", "1000")
 		cg := e2eCgroupDir(t, pid, "memory")
-		if want := filepath.Join("/sys/fs/cgroup/memory", p.CgroupParent, "libpod-"+id); cg != want {
+		if want := p.MemCgroup(id); cg != want {
 			t.Errorf("memory cgroup %s, want %s", cg, want)
 		}
 		check := func(when, mem, shares string) {
@@ -466,10 +433,7 @@ func TestPodmanResources(t *testing.T) {
 // TestPodmanPause: pause freezes the container's cgroup (status paused,
 // freezer FROZEN), unpause thaws it and exec works again.
 func TestPodmanPause(t *testing.T) {
-	t.Parallel()
-	p := e2ePodman(t)
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		name := e2eName("pause", rt)
+	e2ePodmanEach(t, "pause", func(t *testing.T, p *e2ePodmanEnv, rt e2eRuntime, name string) {
 		_, pid := p.Detached(t, rt, name, nil, "sleep", "1000")
 		freezer := filepath.Join(e2eCgroupDir(t, pid, "freezer"), "freezer.state")
 		p.PodmanOK(t, rt, "pause", name)
@@ -498,19 +462,15 @@ func TestPodmanPause(t *testing.T) {
 // inside (a tmpfs on /etc holding passwd) and from the host
 // (/proc/<pid>/mountinfo, /proc/<pid>/root/etc/passwd).
 func TestPodmanTmpfsCopyUp(t *testing.T) {
-	t.Parallel()
-	p := e2ePodman(t)
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		name := e2eName("copyup", rt)
+	e2ePodmanEach(t, "copyup", func(t *testing.T, p *e2ePodmanEnv, rt e2eRuntime, name string) {
 		_, pid := p.Detached(t, rt, name, []string{"--tmpfs", "/etc"}, "sleep", "1000")
 		r := p.PodmanOK(t, rt, "exec", name, "sh", "-c", `grep -c '^app:' /etc/passwd; awk '$5 == "/etc" {print $9}' /proc/self/mountinfo`)
 		if l := e2eLines(r.Stdout); len(l) != 2 || l[0] != "1" || l[1] != "tmpfs" {
 			t.Errorf("inside: want the image's /etc/passwd on a tmpfs /etc, got %s", r)
 		}
-		mi := e2eReadTrim(t, fmt.Sprintf("/proc/%d/mountinfo", pid))
 		found := false
-		for _, l := range strings.Split(mi, "\n") {
-			if f := strings.Fields(l); len(f) > 8 && f[4] == "/etc" && strings.Contains(l, " - tmpfs ") {
+		for _, m := range e2eMounts(t, pid) {
+			if m.Mountpoint == "/etc" && m.FSType == "tmpfs" {
 				found = true
 			}
 		}
@@ -528,13 +488,9 @@ func TestPodmanTmpfsCopyUp(t *testing.T) {
 // container's pty, what is typed reaches it, the exit code is relayed;
 // `podman exec -it` gets a terminal too.
 func TestPodmanTTY(t *testing.T) {
-	t.Parallel()
-	p := e2ePodman(t)
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		name := e2eName("tty", rt)
+	e2ePodmanEach(t, "tty", func(t *testing.T, p *e2ePodmanEnv, rt e2eRuntime, name string) {
 		p.Track(t, rt, name)
-		args := append(append(append([]string(nil), p.global...), "--runtime", rt.Path),
-			p.RunArgs(name, []string{"-it"}, "sh", "-c", `echo "tty=$(tty)"; [ -t 1 ] && echo stdout-is-tty; read x; echo "got:$x"; exit 4`)...)
+		args := p.argv(rt, p.RunArgs(name, []string{"-it"}, "sh", "-c", `echo "tty=$(tty)"; [ -t 1 ] && echo stdout-is-tty; read x; echo "got:$x"; exit 4`)...)
 		cmd := e2eStartPtyEnv(t, 60*time.Second, p.env, p.podman, args...)
 		cmd.WaitFor("stdout-is-tty", 30*time.Second)
 		if !e2eTTYNameRe.MatchString(cmd.Output()) {
@@ -542,7 +498,7 @@ func TestPodmanTTY(t *testing.T) {
 		}
 		pid, _ := strconv.Atoi(p.Inspect(t, rt, name, "{{.State.Pid}}"))
 		if pid > 0 {
-			if nr := e2eStatField(t, pid, 7); (nr>>8)&0xfff != 136 {
+			if nr, major, _ := e2eTTYDev(t, pid); major != 136 {
 				t.Errorf("host: the payload's controlling terminal tty_nr %d is not a pts", nr)
 			}
 		}
@@ -554,8 +510,7 @@ func TestPodmanTTY(t *testing.T) {
 
 		ex := e2eName("ttyexec", rt)
 		p.Detached(t, rt, ex, nil, "sleep", "1000")
-		args = append(append(append([]string(nil), p.global...), "--runtime", rt.Path),
-			"exec", "-it", ex, "sh", "-c", `echo "tty=$(tty)"; exit 3`)
+		args = p.argv(rt, "exec", "-it", ex, "sh", "-c", `echo "tty=$(tty)"; exit 3`)
 		e := e2eStartPtyEnv(t, 60*time.Second, p.env, p.podman, args...)
 		code, out = e.Wait()
 		if code != 3 || !e2eTTYNameRe.MatchString(out) {
@@ -571,10 +526,8 @@ func TestPodmanTTY(t *testing.T) {
 // and say "no such file or directory" / "permission denied". Afterwards no
 // runtime state is left for the container.
 func TestPodmanCommandNotFound(t *testing.T) {
-	t.Parallel()
-	p := e2ePodman(t)
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		for _, c := range []struct {
+	e2ePodmanEach(t, "notfound", func(t *testing.T, p *e2ePodmanEnv, rt e2eRuntime, base string) {
+		for i, c := range []struct {
 			arg  string
 			code int
 			why  string
@@ -582,7 +535,7 @@ func TestPodmanCommandNotFound(t *testing.T) {
 			{"/nonexistent", 127, "no such file or directory"},
 			{"/etc/passwd", 126, "permission denied"},
 		} {
-			name := e2eName("notfound", rt)
+			name := fmt.Sprintf("%s-%d", base, i)
 			p.Track(t, rt, name)
 			cidFile := filepath.Join(t.TempDir(), "cid")
 			r := p.Podman(t, rt, p.RunArgs(name, []string{"--rm", "--cidfile", cidFile}, c.arg)...)
@@ -591,10 +544,8 @@ func TestPodmanCommandNotFound(t *testing.T) {
 			}
 			p.Podman(t, rt, "rm", "--force", "--time", "0", name)
 			b, _ := os.ReadFile(cidFile)
-			if id := strings.TrimSpace(string(b)); id != "" && e2eRuntimeStateDir(rt) != "" {
-				if _, err := os.Stat(filepath.Join(e2eRuntimeStateDir(rt), id)); !errors.Is(err, os.ErrNotExist) {
-					t.Errorf("run %s: runtime state of %s left after rm (err %v)", c.arg, id, err)
-				}
+			if id := strings.TrimSpace(string(b)); id != "" {
+				e2eAssertGone(t, "run "+c.arg+": runtime state", e2eRuntimeStatePath(rt, id))
 			}
 		}
 	})
@@ -607,22 +558,15 @@ func TestPodmanCommandNotFound(t *testing.T) {
 // payload's identity, directory, name, environment, capabilities and
 // seccomp mode are as asked, from inside and in the host's /proc.
 func TestPodmanProcess(t *testing.T) {
-	t.Parallel()
-	p := e2ePodman(t)
-	if _, err := os.Stat("/usr/libexec/podman/catatonit"); err != nil && e2eLookPath("catatonit") == "" {
-		t.Fatal("podman --init needs catatonit: apt-get install -y catatonit")
-	}
-	e2eForEachRuntime(t, func(t *testing.T, rt e2eRuntime) {
-		name := e2eName("proc", rt)
+	e2ePodmanEach(t, "proc", func(t *testing.T, p *e2ePodmanEnv, rt e2eRuntime, name string) {
+		if _, err := os.Stat("/usr/libexec/podman/catatonit"); err != nil && e2eLookPath("catatonit") == "" {
+			t.Fatal("podman --init needs catatonit: apt-get install -y catatonit")
+		}
 		_, pid := p.Detached(t, rt, name, []string{"--init", "--user", "1000:1000", "--group-add", "2000",
 			"--workdir", "/home/app", "--hostname", "e2e-pod", "--env", "E2E_X=y", "--cap-drop", "all",
 			"--cap-add", "NET_RAW", "--security-opt", "no-new-privileges"},
 			"sh", "-c", `echo "$(id)|$(pwd)|$(hostname)|$E2E_X" > /tmp/seen; exec sleep 1000`)
-		var seen string
-		e2eWait(10*time.Second, func() bool {
-			seen = strings.TrimSpace(p.Podman(t, rt, "exec", name, "cat", "/tmp/seen").Stdout)
-			return seen != ""
-		})
+		seen := e2eFirstOutput(func() string { return p.Podman(t, rt, "exec", name, "cat", "/tmp/seen").Stdout })
 		if want := "uid=1000(app) gid=1000(app) groups=1000(app),2000(extra)|/home/app|e2e-pod|y"; seen != want {
 			t.Errorf("payload saw %q, want %q", seen, want)
 		}
@@ -639,11 +583,6 @@ func TestPodmanProcess(t *testing.T) {
 				t.Errorf("host: /proc/%d/status lacks %q:\n%s", pid, want, status)
 			}
 		}
-		if nsenter := e2eLookPath("nsenter"); nsenter != "" {
-			r := e2eExec(t, 10*time.Second, nil, "", nsenter, "-t", strconv.Itoa(pid), "-u", "hostname")
-			if strings.TrimSpace(r.Stdout) != "e2e-pod" {
-				t.Errorf("host: the container's UTS namespace holds %s", r)
-			}
-		}
+		e2eAssertUTSHostname(t, pid, "e2e-pod")
 	})
 }
