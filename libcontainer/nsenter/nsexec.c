@@ -492,8 +492,22 @@ static void do_mknod(struct op *o)
 		fail(errno, "resolving %s in the rootfs", o->s[0]);
 	/* an existing node (from the image) is replaced: its type must be ours */
 	unlinkat(dir, slash + 1, 0);
-	if (mknodat(dir, slash + 1, o->i[0], o->i[1]) < 0)
-		fail(errno, "mknod %s", o->s[0]);
+	if (mknodat(dir, slash + 1, o->i[0], o->i[1]) < 0) {
+		/* the devices cgroup may refuse mknod (`m`) for a node the
+		 * config lists: bind the host's node instead, as runc does */
+		if (errno != EPERM)
+			fail(errno, "mknod %s", o->s[0]);
+		int f = openat(dir, slash + 1, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (f < 0)
+			fail(errno, "mknod %s: placeholder for a bind", o->s[0]);
+		char target[64];
+		fd_path(target, sizeof(target), f);
+		if (mount(o->s[0], target, NULL, MS_BIND, NULL) < 0)
+			fail(errno, "mknod %s refused: bind the host's node", o->s[0]);
+		close(f);
+		close(dir);
+		return;
+	}
 	if (fchownat(dir, slash + 1, o->i[2], o->i[3], AT_SYMLINK_NOFOLLOW) < 0)
 		fail(errno, "chown %s", o->s[0]);
 	/* mknod honours the umask; the spec's mode is exact */
