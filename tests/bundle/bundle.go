@@ -283,7 +283,7 @@ func populate(rootfs string) error {
 			return err
 		}
 	}
-	if err := copyFile(BusyboxPath, filepath.Join(rootfs, "bin", "busybox"), 0o755); err != nil {
+	if err := CopyFile(BusyboxPath, filepath.Join(rootfs, "bin", "busybox"), 0o755); err != nil {
 		return err
 	}
 	for _, name := range names {
@@ -310,8 +310,8 @@ func populate(rootfs string) error {
 	return nil
 }
 
-// copyFile copies the regular file src to the new file dst with mode.
-func copyFile(src, dst string, mode fs.FileMode) error {
+// CopyFile copies the regular file src to the new file dst with mode.
+func CopyFile(src, dst string, mode fs.FileMode) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
@@ -358,7 +358,7 @@ func copyTree(src, dst string) error {
 			}
 			return os.Chmod(target, mode&modeBits)
 		case mode.IsRegular():
-			return copyFile(path, target, mode&modeBits)
+			return CopyFile(path, target, mode&modeBits)
 		case mode&fs.ModeSymlink != 0:
 			link, err := os.Readlink(path)
 			if err != nil {

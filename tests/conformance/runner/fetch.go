@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -125,27 +124,10 @@ func copyTree(src, dst string, skip map[string]bool) error {
 			if err != nil {
 				return err
 			}
-			return copyFile(p, target, info.Mode().Perm()|0o200)
+			return bundle.CopyFile(p, target, info.Mode().Perm()|0o200)
 		}
 		return nil
 	})
-}
-
-func copyFile(src, dst string, perm os.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // validationMains finds the validation programs in the runtime-tools

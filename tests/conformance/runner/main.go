@@ -55,6 +55,8 @@
 package main
 
 import (
+	"github.com/oci-rt/oci-rt/tests/bundle"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -535,10 +537,10 @@ func run(o options) (int, error) {
 		}
 		// The programs copy ./runtimetest into each bundle and untar
 		// ./rootfs-<arch>.tar.gz into it.
-		if err := copyFile(b.Runtimetest, filepath.Join(r.runDir, "runtimetest"), 0o755); err != nil {
+		if err := bundle.CopyFile(b.Runtimetest, filepath.Join(r.runDir, "runtimetest"), 0o755); err != nil {
 			return 2, err
 		}
-		if err := copyFile(b.Rootfs, filepath.Join(r.runDir, filepath.Base(b.Rootfs)), 0o644); err != nil {
+		if err := bundle.CopyFile(b.Rootfs, filepath.Join(r.runDir, filepath.Base(b.Rootfs)), 0o644); err != nil {
 			return 2, err
 		}
 	}
