@@ -380,7 +380,7 @@ func (c *creation) makeCgroup() error {
 			c.cgm, c.state.Cgroup = nil, nil
 			return c.handle.SaveRuntime(c.state)
 		}
-		return fmt.Errorf("linux.cgroupsPath %q: %w", cgroupsPath(c.spec), err)
+		return fmt.Errorf("%s: %w", applyField(c.spec, err), err)
 	}
 	c.state.CgroupPaths = maps.Clone(c.cgm.GetPaths())
 	return c.setResources()
@@ -780,4 +780,17 @@ func limitsAsked(s *specs.Spec) bool {
 	r := *s.Linux.Resources
 	r.Devices = nil
 	return !reflect.DeepEqual(r, specs.LinuxResources{})
+}
+
+// applyField names what a failed cgroup creation is about: the realtime
+// cpu limits are written while the cgroup is made (before a process may
+// join it), and a parent without the budget refuses them with EINVAL.
+func applyField(s *specs.Spec, err error) string {
+	if s.Linux != nil && s.Linux.Resources != nil && s.Linux.Resources.CPU != nil && errors.Is(err, unix.EINVAL) {
+		cpu := s.Linux.Resources.CPU
+		if cpu.RealtimeRuntime != nil || cpu.RealtimePeriod != nil {
+			return "linux.resources.cpu.realtimeRuntime/realtimePeriod"
+		}
+	}
+	return fmt.Sprintf("linux.cgroupsPath %q", cgroupsPath(s))
 }
