@@ -224,6 +224,8 @@ var goRuntime = []string{
 	"tgkill", "tkill", "getpid", "gettid", "mmap", "munmap", "madvise", "mprotect",
 	"clone", "clone3", "epoll_pwait", "epoll_wait", "epoll_ctl", "getrandom",
 	"clock_gettime", "gettimeofday", "fcntl", "sched_getaffinity", "umask",
+	// a thread the runtime starts after the filter, and its netpoller
+	"set_robust_list", "rseq", "epoll_create1", "eventfd2", "pipe2", "prctl", "mincore",
 	"futex_waitv", // a recent syscall, so the -ENOSYS threshold is high
 }
 
