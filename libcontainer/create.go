@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -174,8 +175,12 @@ func (c *creation) prepare() (*specconv.Input, error) {
 	}
 	in := &specconv.Input{Spec: s, Bundle: c.opts.Bundle, Rootfs: rootfs, NoPivot: c.opts.NoPivot, Process: proc,
 		ContainerID: c.opts.ID, NoNewKeyring: c.opts.NoNewKeyring}
-	if in.RootfsParent, err = mountPointOf(rootfs); err != nil {
-		return nil, err
+	// only a shared rootfsPropagation needs the parent mount (made private
+	// for pivot_root): no mountinfo parse on every create
+	if s.Linux != nil && strings.Contains(s.Linux.RootfsPropagation, "shared") {
+		if in.RootfsParent, err = mountPointOf(rootfs); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.compileSeccomp(in); err != nil {
 		return nil, err

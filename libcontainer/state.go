@@ -167,9 +167,6 @@ func (h *Handle) Save(s *State) error {
 	return WriteFileAtomic(h.Path("state.json"), b, 0o600)
 }
 
-// Load reads state.json and brings Status up to date with the process.
-func (h *Handle) Load() (*State, error) { return LoadState(h.Dir) }
-
 // runtimeFile is what commands acting on a container need besides its
 // state: the cgroup config and the hooks.
 type runtimeFile struct {

@@ -541,22 +541,7 @@ static void do_mkdir(struct op *o)
 
 static void do_write(struct op *o)
 {
-	int fd;
-	if (o->i[0] & WRITE_IN_ROOT) {
-		int p = openat2_in_root(o->s[0], O_PATH);
-		char buf[64];
-		if (p < 0) {
-			fd = -1;
-		} else {
-			fd_path(buf, sizeof(buf), p);
-			fd = open(buf, O_WRONLY | O_CLOEXEC);
-			close(p);
-		}
-	} else {
-		fd = open(o->s[0], O_WRONLY | O_CLOEXEC);
-	}
-	if (fd < 0 && errno == ENOENT && (o->i[0] & WRITE_OPTIONAL))
-		return;
+	int fd = open(o->s[0], O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		fail(errno, "open %s", o->s[0]);
 	if (write(fd, o->s[1], o->slen[1]) != (ssize_t)o->slen[1])
@@ -1113,9 +1098,6 @@ static void apply(struct op *o)
 		break;
 	case OP_MKDIR:
 		do_mkdir(o);
-		break;
-	case OP_CLOSE:
-		close(o->i[0]);
 		break;
 	case OP_KEYRING:
 		/* a keyring of its own, so that the container cannot see the

@@ -16,7 +16,7 @@
 #define OP_SYNC 3           /* i0 kind: ask the runtime, wait for its answer (payload: state JSON) */
 #define OP_SETID0 4         /* become uid/gid 0 in a new or joined user namespace */
 #define OP_FORK 5           /* parent reports the child's pid and exits; child goes on */
-#define OP_WRITE 6          /* s0 path, s1 data, i0 flags (WRITE_IN_ROOT) */
+#define OP_WRITE 6          /* s0 path, s1 data */
 #define OP_MOUNT 7          /* s0 src, s1 target, s2 fstype, s3 data; i0 flags, i1 target kind, i2 mount flags */
 #define OP_OPEN_ROOT 8      /* s0 rootfs path: the root every *_IN_ROOT path resolves in */
 #define OP_MKNOD 9          /* s0 path in root, i0 mode, i1 dev, i2 uid, i3 gid */
@@ -43,7 +43,6 @@
 #define OP_SETSID 30
 #define OP_READY 31         /* tell the runtime that create is done */
 #define OP_MKDIR 32         /* s0 path in root, i0 mode */
-#define OP_CLOSE 33         /* i0 fd */
 #define OP_MOUNT_SETATTR 34 /* s0 path in root; i0 attr_set, i1 attr_clr (recursive) */
 #define OP_KEYRING 35       /* s0 name: join a new session keyring */
 #define OP_CHECK_EXEC 37    /* as OP_EXEC, but only finds args[0] and checks it is executable */
@@ -58,9 +57,6 @@
 #define MNT_COPY_UP 2       /* tmpcopyup: copy what the target held into the new mount */
 #define MNT_KEEP_LOCKED 1   /* on EPERM, retry with the flags the kernel locked (user namespaces) */
 
-/* OP_WRITE flags */
-#define WRITE_IN_ROOT 1
-#define WRITE_OPTIONAL 2    /* a missing file is not an error */
 
 /* OP_SYNC kinds */
 #define SYNC_MAPS 1         /* write my uid/gid maps */

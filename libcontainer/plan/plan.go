@@ -46,7 +46,6 @@ const (
 	OpSetsid        Code = 30
 	OpReady         Code = 31
 	OpMkdir         Code = 32
-	OpClose         Code = 33
 	OpMountSetattr  Code = 34
 	OpKeyring       Code = 35
 	OpJoinCgroup    Code = 36
@@ -67,12 +66,6 @@ const MountKeepLocked = 1
 // MountCopyUp (OpMount's third int, "tmpcopyup"): fill the new mount with
 // what the target directory held before it was mounted over.
 const MountCopyUp = 2
-
-// OpWrite flags.
-const (
-	WriteInRoot   = 1
-	WriteOptional = 2
-)
 
 // OpSync kinds.
 const (
@@ -162,5 +155,5 @@ var codeNames = map[Code]string{
 	OpSethostname: "sethostname", OpSetdomainname: "setdomainname", OpRlimit: "rlimit", OpPrctl: "prctl",
 	OpCapBset: "capbset", OpCapSet: "capset", OpUser: "user", OpUmask: "umask", OpChdir: "chdir",
 	OpConsole: "console", OpSeccomp: "seccomp", OpCloseFds: "close-fds", OpWaitStart: "wait-start",
-	OpHook: "hook", OpExec: "exec", OpSetsid: "setsid", OpReady: "ready", OpMkdir: "mkdir", OpClose: "close", OpMountSetattr: "mount-setattr", OpKeyring: "keyring", OpJoinCgroup: "join-cgroup", OpCheckExec: "check-exec",
+	OpHook: "hook", OpExec: "exec", OpSetsid: "setsid", OpReady: "ready", OpMkdir: "mkdir", OpMountSetattr: "mount-setattr", OpKeyring: "keyring", OpJoinCgroup: "join-cgroup", OpCheckExec: "check-exec",
 }

@@ -32,7 +32,6 @@ type Input struct {
 	CgroupTasks  []CgroupFile
 	StartFd      int // listening socket `start` connects to; -1 for exec (no wait)
 	FirstCloseFd int // fds from here up are closed at exec (3 + preserved fds)
-	HookEnvPath  string
 }
 
 // Seccomp is a compiled filter.
@@ -63,7 +62,7 @@ func Build(in *Input) (*plan.Plan, error) {
 	}
 	if s.Process != nil && s.Process.OOMScoreAdj != nil {
 		// first, while we still have the host's privileges
-		p.Add("process.oomScoreAdj", plan.OpWrite, []int64{0}, "/proc/self/oom_score_adj", fmt.Sprint(*s.Process.OOMScoreAdj))
+		p.Add("process.oomScoreAdj", plan.OpWrite, nil, "/proc/self/oom_score_adj", fmt.Sprint(*s.Process.OOMScoreAdj))
 	}
 	if err := addNamespaces(p, in); err != nil {
 		return nil, err
@@ -114,7 +113,7 @@ func addNamespaces(p *plan.Plan, in *Input) error {
 		p.Add("linux.namespaces", plan.OpUnshare, []int64{int64(rest)})
 	}
 	if ns.IsNew(specs.TimeNamespace) && in.Spec.Linux != nil && len(in.Spec.Linux.TimeOffsets) > 0 {
-		p.Add("linux.timeOffsets", plan.OpWrite, []int64{0}, "/proc/self/timens_offsets", timeOffsets(in.Spec.Linux.TimeOffsets))
+		p.Add("linux.timeOffsets", plan.OpWrite, nil, "/proc/self/timens_offsets", timeOffsets(in.Spec.Linux.TimeOffsets))
 	}
 	if ns.Has(specs.PIDNamespace) || ns.IsNew(specs.TimeNamespace) {
 		p.Add("linux.namespaces (entering the pid or time namespace)", plan.OpFork, nil)

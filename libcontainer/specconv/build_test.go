@@ -141,7 +141,7 @@ func TestBuildOOMScoreFirst(t *testing.T) {
 	in.Ns.Joins = []Join{{Type: specs.NetworkNamespace, Path: "/proc/9/ns/net", Field: "net join", Fd: 7}}
 	p := buildTestBuild(t, in)
 	buildTestExpect(t, p, 0, []buildTestOp{
-		{plan.OpWrite, "process.oomScoreAdj", []int64{0}, []string{"/proc/self/oom_score_adj", "-500"}},
+		{plan.OpWrite, "process.oomScoreAdj", nil, []string{"/proc/self/oom_score_adj", "-500"}},
 		{plan.OpSetns, "net join", []int64{7, unix.CLONE_NEWNET}, nil},
 	})
 	if n := buildTestCount(p, plan.OpWrite); n != 1 {
@@ -201,7 +201,7 @@ func TestBuildNewUsernsAndTimeOffsets(t *testing.T) {
 		{plan.OpSetID0, "linux.uidMappings", nil, nil},
 		{plan.OpSetns, "uts join", []int64{11, unix.CLONE_NEWUTS}, nil},
 		{plan.OpUnshare, "linux.namespaces", []int64{unix.CLONE_NEWNS | unix.CLONE_NEWTIME | unix.CLONE_NEWNET}, nil},
-		{plan.OpWrite, "linux.timeOffsets", []int64{0}, []string{"/proc/self/timens_offsets", "monotonic 86400 0\nboottime -7 3\n"}},
+		{plan.OpWrite, "linux.timeOffsets", nil, []string{"/proc/self/timens_offsets", "monotonic 86400 0\nboottime -7 3\n"}},
 		{plan.OpFork, "linux.namespaces (entering the pid or time namespace)", nil, nil},
 		{plan.OpSetsid, "process", nil, nil},
 	})
@@ -389,8 +389,8 @@ func TestBuildRootfs(t *testing.T) {
 	want = append(want, buildTestDefaultSymlinks(true)...)
 	want = append(want, []buildTestOp{
 		{plan.OpPivot, rf + " (pivot_root)", nil, nil},
-		{plan.OpWrite, `linux.sysctl "kernel.shmmax"`, []int64{0}, []string{"/proc/sys/kernel/shmmax", "100"}},
-		{plan.OpWrite, `linux.sysctl "net.ipv4.ip_forward"`, []int64{0}, []string{"/proc/sys/net/ipv4/ip_forward", "1"}},
+		{plan.OpWrite, `linux.sysctl "kernel.shmmax"`, nil, []string{"/proc/sys/kernel/shmmax", "100"}},
+		{plan.OpWrite, `linux.sysctl "net.ipv4.ip_forward"`, nil, []string{"/proc/sys/net/ipv4/ip_forward", "1"}},
 		{plan.OpReadonly, `linux.readonlyPaths[0] "/proc/sys"`, nil, []string{"/proc/sys"}},
 		{plan.OpReadonly, `linux.readonlyPaths[1] "/proc/sysrq-trigger"`, nil, []string{"/proc/sysrq-trigger"}},
 		{plan.OpMask, `linux.maskedPaths[0] "/proc/kcore"`, nil, []string{"/proc/kcore"}},

@@ -263,11 +263,11 @@ func addProcess(p *plan.Plan, in *Input) error {
 	}
 	// LSM transitions take effect at the next execve: after the hooks
 	if pr.Apparmor != "" {
-		p.Add(fmt.Sprintf("process.apparmorProfile %q", pr.Apparmor), plan.OpWrite, []int64{0},
+		p.Add(fmt.Sprintf("process.apparmorProfile %q", pr.Apparmor), plan.OpWrite, nil,
 			"/proc/self/attr/apparmor/exec", "exec "+pr.Apparmor)
 	}
 	if pr.SelinuxLabel != "" {
-		p.Add(fmt.Sprintf("process.selinuxLabel %q", pr.SelinuxLabel), plan.OpWrite, []int64{0},
+		p.Add(fmt.Sprintf("process.selinuxLabel %q", pr.SelinuxLabel), plan.OpWrite, nil,
 			"/proc/self/attr/exec", pr.SelinuxLabel)
 	}
 	if in.Seccomp != nil && !seccompEarly && !(seccompNow && in.StartFd >= 0) {

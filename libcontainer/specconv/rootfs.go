@@ -214,9 +214,6 @@ var defaultDevices = []specs.LinuxDevice{
 	{Path: "/dev/random", Type: "c", Major: 1, Minor: 8},
 }
 
-// DefaultDevices returns the devices every container gets.
-func DefaultDevices() []specs.LinuxDevice { return append([]specs.LinuxDevice(nil), defaultDevices...) }
-
 func addDevices(p *plan.Plan, in *Input) {
 	var devs []specs.LinuxDevice
 	if in.Spec.Linux != nil {
@@ -327,7 +324,7 @@ func addAfterPivot(p *plan.Plan, in *Input) error {
 			if strings.Contains(k, "..") || strings.ContainsAny(k, " ") {
 				return fmt.Errorf("linux.sysctl %q: not a sysctl name", k)
 			}
-			p.Add(fmt.Sprintf("linux.sysctl %q", k), plan.OpWrite, []int64{0},
+			p.Add(fmt.Sprintf("linux.sysctl %q", k), plan.OpWrite, nil,
 				"/proc/sys/"+strings.ReplaceAll(k, ".", "/"), l.Sysctl[k])
 		}
 		for i, r := range l.ReadonlyPaths {

@@ -114,6 +114,9 @@ func TestPsPauseUpdate(t *testing.T) {
 	if st, _ := os.ReadFile("/sys/fs/cgroup/freezer/oci-rt/pp1/freezer.state"); strings.TrimSpace(string(st)) != "FROZEN" {
 		t.Errorf("freezer state %q", st)
 	}
+	if r := e.Run("exec", "pp1", "true"); r.Code == 0 || !strings.Contains(r.Stderr, "paused") {
+		t.Errorf("exec into a paused container: exit %d %q, want a refusal naming --ignore-paused", r.Code, r.Stderr)
+	}
 	e.MustRun("resume", "pp1")
 	if e.Status("pp1") != "running" {
 		t.Errorf("status after resume: %s", e.Status("pp1"))

@@ -253,13 +253,14 @@ func TestNotifySocket(t *testing.T) {
 	}
 }
 
-// TestRootless: an unprivileged user runs a container in a user namespace
-// of its own (uid 0 inside is that user outside), without a cgroup since it
-// may not make one (--rootless auto), and deletes it without leftovers.
-func TestRootless(t *testing.T) {
-	t.Parallel()
+const nobody = 65534
+
+// rootlessRun runs a busybox bundle (edited by edit, after the rootless
+// conversion) as the unprivileged user nobody, and returns its output,
+// state root and error.
+func rootlessRun(t *testing.T, args []string, edit func(*specs.Spec)) (out []byte, root string, err error) {
+	t.Helper()
 	e := NewEnv(t)
-	const nobody = 65534
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755)
 	os.Chmod(filepath.Dir(dir), 0o755) // the test's own temp root, 0700
@@ -267,21 +268,33 @@ func TestRootless(t *testing.T) {
 	if data, err := os.ReadFile(binary); err != nil || os.WriteFile(bin, data, 0o755) != nil {
 		t.Fatalf("copy the binary: %v", err)
 	}
-	b := e.Bundle([]string{"sh", "-c", "id -u; cat /proc/self/uid_map"}, func(s *specs.Spec) {
+	b := e.Bundle(args, func(s *specs.Spec) {
 		specdefault.ToRootless(s)
 		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: nobody, Size: 1}}
 		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: nobody, Size: 1}}
+		if edit != nil {
+			edit(s)
+		}
 	})
 	for _, d := range []string{e.Dir, b} {
 		os.Chmod(d, 0o755)
 	}
-	root := filepath.Join(dir, "state")
+	root = filepath.Join(dir, "state")
 	os.Mkdir(root, 0o700)
 	filepath.Walk(b, func(p string, _ os.FileInfo, _ error) error { return os.Lchown(p, nobody, nobody) })
 	os.Chown(root, nobody, nobody)
 	cmd := exec.Command(bin, "--root", root, "run", "-b", b, "rootless")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
-	out, err := cmd.CombinedOutput()
+	out, err = cmd.CombinedOutput()
+	return out, root, err
+}
+
+// TestRootless: an unprivileged user runs a container in a user namespace
+// of its own (uid 0 inside is that user outside), without a cgroup since it
+// may not make one (--rootless auto), and deletes it without leftovers.
+func TestRootless(t *testing.T) {
+	t.Parallel()
+	out, root, err := rootlessRun(t, []string{"sh", "-c", "id -u; cat /proc/self/uid_map"}, nil)
 	if err != nil {
 		t.Fatalf("rootless run: %v: %s", err, out)
 	}
@@ -291,5 +304,31 @@ func TestRootless(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(root); len(ents) != 0 {
 		t.Errorf("state left behind: %v", ents)
+	}
+}
+
+// TestRootlessLimitsRefused: limits an unprivileged user cannot enforce
+// (no cgroup of its own) fail create clearly instead of being dropped.
+func TestRootlessLimitsRefused(t *testing.T) {
+	t.Parallel()
+	limit := int64(64 << 20)
+	out, root, err := rootlessRun(t, []string{"true"}, func(s *specs.Spec) {
+		s.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}
+	})
+	if err == nil || !strings.Contains(string(out), "linux.cgroupsPath") || !strings.Contains(string(out), "permission denied") {
+		t.Fatalf("rootless run with a memory limit: %v %q, want a permission error naming linux.cgroupsPath", err, out)
+	}
+	if ents, _ := os.ReadDir(root); len(ents) != 0 {
+		t.Errorf("state left behind: %v", ents)
+	}
+}
+
+// TestRootlessFlag: --rootless takes true, false or auto only.
+func TestRootlessFlag(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	r := e.Run("--rootless", "maybe", "run", "-b", e.Dir, "x")
+	if r.Code == 0 || !strings.Contains(r.Stderr, `--rootless "maybe"`) {
+		t.Fatalf("exit %d %q", r.Code, r.Stderr)
 	}
 }
