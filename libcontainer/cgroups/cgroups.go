@@ -36,6 +36,11 @@ func New(c *cg.Cgroup) (cg.Manager, error) {
 	if err := checkManagerConfig(c); err != nil {
 		return nil, err
 	}
+	// The library's v1 managers refuse it with "invalid configuration:
+	// cannot use unified on cgroup v1"; say which field.
+	if len(c.Resources.Unified) > 0 && !unifiedMode() {
+		return nil, fmt.Errorf("linux.resources.%w", unifiedOnV1(c.Resources.Unified))
+	}
 	m, err := libmanager.New(c)
 	if err != nil {
 		return nil, fmt.Errorf("cgroup manager: %w", err)

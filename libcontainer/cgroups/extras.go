@@ -57,13 +57,17 @@ type manager struct {
 	cg.Manager
 }
 
-// Set sets what the library knows, then the extras.
+// Set checks that the host can apply r (available.go), sets what the
+// library knows, then the extras.
 func (m manager) Set(r *cg.Resources) error {
-	if err := m.Manager.Set(r); err != nil {
-		return err
-	}
 	if r == nil {
 		return nil
+	}
+	if err := m.checkAvailable(r); err != nil {
+		return err
+	}
+	if err := m.Manager.Set(r); err != nil {
+		return unifiedWriteErr(err, r.Unified)
 	}
 	return m.setKernelTCP(extrasOf(r).kernelTCP)
 }
