@@ -2,16 +2,21 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/oci-rt/oci-rt/tests/conformance/runner/cgroupv1"
 )
 
 // hostFacts are the host facilities that decide whether some programs can
 // pass at all (docs/conformance.md explains each failure by them): the
-// cgroup v1 hierarchies mounted (hugetlb, net_cls, net_prio: the cgroup
-// programs read their v1 files), whether the blkio controller has CFQ's
+// host's cgroup v1 hierarchies (hugetlb, net_cls, net_prio: the cgroup
+// programs read their v1 files) and those the runner mounted for the run
+// because the host has none, whether the blkio controller has CFQ's
 // weight files, the capabilities this runner holds (process_capabilities
 // asks for all of them), and whether AppArmor is enabled.
 type hostFacts struct {
@@ -21,6 +26,11 @@ type hostFacts struct {
 	MissingCaps    []string `json:"caps_missing_from_bounding_set,omitempty"`
 	AppArmor       string   `json:"apparmor"`
 	CgroupUnmapped []string `json:"controllers_without_v1_hierarchy,omitempty"`
+	// CgroupAdded are the hierarchies the runner mounted in its mount
+	// namespace for the run (cgroupv1.Provide), CgroupNotFree the
+	// controllers without one that it could not bind, with the reason.
+	CgroupAdded   []string `json:"cgroup_v1_hierarchies_mounted_for_the_run,omitempty"`
+	CgroupNotFree []string `json:"controllers_not_free_to_bind,omitempty"`
 }
 
 // capNames are the capabilities by number (include/uapi/linux/capability.h).
@@ -33,8 +43,9 @@ var capNames = []string{
 	"WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
 }
 
-// collectHostFacts reads the facts in the mount namespace the programs run
-// in (after /sys/fs/cgroup/unified is unmounted).
+// collectHostFacts reads the facts. It runs before the runner changes its
+// mount namespace, so that the cgroup facts are the host's; the runner
+// then adds what it mounted (addLayout).
 func collectHostFacts() hostFacts {
 	var h hostFacts
 	if data, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
@@ -113,6 +124,17 @@ func boundingSet(status string) (string, []string) {
 	return "", nil
 }
 
+// addLayout records what cgroupv1.Provide mounted for the run.
+func (h *hostFacts) addLayout(l *cgroupv1.Layout) {
+	if l == nil {
+		return
+	}
+	h.CgroupAdded = l.AddedNames()
+	for _, c := range slices.Sorted(maps.Keys(l.NotFree)) {
+		h.CgroupNotFree = append(h.CgroupNotFree, c+" ("+l.NotFree[c]+")")
+	}
+}
+
 // String is the one-line summary the run prints.
 func (h hostFacts) String() string {
 	missing := "none"
@@ -123,6 +145,12 @@ func (h hostFacts) String() string {
 	if len(h.CgroupUnmapped) > 0 {
 		unmapped = strings.Join(h.CgroupUnmapped, ",")
 	}
-	return fmt.Sprintf("cgroup v1 hierarchies: %s; no v1 hierarchy: %s; blkio CFQ weight files: %v; caps missing from CapBnd %s: %s; AppArmor: %s",
+	if len(h.CgroupAdded) > 0 {
+		unmapped += " (mounted by the runner for the run: " + strings.Join(h.CgroupAdded, " ") + ")"
+	}
+	if len(h.CgroupNotFree) > 0 {
+		unmapped += "; not free to bind: " + strings.Join(h.CgroupNotFree, ", ")
+	}
+	return fmt.Sprintf("cgroup v1 hierarchies: %s; no v1 hierarchy on the host: %s; blkio CFQ weight files: %v; caps missing from CapBnd %s: %s; AppArmor: %s",
 		strings.Join(h.CgroupV1, ","), unmapped, h.BlkioCFQ, h.CapBnd, missing, h.AppArmor)
 }

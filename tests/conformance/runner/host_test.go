@@ -52,3 +52,31 @@ func TestSteadyPassesLeavesOutRacyPrograms(t *testing.T) {
 		t.Errorf("steadyPasses = %d, want 1", n)
 	}
 }
+
+func TestProgramCgroupDirs(t *testing.T) {
+	mi := `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+107 31 0:49 / /sys/fs/cgroup/net_cls,net_prio rw,nosuid - cgroup cgroup rw,net_cls,net_prio
+50 23 0:40 / /mnt/memory rw - cgroup cgroup rw,memory
+`
+	own := "12:net_cls,net_prio:/\n9:name=systemd:/\n4:memory:/process_api/abc\n0::/\n"
+	got := programCgroupDirs(mi, own)
+	want := []string{
+		"/sys/fs/cgroup/memory/process_api/abc/testdir/cgrouptest/container",
+		"/sys/fs/cgroup/memory/process_api/abc/testdir/cgrouptest",
+		"/sys/fs/cgroup/memory/process_api/abc/testdir",
+		"/sys/fs/cgroup/memory/cgrouptest",
+		"/sys/fs/cgroup/systemd/testdir/cgrouptest/container",
+		"/sys/fs/cgroup/systemd/testdir/cgrouptest",
+		"/sys/fs/cgroup/systemd/testdir",
+		"/sys/fs/cgroup/systemd/cgrouptest",
+		"/sys/fs/cgroup/net_cls,net_prio/testdir/cgrouptest/container",
+		"/sys/fs/cgroup/net_cls,net_prio/testdir/cgrouptest",
+		"/sys/fs/cgroup/net_cls,net_prio/testdir",
+		"/sys/fs/cgroup/net_cls,net_prio/cgrouptest",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -11,7 +11,18 @@
 // rootfs-<arch>.tar.gz (which is what the programs expect). All runtimes
 // run under the same conditions: inside a private mount namespace in which
 // /sys/fs/cgroup/unified is unmounted (crun refuses the hybrid cgroup
-// layout).
+// layout) and, on a cgroup v1 host, the controllers without a v1
+// hierarchy that are free to bind (hierarchy 0 in /proc/cgroups, enabled
+// in no cgroup2 subtree_control: here hugetlb, net_cls, net_prio,
+// perf_event) get one, mounted as a typical v1 host mounts them
+// (net_cls,net_prio with net_cls and net_prio symlinks, hugetlb,
+// perf_event), for the whole run. /sys/fs/cgroup is a tmpfs the host
+// shares, so the namespace gets a fresh tmpfs there with the host's
+// hierarchies mounted again next to the new ones; at the end of the run
+// the new hierarchies are emptied and unmounted and the run waits until
+// the kernel has returned the controllers to hierarchy 0 (see package
+// cgroupv1). While the run lasts the binding is seen host-wide (hugetlb
+// leaves the hybrid cgroup2 hierarchy's cgroup.controllers).
 //
 // A program passes when it exits 0 within the timeout and its output has no
 // failure signal: no "not ok" line, no YAML diagnostic carrying an "error"
@@ -45,9 +56,9 @@
 // program leaves behind (found by their bundle in the program's own TMPDIR)
 // are force-deleted and reported. The run also records (results.json
 // "host", and a "# host:" line) the host facilities some programs need:
-// the cgroup v1 hierarchies, CFQ's blkio weight files, the capability
-// bounding set and AppArmor (docs/conformance.md explains the failures they
-// cause).
+// the host's cgroup v1 hierarchies and those mounted for the run, CFQ's
+// blkio weight files, the capability bounding set and AppArmor
+// (docs/conformance.md explains the failures they cause).
 //
 // Exit status: 0 when the run completed (programs may fail: conformance is
 // measured, not required), 1 when the floor check failed, 2 when the run
@@ -65,14 +76,19 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/oci-rt/oci-rt/tests/conformance/runner/cgroupv1"
 )
 
 // defaultVersion is the runtime-tools version the project measures against.
@@ -155,6 +171,10 @@ type report struct {
 	Results      []*programResult `json:"results"`
 	Floor        *floorResult     `json:"floor,omitempty"`
 	Host         hostFacts        `json:"host"`
+	CgroupLayout *cgroupv1.Layout `json:"cgroup_v1_layout,omitempty"`
+	// CgroupRelease notes the cgroups left in the hierarchies mounted for
+	// the run, removed at its end, and any failure to release them.
+	CgroupRelease []string `json:"cgroup_v1_release,omitempty"`
 }
 
 type floorResult struct {
@@ -180,7 +200,7 @@ func main() {
 	flag.StringVar(&o.jsonOut, "json", "", "results file (default <run dir>/results.json)")
 	flag.StringVar(&o.floorFile, "floor", "", "file holding the minimum number of passing programs for -floor-runtime; fail (exit 1) below it")
 	flag.StringVar(&o.floorRuntime, "floor-runtime", "oci-rt", "label of the runtime the floor applies to")
-	flag.BoolVar(&o.noUnshare, "no-unshare", false, "run in the current mount namespace and leave "+unifiedPath+" alone")
+	flag.BoolVar(&o.noUnshare, "no-unshare", false, "run in the current mount namespace and leave "+unifiedPath+" alone (and mount no cgroup v1 hierarchy)")
 	flag.BoolVar(&o.allReasons, "all-reasons", false, "print failure reasons for every runtime, not only the floor runtime")
 	flag.Parse()
 	if flag.NArg() != 0 {
@@ -245,7 +265,20 @@ func reexecInMountNS() int {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), nsEnv+"=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "conformance: mount namespace:", err)
+		return 2
+	}
+	// The child releases what it bound before it exits: pass it the
+	// signals that would otherwise end only us (it has the terminal's too).
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		for sig := range sigs {
+			cmd.Process.Signal(sig)
+		}
+	}()
+	if err := cmd.Wait(); err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			return ee.ExitCode()
@@ -291,8 +324,31 @@ func unescapeMountinfo(s string) string {
 	return b.String()
 }
 
-// prepareMountNS unmounts the hybrid cgroup2 mount in our private namespace.
-func prepareMountNS() (string, error) {
+// prepareMountNS gives our private namespace the v1 hierarchies a v1 host
+// lacks (cgroupv1.Provide, which leaves out the hybrid cgroup2 mount) and
+// unmounts the hybrid cgroup2 mount if it is still there. It returns the
+// conditions and the layout, whose Release the caller must call.
+func prepareMountNS() (string, *cgroupv1.Layout, error) {
+	l, err := cgroupv1.Provide()
+	if errors.Is(err, cgroupv1.ErrNotV1) {
+		l, err = nil, nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	cond, err := unmountUnified()
+	if err != nil {
+		l.Release()
+		return "", nil, err
+	}
+	if added := l.AddedNames(); len(added) > 0 {
+		cond += ", cgroup v1 hierarchies mounted for the run on a fresh " + cgroupv1.Root + " tmpfs: " + strings.Join(added, " ")
+	}
+	return cond, l, nil
+}
+
+// unmountUnified unmounts the hybrid cgroup2 mount in our private namespace.
+func unmountUnified() (string, error) {
 	mps, err := mountPoints()
 	if err != nil {
 		return "", err
@@ -304,7 +360,7 @@ func prepareMountNS() (string, error) {
 		}
 	}
 	if n == 0 {
-		return "private mount namespace (" + unifiedPath + " not mounted)", nil
+		return "private mount namespace, " + unifiedPath + " not mounted", nil
 	}
 	for i := 0; i < n; i++ {
 		if err := syscall.Unmount(unifiedPath, syscall.MNT_DETACH); err != nil {
@@ -448,15 +504,39 @@ func cleanLeftovers(r *rtRuntime, tmp string) []string {
 	return left
 }
 
-func run(o options) (int, error) {
+func run(o options) (code int, err error) {
 	started := time.Now()
 	conditions := "current mount namespace (-no-unshare)"
+	host := collectHostFacts()
+	var layout *cgroupv1.Layout
+	// release gives back the cgroup v1 hierarchies mounted for the run
+	// (at the end, or on an early return) and says whether that worked.
+	release := func() ([]string, bool) { return nil, true }
 	if !o.noUnshare {
-		c, err := prepareMountNS()
+		c, l, err := prepareMountNS()
 		if err != nil {
 			return 2, err
 		}
-		conditions = c
+		conditions, layout = c, l
+		host.addLayout(l)
+		stop := releaseOnSignal(l)
+		release = func() ([]string, bool) {
+			stop()
+			notes, rerr := l.Release()
+			for _, n := range notes {
+				fmt.Fprintln(os.Stderr, "conformance: cgroup v1 release:", n)
+			}
+			if rerr != nil {
+				fmt.Fprintf(os.Stderr, "conformance: the host is left changed: %v\n", rerr)
+				notes = append(notes, "ERROR: "+rerr.Error())
+			}
+			return notes, rerr == nil
+		}
+		defer func() {
+			if _, ok := release(); !ok && code == 0 {
+				code = 2
+			}
+		}()
 	}
 	if err := os.MkdirAll(o.work, 0o755); err != nil {
 		return 2, err
@@ -548,7 +628,7 @@ func run(o options) (int, error) {
 	rep := &report{
 		RuntimeTools: o.version, ModuleDir: b.ModuleDir, Rootfs: filepath.Base(b.Rootfs) + " " + b.RootfsNote,
 		Started: started, Kernel: kernelRelease(), Conditions: conditions, Timeout: o.timeout.String(),
-		Filter: o.run, Runtimes: runtimes, Host: collectHostFacts(),
+		Filter: o.run, Runtimes: runtimes, Host: host, CgroupLayout: layout,
 	}
 
 	out := os.Stdout
@@ -625,7 +705,12 @@ func run(o options) (int, error) {
 		}
 	}
 
-	code := 0
+	code = 0
+	notes, released := release()
+	rep.CgroupRelease = notes
+	if !released {
+		code = 2
+	}
 	if floor != nil {
 		floor.Passed = runtimes[primary].Passed
 		floor.OK = floor.Passed >= floor.Floor
@@ -659,7 +744,9 @@ func run(o options) (int, error) {
 			}
 		} else {
 			fmt.Fprintf(out, "FLOOR FAILED: %s passes %d programs, fewer than the floor %d (%s)\n", floor.Runtime, floor.Passed, floor.Floor, floor.File)
-			code = 1
+			if code == 0 {
+				code = 1
+			}
 		}
 	}
 	return code, nil
@@ -730,7 +817,15 @@ func runProgram(b *rtBuild, r *rtRuntime, name string, timeout time.Duration) *p
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	start := time.Now()
-	err := cmd.Run()
+	if stopping.Load() {
+		select {} // the signal handler ends the run
+	}
+	err := cmd.Start()
+	if err == nil {
+		current.Store(int64(cmd.Process.Pid))
+		err = cmd.Wait()
+		current.Store(0)
+	}
 	res.Seconds = time.Since(start).Seconds()
 	res.TimedOut = ctx.Err() == context.DeadlineExceeded
 	if cmd.Process != nil {
@@ -748,6 +843,7 @@ func runProgram(b *rtBuild, r *rtRuntime, name string, timeout time.Duration) *p
 		}
 	}
 	res.Leftovers = cleanLeftovers(r, tmp)
+	removeProgramCgroups()
 	unmountUnder(tmp)
 	os.RemoveAll(tmp)
 
@@ -757,6 +853,43 @@ func runProgram(b *rtBuild, r *rtRuntime, name string, timeout time.Duration) *p
 	res.Pass, res.OK, res.Total, res.Plan = v.Pass, v.OK, v.Total, v.Plan
 	res.Reasons, res.Failures, res.Notes = v.Reasons, v.Failures, v.Notes
 	return res
+}
+
+// current is the process group of the program running (0: none).
+var current atomic.Int64
+
+// stopping is set when a signal ends the run: no program starts after it.
+var stopping atomic.Bool
+
+// releaseOnSignal makes SIGINT, SIGTERM and SIGHUP end the run cleanly:
+// the running program's process group is killed and the cgroup v1
+// hierarchies released (the containers in them are killed) before the
+// exit. The returned function stops that.
+func releaseOnSignal(l *cgroupv1.Layout) (stop func()) {
+	sigs := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	var once sync.Once
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		select {
+		case sig := <-sigs:
+			fmt.Fprintf(os.Stderr, "\nconformance: %v: stopping\n", sig)
+			stopping.Store(true)
+			if pg := current.Load(); pg != 0 {
+				syscall.Kill(-int(pg), syscall.SIGKILL)
+			}
+			notes, err := l.Release()
+			for _, n := range notes {
+				fmt.Fprintln(os.Stderr, "conformance: cgroup v1 release:", n)
+			}
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "conformance: the host is left changed: %v\n", err)
+			}
+			os.Exit(130)
+		case <-done:
+		}
+	}()
+	return func() { once.Do(func() { signal.Stop(sigs); close(done) }) }
 }
 
 // filteredEnv is the environment for the programs, less the variables this

@@ -24,7 +24,7 @@ type tapVerdict struct {
 	Pass  bool // exit status 0, no failure signal at all
 	OK    int  // "ok" test lines (skips included)
 	Total int  // test lines, "ok" and "not ok"
-	Plan  int  // N of the "1..N" plan line, -1 without one
+	Plan  int  // N of the "1..N" plan line (the sum over the documents), -1 without one
 	// Failures are the "not ok" lines (in order) and the failure signals
 	// that are not attached to a test line: an unattached YAML diagnostic
 	// carrying an "error", a "#" diagnostic outside a failed test that is
@@ -116,11 +116,19 @@ func oneLine(s string, max int) string {
 	return string(r)
 }
 
+// tapDoc is one TAP document: a program may print several, each from its
+// own "TAP version" line with its own plan (linux_cgroups_hugetlb does).
+type tapDoc struct {
+	plan, tests int
+}
+
 // classifyTAP judges one program run from its stdout, stderr and exit code
 // (-1 when it was killed or could not run). timedOut marks a run killed at
 // the per-program timeout.
 func classifyTAP(stdout, stderr []byte, exitCode int, timedOut bool) tapVerdict {
 	v := tapVerdict{Plan: -1}
+	docs := []tapDoc{{plan: -1}}
+	doc := func() *tapDoc { return &docs[len(docs)-1] }
 	var (
 		inYAML       bool
 		yamlAttached bool // the block follows a test line directly
@@ -168,15 +176,19 @@ func classifyTAP(stdout, stderr []byte, exitCode int, timedOut bool) tapVerdict 
 			continue
 		case strings.HasPrefix(line, "TAP version"):
 			lastKind = "other"
+			if d := doc(); d.plan >= 0 || d.tests > 0 {
+				docs = append(docs, tapDoc{plan: -1})
+			}
 			continue
 		}
 		if m := tapPlanRe.FindStringSubmatch(line); m != nil {
-			v.Plan, _ = strconv.Atoi(m[1])
+			doc().plan, _ = strconv.Atoi(m[1])
 			lastKind = "other"
 			continue
 		}
 		if m := tapTestRe.FindStringSubmatch(line); m != nil {
 			v.Total++
+			doc().tests++
 			lastKind = "test"
 			n, _ := strconv.Atoi(m[2])
 			if m[1] == "" || tapDirective(m[3]) == "todo" {
@@ -245,11 +257,20 @@ func classifyTAP(stdout, stderr []byte, exitCode int, timedOut bool) tapVerdict 
 	if panicked != "" && exitCode == 0 {
 		v.Reasons = append(v.Reasons, "Go panic: "+panicked)
 	}
-	if v.Plan >= 0 && v.Plan != v.Total && v.Plan != 0 {
-		v.Reasons = append(v.Reasons, fmt.Sprintf("plan 1..%d but %d test lines", v.Plan, v.Total))
-	}
-	if v.Plan < 0 && v.Total > 0 && exitCode == 0 && !timedOut {
-		v.Reasons = append(v.Reasons, "no TAP plan line")
+	for i, d := range docs {
+		which := ""
+		if len(docs) > 1 {
+			which = fmt.Sprintf("TAP document %d: ", i+1)
+		}
+		if d.plan >= 0 {
+			v.Plan = max(v.Plan, 0) + d.plan
+		}
+		if d.plan > 0 && d.plan != d.tests {
+			v.Reasons = append(v.Reasons, fmt.Sprintf("%splan 1..%d but %d test lines", which, d.plan, d.tests))
+		}
+		if d.plan < 0 && d.tests > 0 && exitCode == 0 && !timedOut {
+			v.Reasons = append(v.Reasons, which+"no TAP plan line")
+		}
 	}
 	for _, f := range v.Failures {
 		r := f.Desc

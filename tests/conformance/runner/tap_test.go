@@ -116,6 +116,13 @@ func TestClassifyTAP(t *testing.T) {
 		{name: "timeout", stdout: "TAP version 13\nok 1 - a\n", rc: -1, timedOut: true, ok: 1, total: 1, reason: "timed out"},
 		{name: "plan mismatch", stdout: "TAP version 13\nok 1 - a\n1..3\n", ok: 1, total: 1, reason: "plan 1..3 but 1 test lines"},
 		{name: "no plan", stdout: "TAP version 13\nok 1 - a\n", ok: 1, total: 1, reason: "no TAP plan"},
+		// linux_cgroups_hugetlb: one document for the page sizes, one for the bad page size
+		{name: "two documents, each with its plan", stdout: "TAP version 13\nok 1 - a\nok 2 - b\n1..2\nTAP version 13\nok 1 - c\n1..1\n",
+			stderr: "failed to create the container\n", pass: true, ok: 3, total: 3},
+		{name: "two documents, the second short of its plan", stdout: "TAP version 13\nok 1 - a\n1..1\nTAP version 13\nok 1 - c\n1..2\n",
+			ok: 2, total: 2, reason: "TAP document 2: plan 1..2 but 1 test lines"},
+		{name: "two documents, the second without a plan", stdout: "TAP version 13\nok 1 - a\n1..1\nTAP version 13\nok 1 - c\n",
+			ok: 2, total: 2, reason: "TAP document 2: no TAP plan line"},
 		{name: "skip and todo", stdout: "ok 1 - a # SKIP no apparmor\nnot ok 2 - b # TODO later\n1..2\n", pass: true, ok: 2, total: 2},
 		{name: "stray error line", stdout: "TAP version 13\nerror: cannot find cgroup\n1..0\n", reason: "error: cannot find cgroup"},
 		{name: "panic on stderr", stdout: "TAP version 13\n1..0\n", stderr: "panic: runtime error: index out of range\n", reason: "Go panic"},
