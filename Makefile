@@ -4,7 +4,7 @@ VERSION := 0.1.0
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 SOURCES := $(shell find . -name '*.go' -o -name '*.c' -o -name '*.h' | grep -v _test.go)
 
-.PHONY: all test demo install clean conformance bench bench-smoke
+.PHONY: oci-rt all test demo install clean conformance bench bench-smoke
 
 all: oci-rt
 

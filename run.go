@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -60,25 +59,25 @@ func run(c *cli.Context, id string) error {
 		defer pty.close()
 	}
 	sigs := forwardSignals(!detach)
-	s, err := st.Create(opts)
+	ctr, err := st.CreateHeld(opts)
 	if err != nil {
 		return err
 	}
 	if err := pty.receive(); err != nil {
-		st.Delete(id, true)
+		ctr.Delete()
 		return err
 	}
-	if err := st.Start(id); err != nil {
-		st.Delete(id, true)
+	if err := ctr.Start(); err != nil {
+		ctr.Delete()
 		return err
 	}
 	if detach {
 		return nil
 	}
-	code := waitForward(s.Pid, sigs, pty)
+	code := waitForward(ctr.State().Pid, sigs, pty)
 	signal.Stop(sigs)
 	if !c.Bool("keep") {
-		if err := st.Delete(id, true); err != nil {
+		if err := ctr.Delete(); err != nil {
 			logrus.Warn(err)
 		}
 	}
@@ -90,19 +89,7 @@ func run(c *cli.Context, id string) error {
 // killed, as a shell would).
 func waitForward(pid int, sigs chan os.Signal, pty *ptyRelay) int {
 	exited := make(chan int, 1)
-	go func() {
-		for {
-			var ws unix.WaitStatus
-			p, err := unix.Wait4(-1, &ws, 0, nil)
-			if errors.Is(err, unix.EINTR) {
-				continue
-			}
-			if err != nil || p == pid {
-				exited <- exitStatus(ws, err)
-				return
-			}
-		}
-	}()
+	go func() { exited <- waitExit(pid) }()
 	for {
 		select {
 		case code := <-exited:
@@ -119,6 +106,44 @@ func waitForward(pid int, sigs chan os.Signal, pty *ptyRelay) int {
 			}
 		}
 	}
+}
+
+// waitExit waits for our child pid to exit and returns its exit code,
+// then reaps whatever else was reparented to us meanwhile. The wait parks
+// in Go's poller on a pidfd: a thread blocked in wait4 would keep Go's
+// sysmon polling and handing the P between threads while the container runs.
+func waitExit(pid int) int {
+	var ws unix.WaitStatus
+	var werr error
+	reaped := false
+	done := func() bool {
+		p, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+		if err == unix.EINTR {
+			return false
+		}
+		werr, reaped = err, p == pid || err != nil
+		return reaped
+	}
+	if fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK); err == nil {
+		f := os.NewFile(uintptr(fd), "pidfd")
+		if rc, err := f.SyscallConn(); err == nil {
+			rc.Read(func(uintptr) bool { return done() })
+		}
+		f.Close()
+	}
+	for !reaped {
+		// no pidfd: block in wait4
+		p, err := unix.Wait4(pid, &ws, 0, nil)
+		if err != unix.EINTR {
+			werr, reaped = err, p == pid || err != nil
+		}
+	}
+	for {
+		if p, _ := unix.Wait4(-1, nil, unix.WNOHANG, nil); p <= 0 {
+			break
+		}
+	}
+	return exitStatus(ws, werr)
 }
 
 func exitStatus(ws unix.WaitStatus, err error) int {

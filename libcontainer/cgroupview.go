@@ -4,14 +4,15 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/moby/sys/mountinfo"
 	cg "github.com/opencontainers/cgroups"
 
 	"github.com/oci-rt/oci-rt/libcontainer/specconv"
 )
 
 // cgroupView describes the host's hierarchies for a "cgroup" mount in the
-// container, with the container's own cgroup in each.
+// container, with the container's own cgroup in each. The v1 mount table
+// is the one the cgroup library read (and cached) to place the cgroup:
+// /proc/self/mountinfo is not parsed twice.
 func cgroupView(m cg.Manager) specconv.CgroupView {
 	if m == nil {
 		return specconv.CgroupView{} // rootless without a cgroup: an empty tmpfs
@@ -21,7 +22,7 @@ func cgroupView(m cg.Manager) specconv.CgroupView {
 		return specconv.CgroupView{Unified: true, Hierarchies: []specconv.CgroupHierarchy{
 			{FsType: "cgroup2", HostPath: paths[""]}}}
 	}
-	mounts, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup", "cgroup2"))
+	mounts, err := cg.GetCgroupMounts(true)
 	if err != nil {
 		return specconv.CgroupView{}
 	}
@@ -30,40 +31,35 @@ func cgroupView(m cg.Manager) specconv.CgroupView {
 		if filepath.Dir(mnt.Mountpoint) != "/sys/fs/cgroup" {
 			continue
 		}
-		h := specconv.CgroupHierarchy{Name: filepath.Base(mnt.Mountpoint), FsType: mnt.FSType}
-		if mnt.FSType == "cgroup" {
-			h.Options = subsystems(mnt.VFSOptions)
-			h.HostPath = hostPath(paths, h.Options)
-		} else {
-			h.HostPath = paths[""]
-		}
+		h := specconv.CgroupHierarchy{Name: filepath.Base(mnt.Mountpoint), FsType: "cgroup"}
+		h.Options, h.HostPath = subsystems(mnt.Subsystems, paths)
 		if h.HostPath != "" {
 			v.Hierarchies = append(v.Hierarchies, h)
 		}
 	}
+	if p := paths[""]; p != "" && cg.IsCgroup2HybridMode() {
+		v.Hierarchies = append(v.Hierarchies, specconv.CgroupHierarchy{Name: "unified", FsType: "cgroup2", HostPath: p})
+	}
 	return v
 }
 
-// subsystems keeps the controller names of a cgroup mount's options.
-func subsystems(opts string) string {
-	var keep []string
-	for _, o := range strings.Split(opts, ",") {
-		switch o {
-		case "rw", "ro", "":
-		default:
-			keep = append(keep, o)
+// subsystems gives a v1 hierarchy's mount options (its controllers; a
+// named hierarchy, which the library lists without "name=", as
+// "name=<name>") and the container's cgroup in it.
+func subsystems(ss []string, paths map[string]string) (opts, hostPath string) {
+	keep := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if _, ok := paths[s]; !ok {
+			if _, named := paths["name="+s]; named {
+				s = "name=" + s
+			}
+		}
+		keep = append(keep, s)
+		if p, ok := paths[s]; ok && hostPath == "" {
+			hostPath = p
 		}
 	}
-	return strings.Join(keep, ",")
-}
-
-func hostPath(paths map[string]string, opts string) string {
-	for _, s := range strings.Split(opts, ",") {
-		if p, ok := paths[s]; ok {
-			return p
-		}
-	}
-	return ""
+	return strings.Join(keep, ","), hostPath
 }
 
 // killCgroup SIGKILLs every process left in the cgroup.

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -86,10 +85,17 @@ type creation struct {
 	ns     specconv.Namespaces
 	cgm    cg.Manager
 	plan   *plan.Plan
-	cmd    *exec.Cmd
-	sync   *os.File // our end of the executor's socket pair
-	files  []*os.File
-	pid    int // the container's process
+	// executor: the pid of the executor's first half, until it is reaped
+	executor int
+	sync     *os.File // our end of the executor's socket pair (in Go's poller)
+	planW    *os.File // the plan pipe's end we write
+	// extra are the executor's fds from 3 up; childFiles those of them
+	// we close once it started
+	extra          []*os.File
+	childFiles     []*os.File
+	planFd, syncFd int
+	files          []*os.File
+	pid            int // the container's process
 	// exec: a process joining a running container (no rootfs, no wait for
 	// start, no state of its own)
 	exec    bool
@@ -99,7 +105,15 @@ type creation struct {
 // Create sets up a container up to the point where its process waits for
 // start. On error nothing is left behind: no state directory, cgroup,
 // process or mount (mounts live in the container's own mount namespace).
-func (st Store) Create(o CreateOpts) (s *State, err error) {
+func (st Store) Create(o CreateOpts) (*State, error) {
+	c, err := st.create(o)
+	if err != nil {
+		return nil, err
+	}
+	return c.state, nil
+}
+
+func (st Store) create(o CreateOpts) (_ *creation, err error) {
 	c := &creation{opts: o}
 	if c.opts.Bundle, err = filepath.Abs(o.Bundle); err != nil {
 		return nil, err
@@ -130,7 +144,7 @@ func (st Store) Create(o CreateOpts) (s *State, err error) {
 	if err = c.launch(in); err != nil {
 		return nil, err
 	}
-	return c.state, nil
+	return c, nil
 }
 
 // prepare validates the spec and resolves everything that needs no state.
@@ -220,6 +234,18 @@ func (c *creation) launch(in *specconv.Input) error {
 	in.Ns = c.ns
 	c.state.NewPidNs = c.ns.IsNew(specs.PIDNamespace)
 	c.state.HostMountNs = !c.ns.Has(specs.MountNamespace)
+	if err := c.prepareFds(in); err != nil {
+		return err
+	}
+	// without cgroup2 (where the executor is started into its cgroup with
+	// CLONE_INTO_CGROUP) it moves itself into the cgroup once it has the
+	// plan: start it now, and let its exec overlap making the cgroup
+	early := c.startsBeforeCgroup()
+	if early {
+		if err := c.spawn(nil); err != nil {
+			return err
+		}
+	}
 	cgc, err := cgroups.Config(c.opts.ID, s.Linux, c.opts.Systemd)
 	if err != nil {
 		return err
@@ -242,10 +268,23 @@ func (c *creation) launch(in *specconv.Input) error {
 	if err := c.makeCgroup(); err != nil {
 		return err
 	}
-	if err := c.startExecutor(in); err != nil {
+	tasks, unified, err := c.cgroupJoin()
+	if err != nil {
 		return err
 	}
+	in.CgroupTasks = tasks
+	if early && unified != nil {
+		return errors.New("linux.cgroupsPath: a cgroup2 hierarchy appeared during create")
+	}
+	if !early {
+		if err := c.spawn(unified); err != nil {
+			return err
+		}
+	}
 	if err := c.joinCgroupLate(); err != nil {
+		return err
+	}
+	if err := c.compilePlan(in); err != nil {
 		return err
 	}
 	if err := c.sendPlan(); err != nil {
@@ -257,36 +296,42 @@ func (c *creation) launch(in *specconv.Input) error {
 	return c.finish()
 }
 
-// startExecutor starts the read-only view of our own binary as the plan
-// executor, with the fds the plan refers to.
-func (c *creation) startExecutor(in *specconv.Input) error {
-	exe, err := ExecutorPath()
-	if err != nil {
-		return err
-	}
-	var extra []*os.File
+// startsBeforeCgroup tells whether the executor can be started before the
+// cgroup exists: it joins v1 hierarchies itself, but a cgroup2 one only
+// through CLONE_INTO_CGROUP at its start (a pid written to cgroup.procs
+// costs an RCU grace period); systemd places it after it started; a
+// rootless create learns only from making the cgroup whether it has one.
+func (c *creation) startsBeforeCgroup() bool {
+	return !c.exec && !c.opts.Systemd && !c.opts.Rootless && !cg.IsCgroup2UnifiedMode() && !cg.IsCgroup2HybridMode()
+}
+
+// prepareFds opens what the executor gets as fds (the plan pipe, the sync
+// socket, namespaces to join, the console, the start socket) and notes
+// their numbers in the input.
+func (c *creation) prepareFds(in *specconv.Input) error {
 	for i := 0; i < c.opts.ListenFds+c.opts.PreserveFds; i++ {
-		extra = append(extra, os.NewFile(uintptr(3+i), "preserved"))
-	}
-	add := func(f *os.File) int {
-		extra = append(extra, f)
-		return 2 + len(extra)
+		c.extra = append(c.extra, os.NewFile(uintptr(3+i), "preserved"))
 	}
 	planR, planW, err := os.Pipe()
 	if err != nil {
 		return err
 	}
-	c.files = append(c.files, planR, planW)
+	c.planW = planW
+	c.childFiles = append(c.childFiles, planR)
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
+	// ours non-blocking, so that waiting for the executor parks in Go's
+	// poller: a thread blocked in recvmsg keeps sysmon polling every 20µs
+	// and hands the P to other threads
+	unix.SetNonblock(pair[0], true)
 	c.sync = os.NewFile(uintptr(pair[0]), "sync")
 	child := os.NewFile(uintptr(pair[1]), "sync-child")
-	c.files = append(c.files, child)
-	planFd, syncFd := add(planR), add(child)
+	c.childFiles = append(c.childFiles, child)
+	c.planFd, c.syncFd = c.add(planR), c.add(child)
 	for i := range in.Ns.Joins {
-		in.Ns.Joins[i].Fd = add(in.Ns.Joins[i].File)
+		in.Ns.Joins[i].Fd = c.add(in.Ns.Joins[i].File)
 	}
 	in.ConsoleFd = -1
 	if in.Process.Terminal {
@@ -294,23 +339,63 @@ func (c *creation) startExecutor(in *specconv.Input) error {
 		if err != nil {
 			return err
 		}
-		in.ConsoleFd = add(con)
+		in.ConsoleFd = c.add(con)
 	}
 	in.StartFd = -1
-	var start *os.File
 	if !c.exec {
-		if start, err = listenStart(c.handle); err != nil {
+		start, err := listenStart(c.handle)
+		if err != nil {
 			return err
 		}
 		c.files = append(c.files, start)
-		in.StartFd = add(start)
-		in.Cgroup = cgroupView(c.cgm)
+		in.StartFd = c.add(start)
 	}
 	in.FirstCloseFd = 3 + c.opts.ListenFds + c.opts.PreserveFds
-	var unified *os.File
-	if in.CgroupTasks, unified, err = c.selfJoin(add); err != nil {
+	return nil
+}
+
+// add passes f to the executor and returns its fd number there.
+func (c *creation) add(f *os.File) int {
+	c.extra = append(c.extra, f)
+	return 2 + len(c.extra)
+}
+
+// spawn starts the read-only view of our own binary as the plan executor,
+// with the prepared fds; with unified, into that cgroup2 directory.
+func (c *creation) spawn(unified *os.File) error {
+	exe, err := ExecutorPath()
+	if err != nil {
 		return err
 	}
+	// syscall.ForkExec, not os/exec: os/exec probes pidfd support with a
+	// throw-away clone on its first start
+	fds := []uintptr{os.Stdin.Fd(), os.Stdout.Fd(), os.Stderr.Fd()}
+	for _, f := range c.extra {
+		fds = append(fds, f.Fd())
+	}
+	attr := &syscall.ProcAttr{Files: fds, Sys: &syscall.SysProcAttr{},
+		Env: []string{"_OCIRT_PLAN_FD=" + strconv.Itoa(c.planFd), "_OCIRT_SYNC_FD=" + strconv.Itoa(c.syncFd)}}
+	if unified != nil {
+		attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, int(unified.Fd())
+	}
+	pid, err := syscall.ForkExec(exe, []string{"oci-rt", "init"}, attr)
+	if err != nil {
+		return fmt.Errorf("start the executor %s: %w", exe, err)
+	}
+	c.executor, c.pid = pid, pid
+	for _, f := range c.childFiles {
+		f.Close()
+	}
+	c.childFiles = nil
+	return nil
+}
+
+// compilePlan builds the plan the executor runs.
+func (c *creation) compilePlan(in *specconv.Input) error {
+	if !c.exec && hasCgroupMount(c.spec) {
+		in.Cgroup = cgroupView(c.cgm)
+	}
+	var err error
 	if c.plan, err = specconv.Build(in); err != nil {
 		return err
 	}
@@ -320,24 +405,16 @@ func (c *creation) startExecutor(in *specconv.Input) error {
 			logrus.Debugf("plan %d: %s (%s)", i, op, op.Field)
 		}
 	}
-	cmd := &exec.Cmd{Path: exe, Args: []string{"oci-rt", "init"}, ExtraFiles: extra,
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		Env: []string{"_OCIRT_PLAN_FD=" + strconv.Itoa(planFd), "_OCIRT_SYNC_FD=" + strconv.Itoa(syncFd)}}
-	if unified != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(unified.Fd())}
-	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start the executor %s: %w", exe, err)
-	}
-	c.cmd = cmd
-	c.pid = cmd.Process.Pid
-	planR.Close()
-	child.Close()
-	c.files = []*os.File{planW}
-	if start != nil {
-		c.files = append(c.files, start)
-	}
 	return nil
+}
+
+func hasCgroupMount(s *specs.Spec) bool {
+	for _, m := range s.Mounts {
+		if m.Type == "cgroup" || m.Type == "cgroup2" {
+			return true
+		}
+	}
+	return false
 }
 
 // recordStartFields keeps the field names of what runs after start, so
@@ -400,30 +477,24 @@ func (c *creation) setResources() error {
 	return nil
 }
 
-// selfJoin prepares the executor's move into the cgroup: the v1 `tasks`
+// cgroupJoin says how the executor moves into the cgroup: the v1 `tasks`
 // files it writes "0" to as its first step (no pid is written to
 // cgroup.procs: that costs an RCU grace period, milliseconds here), and
 // for cgroup2 (v2, or the hybrid unified hierarchy) a directory to start
 // it in with CLONE_INTO_CGROUP.
-func (c *creation) selfJoin(add func(*os.File) int) (tasks []specconv.CgroupFile, unified *os.File, err error) {
-	paths := c.state.CgroupPaths
+func (c *creation) cgroupJoin() (tasks []string, unified *os.File, err error) {
 	if c.opts.Systemd && !c.exec {
 		return nil, nil, nil
 	}
-	for key, dir := range paths {
-		if key == "" {
-			if unified, err = os.Open(dir); err != nil {
-				return nil, nil, fmt.Errorf("linux.cgroupsPath: %w", err)
-			}
-			c.files = append(c.files, unified)
+	for key, dir := range c.state.CgroupPaths {
+		if key != "" {
+			tasks = append(tasks, filepath.Join(dir, "tasks"))
 			continue
 		}
-		f, err := os.OpenFile(filepath.Join(dir, "tasks"), os.O_WRONLY, 0)
-		if err != nil {
+		if unified, err = os.Open(dir); err != nil {
 			return nil, nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 		}
-		c.files = append(c.files, f)
-		tasks = append(tasks, specconv.CgroupFile{Fd: add(f), Path: f.Name()})
+		c.files = append(c.files, unified)
 	}
 	return tasks, unified, nil
 }
@@ -448,7 +519,8 @@ func cgroupsPath(s *specs.Spec) string {
 }
 
 func (c *creation) sendPlan() error {
-	w := c.files[0]
+	w := c.planW
+	c.planW = nil
 	b := c.plan.Encode()
 	if len(b) < 60000 {
 		// fits in the pipe: no goroutine, no thread hand-off
@@ -465,44 +537,82 @@ func (c *creation) sendPlan() error {
 }
 
 // converse answers the executor until it says the container is created.
+// With a fork in the plan, the container's process may speak before the
+// executor's first half has reported its pid: what needs the pid waits.
 func (c *creation) converse() error {
-	buf := make([]byte, 1<<16)
-	oob := make([]byte, unix.CmsgSpace(4))
+	rc, err := c.sync.SyscallConn()
+	if err != nil {
+		return err
+	}
+	needPid := c.plan.Has(plan.OpFork)
+	var waiting []execMsg
 	for {
-		n, oobn, _, _, err := unix.Recvmsg(int(c.sync.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
-		if (err != nil || n == 0) && c.exec {
-			return nil // execve closed the socket: the process runs
-		}
-		if err != nil || n == 0 {
+		var m execMsg
+		if len(waiting) > 0 && !needPid {
+			m, waiting = waiting[0], waiting[1:]
+		} else if m, err = recvMsg(rc); err != nil || len(m.data) == 0 {
+			if c.exec {
+				return nil // execve closed the socket: the process runs
+			}
 			return c.executorDied()
 		}
-		if n < plan.MsgHeaderLen {
+		if len(m.data) < plan.MsgHeaderLen {
 			return errors.New("executor: short message")
 		}
-		typ := binary.NativeEndian.Uint32(buf)
-		a := int(int32(binary.NativeEndian.Uint32(buf[4:])))
-		b := int(int32(binary.NativeEndian.Uint32(buf[8:])))
-		payload := string(buf[plan.MsgHeaderLen:n])
+		typ := binary.NativeEndian.Uint32(m.data)
+		a := int(int32(binary.NativeEndian.Uint32(m.data[4:])))
+		b := int(int32(binary.NativeEndian.Uint32(m.data[8:])))
+		payload := string(m.data[plan.MsgHeaderLen:])
 		switch typ {
-		case plan.MsgSync:
-			if err := c.onSync(a, b); err != nil {
-				c.reply(1, nil)
-				return err
-			}
 		case plan.MsgPid:
-			c.pid = a
-			c.cmd.Wait() // the executor's first half exits after the fork
-			c.cmd = nil
+			c.pid, needPid = a, false
+			c.reapExecutor() // the executor's first half exits after the fork
 		case plan.MsgError:
 			return StepError(c.plan.Field(a), payload, unix.Errno(b))
-		case plan.MsgReady:
-			return nil
-		case plan.MsgSeccomp:
-			if err := c.passListener(oob[:oobn]); err != nil {
-				return err
+		default:
+			// the uid/gid maps are asked for before any fork, with the pid
+			// to write them for: all else waits for the container's pid
+			if needPid && !(typ == plan.MsgSync && a == plan.SyncMaps) {
+				waiting = append(waiting, m)
+				continue
+			}
+			switch typ {
+			case plan.MsgSync:
+				if err := c.onSync(a, b); err != nil {
+					c.reply(1, nil)
+					return err
+				}
+			case plan.MsgReady:
+				return nil
+			case plan.MsgSeccomp:
+				if err := c.passListener(m.oob); err != nil {
+					return err
+				}
 			}
 		}
 	}
+}
+
+// execMsg is one message from the executor, with its control data.
+type execMsg struct{ data, oob []byte }
+
+// recvMsg reads one message from the executor, parked in Go's poller.
+func recvMsg(rc syscall.RawConn) (execMsg, error) {
+	buf := make([]byte, 1<<16)
+	oob := make([]byte, unix.CmsgSpace(4))
+	var n, oobn int
+	var err error
+	rerr := rc.Read(func(fd uintptr) bool {
+		n, oobn, _, _, err = unix.Recvmsg(int(fd), buf, oob, unix.MSG_CMSG_CLOEXEC)
+		return err != unix.EAGAIN
+	})
+	if err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return execMsg{}, err
+	}
+	return execMsg{data: buf[:n], oob: oob[:oobn]}, nil
 }
 
 // StepError words a failed plan step: the field, what failed and why
@@ -518,12 +628,27 @@ func StepError(field, what string, errno unix.Errno) error {
 }
 
 func (c *creation) executorDied() error {
-	if c.cmd != nil {
-		if err := c.cmd.Wait(); err != nil {
-			return fmt.Errorf("container init exited before it was created: %w", err)
-		}
+	if ws, err := c.reapExecutor(); err == nil && ws.Signaled() {
+		return fmt.Errorf("container init exited before it was created: %s", ws.Signal())
+	} else if err == nil && ws.ExitStatus() != 0 {
+		return fmt.Errorf("container init exited before it was created: exit status %d", ws.ExitStatus())
 	}
 	return errors.New("container init exited before it was created")
+}
+
+// reapExecutor waits for the executor's first half, once.
+func (c *creation) reapExecutor() (ws unix.WaitStatus, err error) {
+	if c.executor <= 0 {
+		return ws, unix.ECHILD
+	}
+	for {
+		_, err = unix.Wait4(c.executor, &ws, 0, nil)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	c.executor = 0
+	return ws, err
 }
 
 func (c *creation) reply(status int32, payload []byte) error {
@@ -606,9 +731,9 @@ func (c *creation) undo() {
 	if c.pid > 0 {
 		unix.Kill(c.pid, unix.SIGKILL)
 	}
-	if c.cmd != nil {
-		c.cmd.Process.Kill()
-		c.cmd.Wait()
+	if c.executor > 0 {
+		unix.Kill(c.executor, unix.SIGKILL)
+		c.reapExecutor()
 	}
 	if c.exec {
 		return
@@ -627,8 +752,11 @@ func (c *creation) undo() {
 }
 
 func (c *creation) closeFiles() {
-	for _, f := range c.files {
+	for _, f := range append(c.files, c.childFiles...) {
 		f.Close()
+	}
+	if c.planW != nil {
+		c.planW.Close()
 	}
 	if c.sync != nil {
 		c.sync.Close()

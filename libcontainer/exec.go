@@ -114,7 +114,18 @@ func (c *creation) runExec(in *specconv.Input) error {
 	if c.cgm, err = manager(c.state); err != nil && !errors.Is(err, errNoCgroup) {
 		return err
 	}
-	if err := c.startExecutor(in); err != nil {
+	if err := c.prepareFds(in); err != nil {
+		return err
+	}
+	tasks, unified, err := c.cgroupJoin()
+	if err != nil {
+		return err
+	}
+	in.CgroupTasks = tasks
+	if err := c.spawn(unified); err != nil {
+		return err
+	}
+	if err := c.compilePlan(in); err != nil {
 		return err
 	}
 	if err := c.sendPlan(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	cg "github.com/opencontainers/cgroups"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
@@ -33,6 +34,11 @@ func (st Store) Start(id string) error {
 		return err
 	}
 	defer h.Unlock()
+	return h.start(s)
+}
+
+// start runs the start operation on a locked container.
+func (h *Handle) start(s *State) error {
 	switch s.Status {
 	case Created:
 	case Stopped:
@@ -146,22 +152,31 @@ func (st Store) Delete(id string, force bool) error {
 	if err != nil {
 		return err
 	}
+	return h.delete(s, nil, force)
+}
+
+// delete runs the delete operation on a locked container; m is its cgroup
+// manager when the caller has one already.
+func (h *Handle) delete(s *State, m cg.Manager, force bool) error {
 	// runtime.md: deleting a container that is not stopped MUST fail and
 	// leave it alone (runc deletes created ones; --force does here)
 	if (s.Status == Running || s.Status == Paused || s.Status == Created) && !force {
-		return fmt.Errorf("cannot delete container %s that is not stopped: %s", id, s.Status)
+		return fmt.Errorf("cannot delete container %s that is not stopped: %s", h.ID, s.Status)
 	}
 	if s.Status == Creating {
 		// we hold the lock, which create keeps until it is done: that
 		// create died; whatever it started is in the cgroup
 		return removeAbortedCreate(h, s)
 	}
-	m, err := manager(s)
-	if errors.Is(err, errNoCgroup) {
-		m, err = nil, nil
-	}
-	if err != nil {
-		return err
+	if m == nil {
+		var err error
+		m, err = manager(s)
+		if errors.Is(err, errNoCgroup) {
+			m, err = nil, nil
+		}
+		if err != nil {
+			return err
+		}
 	}
 	if s.Status != Stopped {
 		if s.Status == Paused && m != nil {
@@ -178,8 +193,15 @@ func (st Store) Delete(id string, force bool) error {
 		if !s.NewPidNs {
 			killCgroup(m)
 		}
-		if err := destroyCgroup(m); err != nil {
-			return fmt.Errorf("remove cgroup: %w", err)
+		if err := m.Destroy(); err != nil {
+			// still busy: with --force, whatever is left in it goes too
+			// (e.g. a container init whose recorded pid is stale)
+			if force {
+				killCgroup(m)
+			}
+			if err := destroyCgroup(m); err != nil {
+				return fmt.Errorf("remove cgroup: %w", err)
+			}
 		}
 	}
 	if s.Hooks != nil {

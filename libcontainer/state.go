@@ -87,6 +87,23 @@ type Handle struct {
 	ID  string
 	Dir string
 	fd  int // the directory, flock'ed: serialises commands on one container
+	// saved identifies the state.json this handle wrote last
+	saved fileStamp
+}
+
+// fileStamp tells one version of a file from another: state.json is only
+// ever replaced by a rename, so a new version is a new inode.
+type fileStamp struct {
+	ino   uint64
+	mtime unix.Timespec
+}
+
+func stampOf(path string) (fileStamp, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return fileStamp{}, err
+	}
+	return fileStamp{ino: st.Ino, mtime: st.Mtim}, nil
 }
 
 // Claim makes the state directory of a new container and locks it; it
@@ -164,7 +181,11 @@ func (h *Handle) Save(s *State) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(h.Path("state.json"), b, 0o600)
+	if err := WriteFileAtomic(h.Path("state.json"), b, 0o600); err != nil {
+		return err
+	}
+	h.saved, _ = stampOf(h.Path("state.json"))
+	return nil
 }
 
 // runtimeFile is what commands acting on a container need besides its

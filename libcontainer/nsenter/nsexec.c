@@ -1109,10 +1109,11 @@ static void apply(struct op *o)
 		/* moving the current (single) thread through `tasks` skips the
 		 * kernel's global threadgroup lock, whose RCU grace period makes
 		 * a write of a pid to cgroup.procs cost milliseconds */
-		for (uint32_t k = 0; k < o->nint; k++) {
-			if (write(o->i[k], "0", 1) != 1)
-				fail(errno, "join the cgroup (%s)", o->slen[k] ? o->s[k] : "tasks");
-			close(o->i[k]);
+		for (uint32_t k = 0; k < o->nstr; k++) {
+			int fd = open(o->s[k], O_WRONLY | O_CLOEXEC);
+			if (fd < 0 || write(fd, "0", 1) != 1)
+				fail(errno, "join the cgroup (%s)", o->s[k]);
+			close(fd);
 		}
 		break;
 	case OP_MOUNT_SETATTR:

@@ -106,6 +106,16 @@ func (p *Plan) Add(field string, code Code, ints []int64, strs ...string) {
 
 // Field names the config field of the op at index i (as reported by the
 // executor), or "" when out of range.
+// Has tells whether the plan has an op with this code.
+func (p *Plan) Has(code Code) bool {
+	for _, op := range p.Ops {
+		if op.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
 func (p *Plan) Field(i int) string {
 	if i < 0 || i >= len(p.Ops) {
 		return ""

@@ -27,9 +27,9 @@ type Input struct {
 	ContainerID  string // names the session keyring
 	NoNewKeyring bool   // keep the caller's session keyring
 	ConsoleFd    int    // console socket, -1 without a terminal
-	// CgroupTasks are the container's cgroup v1 `tasks` files (fd, path):
-	// the executor moves itself there first
-	CgroupTasks  []CgroupFile
+	// CgroupTasks are the container's cgroup v1 `tasks` files: the
+	// executor opens them and moves itself there first
+	CgroupTasks  []string
 	StartFd      int // listening socket `start` connects to; -1 for exec (no wait)
 	FirstCloseFd int // fds from here up are closed at exec (3 + preserved fds)
 }
@@ -42,23 +42,12 @@ type Seccomp struct {
 	ListenerMetadata string
 }
 
-// CgroupFile is an open cgroup file and its path (for errors).
-type CgroupFile struct {
-	Fd   int
-	Path string
-}
-
 // Build compiles the create (or exec) plan.
 func Build(in *Input) (*plan.Plan, error) {
 	p := &plan.Plan{}
 	s := in.Spec
 	if len(in.CgroupTasks) > 0 {
-		var fds []int64
-		var paths []string
-		for _, f := range in.CgroupTasks {
-			fds, paths = append(fds, int64(f.Fd)), append(paths, f.Path)
-		}
-		p.Add(fmt.Sprintf("linux.cgroupsPath %q", cgroupsPath(s)), plan.OpJoinCgroup, fds, paths...)
+		p.Add(fmt.Sprintf("linux.cgroupsPath %q", cgroupsPath(s)), plan.OpJoinCgroup, nil, in.CgroupTasks...)
 	}
 	if s.Process != nil && s.Process.OOMScoreAdj != nil {
 		// first, while we still have the host's privileges

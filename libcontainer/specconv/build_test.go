@@ -1063,14 +1063,14 @@ func TestBuildKeyring(t *testing.T) {
 // before anything else, so that everything it does is accounted there.
 func TestBuildJoinCgroupFirst(t *testing.T) {
 	in := buildTestInput(t)
-	in.CgroupTasks = []CgroupFile{{Fd: 7, Path: "/sys/fs/cgroup/memory/x/tasks"}, {Fd: 8, Path: "/sys/fs/cgroup/pids/x/tasks"}}
+	in.CgroupTasks = []string{"/sys/fs/cgroup/memory/x/tasks", "/sys/fs/cgroup/pids/x/tasks"}
 	p, err := Build(in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	op := p.Ops[0]
-	if op.Code != plan.OpJoinCgroup || len(op.Ints) != 2 || op.Ints[0] != 7 || op.Ints[1] != 8 ||
+	if op.Code != plan.OpJoinCgroup || len(op.Strs) != 2 || op.Strs[0] != "/sys/fs/cgroup/memory/x/tasks" ||
 		op.Strs[1] != "/sys/fs/cgroup/pids/x/tasks" || !strings.HasPrefix(op.Field, "linux.cgroupsPath") {
-		t.Fatalf("first op %v (%s), want join-cgroup of fds 7 and 8", op, op.Field)
+		t.Fatalf("first op %v (%s), want join-cgroup of the two tasks files", op, op.Field)
 	}
 }

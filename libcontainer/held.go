@@ -1,0 +1,76 @@
+package libcontainer
+
+import (
+	"errors"
+
+	cg "github.com/opencontainers/cgroups"
+)
+
+// Held is a created container kept by the process that created it (run):
+// start and delete use the state and cgroup manager in memory instead of
+// reading them back, as long as state.json is still the version this
+// process wrote (anyone else changing the container writes a new one).
+// Between operations the container is unlocked, as after create.
+type Held struct {
+	store Store
+	id    string
+	s     *State
+	m     cg.Manager
+	saved fileStamp
+}
+
+// CreateHeld is Create for a caller that goes on to start and delete the
+// container itself.
+func (st Store) CreateHeld(o CreateOpts) (*Held, error) {
+	c, err := st.create(o)
+	if err != nil {
+		return nil, err
+	}
+	return &Held{store: st, id: o.ID, s: c.state, m: c.cgm, saved: c.handle.saved}, nil
+}
+
+// State is the container's state as last seen by this process.
+func (c *Held) State() *State { return c.s }
+
+// lock locks the container again and checks the state in memory is still
+// current; if not, it reads the state from disk and forgets the manager.
+func (c *Held) lock() (*Handle, error) {
+	h, err := c.store.Open(c.id)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := stampOf(h.Path("state.json")); err != nil || st != c.saved {
+		s, err := h.LoadFull()
+		if err != nil {
+			h.Unlock()
+			return nil, err
+		}
+		c.s, c.m = s, nil
+	}
+	return h, nil
+}
+
+// Start is Store.Start on the held container.
+func (c *Held) Start() error {
+	h, err := c.lock()
+	if err != nil {
+		return err
+	}
+	defer h.Unlock()
+	err = h.start(c.s)
+	c.saved = h.saved
+	return err
+}
+
+// Delete is Store.Delete --force on the held container.
+func (c *Held) Delete() error {
+	h, err := c.lock()
+	if errors.Is(err, ErrNotExist) {
+		return nil // deleted by someone else
+	}
+	if err != nil {
+		return err
+	}
+	defer h.Unlock()
+	return h.delete(c.s, c.m, true)
+}
