@@ -498,7 +498,7 @@ func (l *Layout) setup(mounts []mountEntry) error {
 		if len(g) > 1 {
 			h.Links = g
 		}
-		if err := mountHierarchy(h); err != nil {
+		if err := mountBusyRetry(h); err != nil {
 			if errors.Is(err, unix.EBUSY) {
 				for _, c := range g {
 					l.NotFree[c] = "the kernel refused to bind it (EBUSY: in use in another hierarchy)"
@@ -562,6 +562,21 @@ func mountHierarchy(h Hierarchy) error {
 		return fmt.Errorf("mount -t cgroup -o %s cgroup %s: %w", h.Options, dir, err)
 	}
 	return nil
+}
+
+// mountBusyRetry mounts a new hierarchy, retrying for a while on EBUSY: a
+// controller just disabled in a cgroup2 subtree_control (or a v1
+// hierarchy just unmounted) is released by the kernel asynchronously, and
+// cannot be bound until its cgroups there are gone.
+func mountBusyRetry(h Hierarchy) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := mountHierarchy(h)
+		if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // checkSameHierarchies: a kept hierarchy mounted again must be the same
