@@ -1,0 +1,90 @@
+package libcontainer
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestCheckID(t *testing.T) {
+	for _, id := range []string{"a", "web-1", "A_b+c.d", "0123"} {
+		if err := CheckID(id); err != nil {
+			t.Errorf("CheckID(%q) = %v, want ok", id, err)
+		}
+	}
+	for _, id := range []string{"", ".", "..", "a/b", "../x", "a b", "é", "x\n"} {
+		if err := CheckID(id); err == nil {
+			t.Errorf("CheckID(%q) accepted", id)
+		}
+	}
+}
+
+func TestWriteFileAtomic(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f.json")
+	for _, data := range []string{"first", "second, longer"} {
+		if err := WriteFileAtomic(p, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil || string(b) != data {
+			t.Fatalf("read back %q, %v; want %q", b, err, data)
+		}
+	}
+	fi, _ := os.Stat(p)
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+	ents, _ := os.ReadDir(filepath.Dir(p))
+	if len(ents) != 1 {
+		t.Errorf("%d files left in the directory, want 1 (no temporary file)", len(ents))
+	}
+	if err := WriteFileAtomic(filepath.Join(p, "under-a-file"), nil, 0o600); err == nil {
+		t.Error("writing under a regular file succeeded")
+	}
+}
+
+func TestHandleRemove(t *testing.T) {
+	st := Store{Root: t.TempDir()}
+	h, err := st.Claim("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"state.json", "runtime.json", "config.json", "start.sock"} {
+		if err := os.WriteFile(h.Path(n), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.Remove(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(h.Dir); !os.IsNotExist(err) {
+		t.Fatalf("state directory still there: %v", err)
+	}
+	if h.fd != -1 {
+		t.Error("the handle still holds the directory")
+	}
+}
+
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	big := make([]byte, 10000)
+	for i := range big {
+		big[i] = byte('a' + i%26)
+	}
+	for _, data := range [][]byte{nil, []byte("x"), big} {
+		p := filepath.Join(dir, "f")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		b, err := readFile(p)
+		if err != nil || string(b) != string(data) {
+			t.Fatalf("readFile of %d bytes: got %d bytes, %v", len(data), len(b), err)
+		}
+	}
+	if _, err := readFile(filepath.Join(dir, "missing")); !os.IsNotExist(err) {
+		t.Errorf("missing file: %v, want a not-exist error", err)
+	}
+	if _, _, err := procStat(os.Getpid()); err != nil {
+		t.Errorf("procStat of ourselves: %v", err)
+	}
+}
