@@ -74,8 +74,10 @@ func run(c *cli.Context, id string) error {
 	if detach {
 		return nil
 	}
+	// the signals stay caught (and dropped) while we delete: restoring
+	// their defaults would cost two thread hand-offs each, and a ^C now
+	// should not stop the clean-up half-way
 	code := waitForward(ctr.State().Pid, sigs, pty)
-	signal.Stop(sigs)
 	if !c.Bool("keep") {
 		if err := ctr.Delete(); err != nil {
 			logrus.Warn(err)

@@ -687,6 +687,21 @@ func TestBuildCgroupMounts(t *testing.T) {
 			{plan.OpMount, f, []int64{base | unix.MS_RDONLY, plan.TargetDir}, []string{"cgroup2", "/sys/fs/cgroup/unified", "cgroup2", ""}},
 			{plan.OpMount, f, []int64{unix.MS_REMOUNT | unix.MS_RDONLY | base, plan.TargetDir}, []string{"tmpfs", "/sys/fs/cgroup", "tmpfs", "mode=755"}},
 		}},
+		{"v1 co-mounted controllers get links", CgroupView{Hierarchies: []CgroupHierarchy{
+			{Name: "net_cls,net_prio", FsType: "cgroup", Options: "net_cls,net_prio", HostPath: "/sys/fs/cgroup/net_cls,net_prio/x"},
+			{Name: "cpu", FsType: "cgroup", Options: "cpu", HostPath: "/sys/fs/cgroup/cpu/x"},
+			{Name: "cpu,cpuacct", FsType: "cgroup", Options: "cpuacct", HostPath: "/sys/fs/cgroup/cpu,cpuacct/x"},
+		}}, true, []buildTestOp{
+			{plan.OpMount, f, []int64{base, plan.TargetDir}, []string{"tmpfs", "/sys/fs/cgroup", "tmpfs", "mode=755"}},
+			{plan.OpMount, f, []int64{base | unix.MS_RDONLY, plan.TargetDir}, []string{"cgroup", "/sys/fs/cgroup/net_cls,net_prio", "cgroup", "net_cls,net_prio"}},
+			{plan.OpMount, f, []int64{base | unix.MS_RDONLY, plan.TargetDir}, []string{"cgroup", "/sys/fs/cgroup/cpu", "cgroup", "cpu"}},
+			{plan.OpMount, f, []int64{base | unix.MS_RDONLY, plan.TargetDir}, []string{"cgroup", "/sys/fs/cgroup/cpu,cpuacct", "cgroup", "cpuacct"}},
+			{plan.OpSymlink, f, nil, []string{"net_cls,net_prio", "/sys/fs/cgroup/net_cls"}},
+			{plan.OpSymlink, f, nil, []string{"net_cls,net_prio", "/sys/fs/cgroup/net_prio"}},
+			// "cpu" is a hierarchy of its own here: no link over it
+			{plan.OpSymlink, f, nil, []string{"cpu,cpuacct", "/sys/fs/cgroup/cpuacct"}},
+			{plan.OpMount, f, []int64{unix.MS_REMOUNT | unix.MS_RDONLY | base, plan.TargetDir}, []string{"tmpfs", "/sys/fs/cgroup", "tmpfs", "mode=755"}},
+		}},
 		{"v2 with cgroupns", CgroupView{Unified: true, Hierarchies: hier[1:]}, true, []buildTestOp{
 			{plan.OpMount, f, []int64{base | unix.MS_RDONLY, plan.TargetDir}, []string{"cgroup2", "/sys/fs/cgroup", "cgroup2", ""}},
 		}},

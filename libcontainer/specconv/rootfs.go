@@ -197,11 +197,33 @@ func addCgroupMount(p *plan.Plan, in *Input, field, dest string, opts parsedMoun
 	for _, h := range in.Cgroup.Hierarchies {
 		one(path.Join(dest, h.Name), h)
 	}
+	addCoMountLinks(p, in.Cgroup.Hierarchies, field, dest)
 	if ro {
 		p.Add(field, plan.OpMount, []int64{int64(unix.MS_REMOUNT | unix.MS_RDONLY | base), plan.TargetDir}, "tmpfs", dest, "tmpfs", "mode=755")
 	}
 	addPropagation(p, field, dest, plan.TargetDir, opts)
 	return nil
+}
+
+// addCoMountLinks makes, for controllers mounted together (cpu,cpuacct or
+// net_cls,net_prio), a link by each controller's name, as the host has and
+// runc makes: programs look for /sys/fs/cgroup/cpu or .../net_cls.
+func addCoMountLinks(p *plan.Plan, hier []CgroupHierarchy, field, dest string) {
+	names := make(map[string]bool, len(hier))
+	for _, h := range hier {
+		names[h.Name] = true
+	}
+	for _, h := range hier {
+		if !strings.Contains(h.Name, ",") {
+			continue
+		}
+		for _, sub := range strings.Split(h.Name, ",") {
+			if !names[sub] {
+				names[sub] = true
+				p.Add(field, plan.OpSymlink, nil, h.Name, path.Join(dest, sub))
+			}
+		}
+	}
 }
 
 // defaultDevices are made in every container, as runc does.

@@ -280,14 +280,18 @@ func TestCHV1HugetlbNetwork(t *testing.T) {
 	in := rsExecOut(t, e, id, fmt.Sprintf(`cat /proc/self/cgroup; echo ==
 echo "huge=$(cat /sys/fs/cgroup/hugetlb/hugetlb.%s.limit_in_bytes)"
 echo "classid=$(cat /sys/fs/cgroup/net_cls,net_prio/net_cls.classid)"
-grep '^lo ' /sys/fs/cgroup/net_cls,net_prio/net_prio.ifpriomap`, p0.name))
+grep '^lo ' /sys/fs/cgroup/net_cls,net_prio/net_prio.ifpriomap
+echo "link-classid=$(cat /sys/fs/cgroup/net_cls/net_cls.classid)"
+echo "link-prio=$(readlink /sys/fs/cgroup/net_prio)"`, p0.name))
 	cgPart, rest, _ := strings.Cut(in, "==")
 	for _, key := range []string{"hugetlb", "net_cls,net_prio"} {
 		if !chLineEndsWith(cgPart, ":"+key+":/") {
 			t.Errorf("inside, /proc/self/cgroup has no %s line at the namespace root: %q", key, cgPart)
 		}
 	}
-	for _, line := range []string{fmt.Sprintf("huge=%d", 3*p0.bytes), fmt.Sprintf("classid=%d", classID), "lo 7"} {
+	// the co-mounted controllers are also reachable by their own names
+	for _, line := range []string{fmt.Sprintf("huge=%d", 3*p0.bytes), fmt.Sprintf("classid=%d", classID), "lo 7",
+		fmt.Sprintf("link-classid=%d", classID), "link-prio=net_cls,net_prio"} {
 		if !chHasLine(rest, line) {
 			t.Errorf("inside: %q lacks the line %q", rest, line)
 		}
