@@ -54,6 +54,7 @@ func execAction(c *cli.Context) error {
 		return err
 	}
 	detach := c.Bool("detach")
+	sigs := forwardSignals(!detach)
 	opts := libcontainer.ExecOpts{ID: id, Process: proc, PidFile: c.String("pid-file"),
 		ConsoleSocket: c.String("console-socket"), PreserveFds: c.Int("preserve-fds"), IgnorePaused: c.Bool("ignore-paused")}
 	if !detach {
@@ -72,7 +73,6 @@ func execAction(c *cli.Context) error {
 		opts.ConsoleConn = pty.theirs
 		defer pty.close()
 	}
-	sigs := forwardSignals(!detach)
 	pid, err := st.Exec(opts)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -546,11 +547,14 @@ func (c *creation) converse() error {
 	}
 	needPid := c.plan.Has(plan.OpFork)
 	var waiting []execMsg
+	// messages are small (the longest is an error naming a path): one
+	// buffer, not 64 KiB of fresh (page-faulting) heap per message
+	buf, oob := make([]byte, 16<<10), make([]byte, unix.CmsgSpace(4))
 	for {
 		var m execMsg
 		if len(waiting) > 0 && !needPid {
 			m, waiting = waiting[0], waiting[1:]
-		} else if m, err = recvMsg(rc); err != nil || len(m.data) == 0 {
+		} else if m, err = recvMsg(rc, buf, oob); err != nil || len(m.data) == 0 {
 			if c.exec {
 				return nil // execve closed the socket: the process runs
 			}
@@ -596,10 +600,9 @@ func (c *creation) converse() error {
 // execMsg is one message from the executor, with its control data.
 type execMsg struct{ data, oob []byte }
 
-// recvMsg reads one message from the executor, parked in Go's poller.
-func recvMsg(rc syscall.RawConn) (execMsg, error) {
-	buf := make([]byte, 1<<16)
-	oob := make([]byte, unix.CmsgSpace(4))
+// recvMsg reads one message from the executor, parked in Go's poller, and
+// returns a copy of it.
+func recvMsg(rc syscall.RawConn, buf, oob []byte) (execMsg, error) {
 	var n, oobn int
 	var err error
 	rerr := rc.Read(func(fd uintptr) bool {
@@ -612,7 +615,7 @@ func recvMsg(rc syscall.RawConn) (execMsg, error) {
 	if err != nil {
 		return execMsg{}, err
 	}
-	return execMsg{data: buf[:n], oob: oob[:oobn]}, nil
+	return execMsg{data: slices.Clone(buf[:n]), oob: slices.Clone(oob[:oobn])}, nil
 }
 
 // StepError words a failed plan step: the field, what failed and why
