@@ -260,7 +260,7 @@ func (c *creation) launch(in *specconv.Input) error {
 	}
 	c.state.Cgroup = cgc
 	// "creating" on disk lets delete clean up after a create that died
-	if err := c.handle.SaveRuntime(c.state); err != nil {
+	if err := c.handle.createRuntime(c.state); err != nil {
 		return err
 	}
 	if err := c.handle.Save(c.state); err != nil {

@@ -268,6 +268,17 @@ func (h *Handle) SaveRuntime(s *State) error {
 	return WriteFileAtomic(h.Path("runtime.json"), b, 0o600)
 }
 
+// createRuntime writes the first runtime.json of a container being
+// created: only commands that lock the container read it, and create holds
+// the lock, so it needs no temporary file and rename.
+func (h *Handle) createRuntime(s *State) error {
+	b, err := json.Marshal(runtimeFile{Cgroup: s.Cgroup, Hooks: s.Hooks})
+	if err != nil {
+		return err
+	}
+	return writeNewFile(h.Path("runtime.json"), b)
+}
+
 // LoadState reads a state directory without locking (state.json is only
 // ever replaced whole, so a reader sees one version or the other).
 func LoadState(dir string) (*State, error) {
@@ -364,6 +375,27 @@ func readFile(path string) ([]byte, error) {
 			b = append(b, 0)[:len(b)]
 		}
 	}
+}
+
+// writeNewFile creates a file that must not exist yet and writes it.
+func writeNewFile(path string, data []byte) error {
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	for b := data; len(b) > 0 && err == nil; {
+		var n int
+		if n, err = unix.Write(fd, b); err == nil {
+			b = b[n:]
+		}
+	}
+	if cerr := unix.Close(fd); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return &os.PathError{Op: "write", Path: path, Err: err}
+	}
+	return nil
 }
 
 // WriteFileAtomic writes a file so that readers see it whole or not at all.

@@ -2,6 +2,8 @@ package cgroups
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"strings"
 
 	"github.com/moby/sys/userns"
@@ -33,13 +35,28 @@ func setDevicesV1(path string, r *cg.Resources) error {
 		return err
 	}
 	empty := strings.TrimSpace(procs) == ""
-	for _, rule := range current.transition(target, empty) {
-		file := "devices.deny"
-		if rule.Allow {
-			file = "devices.allow"
+	// one open of each file, one write(2) per rule (the kernel takes a
+	// single rule per write): a default set is a dozen rules
+	files := map[string]*os.File{}
+	defer func() {
+		for _, f := range files {
+			f.Close()
 		}
-		if err := cg.WriteFile(path, file, rule.CgroupString()); err != nil {
-			return err
+	}()
+	for _, rule := range current.transition(target, empty) {
+		name := "devices.deny"
+		if rule.Allow {
+			name = "devices.allow"
+		}
+		f := files[name]
+		if f == nil {
+			if f, err = cg.OpenFile(path, name, os.O_WRONLY); err != nil {
+				return err
+			}
+			files[name] = f
+		}
+		if _, err := f.Write([]byte(rule.CgroupString())); err != nil {
+			return fmt.Errorf("write %s to %s: %w", rule.CgroupString(), f.Name(), err)
 		}
 	}
 	return checkDevState(path, target)
