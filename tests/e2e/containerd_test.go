@@ -357,6 +357,19 @@ func e2eCtrdEach(t *testing.T, prefix string, f func(t *testing.T, c *e2eCtrd, r
 // e2eRemoveCgroupTree removes the (empty) cgroup rel and its descendants in
 // every v1 hierarchy and the unified one.
 func e2eRemoveCgroupTree(rel string) {
+	// the last processes of a just-deleted container may still be exiting
+	// (rmdir says EBUSY until they are gone): retry for a while
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if e2eRmdirTree(rel) || time.Now().After(deadline) {
+			return
+		}
+	}
+}
+
+// e2eRmdirTree removes rel (depth first) in every hierarchy and tells
+// whether nothing of it is left.
+func e2eRmdirTree(rel string) bool {
+	gone := true
 	roots, _ := filepath.Glob("/sys/fs/cgroup/*")
 	for _, root := range roots {
 		top := filepath.Join(root, rel)
@@ -371,9 +384,12 @@ func e2eRemoveCgroupTree(rel string) {
 			return nil
 		})
 		for i := len(dirs) - 1; i >= 0; i-- {
-			syscall.Rmdir(dirs[i])
+			if err := syscall.Rmdir(dirs[i]); err != nil && !os.IsNotExist(err) {
+				gone = false
+			}
 		}
 	}
+	return gone
 }
 
 // TestContainerdRunToExit: `ctr run --rm` of a payload that writes to
@@ -660,7 +676,12 @@ func e2eCtrdSpecFile(t *testing.T, c *e2eCtrd, cgroupsPath string, extra map[str
 func TestContainerdFailedCreateSparesNeighbours(t *testing.T) {
 	e2eCtrdEach(t, "neighbour", func(t *testing.T, c *e2eCtrd, rt e2eRuntime, nb string) {
 		parent := "/" + e2eName(c.NS+"-parent", rt)
-		t.Cleanup(func() { e2eRemoveCgroupTree(parent) })
+		// runs before the neighbour's own clean-up (registered earlier):
+		// its task goes first, or the tree stays busy
+		t.Cleanup(func() {
+			c.Ctr(t, "tasks", "delete", "-f", nb)
+			e2eRemoveCgroupTree(parent)
+		})
 		pid := c.Detached(t, rt, nb, []string{"--cgroup", parent + "/" + nb}, "sleep", "1000")
 		if got, want := e2eCgroupDir(t, pid, "devices"), filepath.Join("/sys/fs/cgroup/devices", parent, nb); got != want {
 			t.Fatalf("neighbour in devices cgroup %s, want %s", got, want)

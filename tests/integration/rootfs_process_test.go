@@ -1922,11 +1922,18 @@ func rpOwnCgroup(t *testing.T, ctl string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	want := ctl // the hierarchy's key in /proc/self/cgroup
+	switch ctl {
+	case "systemd":
+		want = "name=systemd"
+	case "unified":
+		want = ""
+	}
 	for _, l := range strings.Split(string(b), "\n") {
 		f := strings.SplitN(l, ":", 3)
 		if len(f) == 3 {
 			for _, c := range strings.Split(f[1], ",") {
-				if c == ctl {
+				if c == want {
 					return f[2]
 				}
 			}
@@ -1970,7 +1977,9 @@ func TestRPCgroups(t *testing.T) {
 			}
 			if kind != "default" {
 				t.Cleanup(func() {
-					for _, ctl := range []string{"memory", "pids", "cpu", "cpuacct", "cpuset", "devices", "freezer", "blkio"} {
+					// every hierarchy the container got (the named and the
+					// unified ones too)
+					for _, ctl := range []string{"memory", "pids", "cpu", "cpuacct", "cpuset", "devices", "freezer", "blkio", "systemd", "unified"} {
 						os.Remove(filepath.Dir(dirOf(ctl)))
 					}
 				})

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"net"
 	"os"
 	"os/exec"
@@ -283,9 +284,16 @@ func rootlessRun(t *testing.T, args []string, edit func(*specs.Spec)) (out []byt
 	os.Mkdir(root, 0o700)
 	filepath.Walk(b, func(p string, _ os.FileInfo, _ error) error { return os.Lchown(p, nobody, nobody) })
 	os.Chown(root, nobody, nobody)
-	cmd := exec.Command(bin, "--root", root, "run", "-b", b, "rootless")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	// a hang fails the test instead of leaving nobody's processes behind
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--root", root, "run", "-b", b, "rootless")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}, Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	out, err = cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Errorf("rootless run did not finish within a minute (killed): %s", out)
+	}
 	return out, root, err
 }
 
