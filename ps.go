@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/oci-rt/oci-rt/libcontainer"
 )
 
 var psCommand = &cli.Command{
@@ -46,10 +49,17 @@ func psTable(pids []int, args []string) error {
 	if len(args) == 0 {
 		args = []string{"-ef"}
 	}
-	out, err := exec.Command("ps", args...).Output()
+	var buf bytes.Buffer
+	cmd := exec.Command("ps", args...)
+	cmd.Stdout, cmd.Stderr = &buf, os.Stderr
+	err := libcontainer.WithCallerTimerSlack(cmd.Start)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	if err != nil {
 		return fmt.Errorf("ps %s: %w", strings.Join(args, " "), err)
 	}
+	out := buf.Bytes()
 	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
 	col := -1
 	for i, f := range strings.Fields(lines[0]) {

@@ -374,8 +374,8 @@ func (c *creation) spawn(unified *os.File) error {
 	for _, f := range c.extra {
 		fds = append(fds, f.Fd())
 	}
-	attr := &syscall.ProcAttr{Files: fds, Sys: &syscall.SysProcAttr{},
-		Env: []string{"_OCIRT_PLAN_FD=" + strconv.Itoa(c.planFd), "_OCIRT_SYNC_FD=" + strconv.Itoa(c.syncFd)}}
+	env := append([]string{"_OCIRT_PLAN_FD=" + strconv.Itoa(c.planFd), "_OCIRT_SYNC_FD=" + strconv.Itoa(c.syncFd)}, timerSlackEnv()...)
+	attr := &syscall.ProcAttr{Files: fds, Sys: &syscall.SysProcAttr{}, Env: env}
 	if unified != nil {
 		attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, int(unified.Fd())
 	}

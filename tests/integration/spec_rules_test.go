@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -338,5 +340,52 @@ func TestRootlessFlag(t *testing.T) {
 	r := e.Run("--rootless", "maybe", "run", "-b", e.Dir, "x")
 	if r.Code == 0 || !strings.Contains(r.Stderr, `--rootless "maybe"`) {
 		t.Fatalf("exit %d %q", r.Code, r.Stderr)
+	}
+}
+
+// TestTimerSlackNotInherited: oci-rt gives its own threads a 1 ms timer
+// slack (Go's sysmon wakes less); the container's process, a
+// startContainer hook (run by the executor) and host hooks (run by the
+// CLI) get the caller's slack back, here this test's.
+func TestTimerSlackNotInherited(t *testing.T) {
+	t.Parallel()
+	mine, err := os.ReadFile("/proc/self/timerslack_ns")
+	if err != nil {
+		t.Skip("no /proc/self/timerslack_ns:", err)
+	}
+	want := strings.TrimSpace(string(mine))
+	e := NewEnv(t)
+	out := filepath.Join(e.Dir, "hooks")
+	hook := func(name string) specs.Hook {
+		return specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "echo " + name + "=$(cat /proc/self/timerslack_ns) >> " + out}}
+	}
+	b := e.Bundle([]string{"sh", "-c", "echo process=$(cat /proc/self/timerslack_ns); sleep 1"}, func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{hook("createRuntime")}, Poststop: []specs.Hook{hook("poststop")},
+			// runs in the container: it writes into the rootfs
+			StartContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo startContainer=$(cat /proc/self/timerslack_ns) > /sc.out"}}}}
+		s.Root.Readonly = false
+	})
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(binary, "--root", e.Root, "run", "-b", b, "slack")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // the container sleeps a second
+	cli, _ := os.ReadFile(fmt.Sprintf("/proc/%d/timerslack_ns", cmd.Process.Pid))
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("run: %v: %s", err, stderr.String())
+	}
+	// what this test checks is only meaningful while oci-rt's differs
+	if got := strings.TrimSpace(string(cli)); got != "1000000" {
+		t.Errorf("oci-rt run's own timer slack %q, want 1000000", got)
+	}
+	hooks, _ := os.ReadFile(out)
+	sc, _ := os.ReadFile(filepath.Join(b, "rootfs", "sc.out"))
+	all := stdout.String() + string(hooks) + string(sc)
+	for _, who := range []string{"process", "startContainer", "createRuntime", "poststop"} {
+		if !strings.Contains(all, who+"="+want+"\n") {
+			t.Errorf("%s: timer slack not %s ns (the caller's): %q", who, want, all)
+		}
 	}
 }
