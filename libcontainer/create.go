@@ -96,7 +96,8 @@ type creation struct {
 	childFiles     []*os.File
 	planFd, syncFd int
 	files          []*os.File
-	pid            int // the container's process
+	recorded       bool // recordProcess has run
+	pid            int  // the container's process
 	// exec: a process joining a running container (no rootfs, no wait for
 	// start, no state of its own)
 	exec    bool
@@ -571,6 +572,9 @@ func (c *creation) converse() error {
 		case plan.MsgPid:
 			c.pid, needPid = a, false
 			c.reapExecutor() // the executor's first half exits after the fork
+			if err := c.recordProcess(); err != nil {
+				return err
+			}
 		case plan.MsgError:
 			return StepError(c.plan.Field(a), payload, unix.Errno(b))
 		default:
@@ -722,16 +726,10 @@ func writeProcFile(path, data string) error {
 // finish records the created container: state.json, then the pid file
 // (written last and atomically: conmon takes its presence as success).
 func (c *creation) finish() error {
-	c.state.Pid = c.pid
-	t, _, err := procStat(c.pid)
-	if err != nil {
-		return fmt.Errorf("container init %d: %w", c.pid, err)
-	}
-	c.state.StartTime = t
-	c.state.Status = Created
-	if err := WriteFileAtomic(c.handle.Path("config.json"), c.bundle.Raw, 0o600); err != nil {
+	if err := c.recordProcess(); err != nil {
 		return err
 	}
+	c.state.Status = Created
 	if err := c.handle.Save(c.state); err != nil {
 		return err
 	}
@@ -740,6 +738,26 @@ func (c *creation) finish() error {
 			return fmt.Errorf("--pid-file %q: %w", c.opts.PidFile, err)
 		}
 	}
+	return nil
+}
+
+// recordProcess notes the container's process (its start time guards
+// against pid reuse) and keeps the config, once. With a fork in the plan it
+// runs as soon as the pid is reported, while the process still sets up its
+// mounts, rather than after.
+func (c *creation) recordProcess() error {
+	if c.exec || c.recorded {
+		return nil
+	}
+	t, _, err := procStat(c.pid)
+	if err != nil {
+		return fmt.Errorf("container init %d: %w", c.pid, err)
+	}
+	c.state.Pid, c.state.StartTime = c.pid, t
+	if err := WriteFileAtomic(c.handle.Path("config.json"), c.bundle.Raw, 0o600); err != nil {
+		return err
+	}
+	c.recorded = true
 	return nil
 }
 
