@@ -576,7 +576,7 @@ func (c *creation) converse() error {
 				return err
 			}
 		case plan.MsgError:
-			return StepError(c.plan.Field(a), payload, unix.Errno(b))
+			return c.stepError(a, payload, unix.Errno(b))
 		default:
 			// the uid/gid maps are asked for before any fork, with the pid
 			// to write them for: all else waits for the container's pid
@@ -620,6 +620,21 @@ func recvMsg(rc syscall.RawConn, buf, oob []byte) (execMsg, error) {
 		return execMsg{}, err
 	}
 	return execMsg{data: slices.Clone(buf[:n]), oob: slices.Clone(oob[:oobn])}, nil
+}
+
+// stepError words the failure of step i; a capset refused for want of
+// privilege names the capabilities oci-rt itself does not have.
+func (c *creation) stepError(i int, what string, errno unix.Errno) error {
+	err := StepError(c.plan.Field(i), what, errno)
+	if i < 0 || i >= len(c.plan.Ops) || errno != unix.EPERM || c.spec.Process == nil {
+		return err
+	}
+	if code := c.plan.Ops[i].Code; code == plan.OpCapSet || code == plan.OpCapBset {
+		if caps := specconv.CapsBeyondBounding(c.spec.Process.Capabilities); len(caps) > 0 {
+			return fmt.Errorf("%w (not in oci-rt's own bounding set: %s)", err, strings.Join(caps, ", "))
+		}
+	}
+	return err
 }
 
 // StepError words a failed plan step: the field, what failed and why

@@ -6,6 +6,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/moby/sys/capability"
@@ -56,18 +57,50 @@ var rlimits = map[string]int{
 
 // capByName maps "CAP_CHOWN" to its number, for every capability the
 // library knows (newer than the kernel is fine: runc ignores those too).
-var capByName = func() map[string]int {
+// (Built on first use, not at every start of the binary.)
+var capByName = sync.OnceValue(func() map[string]int {
 	m := map[string]int{}
 	for _, c := range capability.ListKnown() {
 		m["CAP_"+strings.ToUpper(c.String())] = int(c)
 	}
 	return m
-}()
+})
+
+// CapsBeyondBounding lists the capabilities c asks for, in any set, that
+// oci-rt's own bounding set lacks: those make capset fail with EPERM (a
+// sandbox that withholds CAP_SYS_RESOURCE, say), and the error says which.
+func CapsBeyondBounding(c *specs.LinuxCapabilities) []string {
+	if c == nil {
+		return nil
+	}
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return nil
+	}
+	var bnd uint64
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "CapBnd:"); ok {
+			fmt.Sscanf(strings.TrimSpace(v), "%x", &bnd)
+		}
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, set := range [][]string{c.Bounding, c.Effective, c.Permitted, c.Inheritable, c.Ambient} {
+		for _, name := range set {
+			n, ok := capByName()[strings.ToUpper(name)]
+			if ok && n < 64 && bnd&(1<<n) == 0 && !seen[name] {
+				seen[name] = true
+				out = append(out, name)
+			}
+		}
+	}
+	return out
+}
 
 // CapNames lists the known capabilities, for `features`.
 func CapNames() []string {
 	var out []string
-	for n := range capByName {
+	for n := range capByName() {
 		out = append(out, n)
 	}
 	sort.Strings(out)
@@ -138,7 +171,7 @@ func resolveCaps(c *specs.LinuxCapabilities) (Caps, error) {
 	}
 	for _, s := range sets {
 		for i, n := range s.names {
-			bit, ok := capByName[strings.ToUpper(n)]
+			bit, ok := capByName()[strings.ToUpper(n)]
 			if !ok {
 				return caps, fmt.Errorf("process.capabilities.%s[%d] %q: unknown capability", s.name, i, n)
 			}

@@ -389,3 +389,36 @@ func TestTimerSlackNotInherited(t *testing.T) {
 		}
 	}
 }
+
+// TestCapsBeyondOwnBounding: a capability the runtime itself lacks (this
+// sandbox withholds CAP_SYS_RESOURCE) makes capset fail; the one-line error
+// names the field and the capability, and nothing is left.
+func TestCapsBeyondOwnBounding(t *testing.T) {
+	t.Parallel()
+	status, _ := os.ReadFile("/proc/self/status")
+	var bnd uint64
+	for _, l := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(l, "CapBnd:"); ok {
+			fmt.Sscanf(strings.TrimSpace(v), "%x", &bnd)
+		}
+	}
+	const capSysResource = 24
+	if bnd&(1<<capSysResource) != 0 {
+		t.Skip("this host grants CAP_SYS_RESOURCE: nothing to refuse")
+	}
+	e := NewEnv(t)
+	b := e.Bundle([]string{"true"}, func(s *specs.Spec) {
+		c := s.Process.Capabilities
+		c.Bounding = append(c.Bounding, "CAP_SYS_RESOURCE")
+		c.Permitted = append(c.Permitted, "CAP_SYS_RESOURCE")
+		c.Effective = append(c.Effective, "CAP_SYS_RESOURCE")
+	})
+	r := e.Run("run", "-b", b, "capbeyond")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "process.capabilities") || !strings.Contains(r.Stderr, "CAP_SYS_RESOURCE") ||
+		strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
+		t.Fatalf("exit %d, stderr %q: want one line naming process.capabilities and CAP_SYS_RESOURCE", r.Code, r.Stderr)
+	}
+	if ents, _ := os.ReadDir(e.Root); len(ents) != 0 {
+		t.Errorf("state left behind: %v", ents)
+	}
+}
