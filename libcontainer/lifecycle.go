@@ -260,8 +260,12 @@ func removeAbortedCreate(h *Handle, s *State) error {
 	if s.HostMountNs {
 		detachRootfs(s.Rootfs)
 	}
-	if s.Cgroup != nil {
-		m, err := cgroups.New(s.Cgroup)
+	c, err := s.cgroupConfig()
+	if err != nil {
+		return err
+	}
+	if c != nil {
+		m, err := cgroups.New(c)
 		if err != nil {
 			return err
 		}

@@ -15,10 +15,14 @@ var errNoCgroup = errors.New("the container has no cgroup (created rootless with
 
 // manager loads the container's cgroup manager from its state.
 func manager(s *State) (cg.Manager, error) {
-	if s.Cgroup == nil {
+	c, err := s.cgroupConfig()
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
 		return nil, errNoCgroup
 	}
-	return cgroups.Load(s.Cgroup, s.CgroupPaths)
+	return cgroups.Load(c, s.CgroupPaths)
 }
 
 // openFull locks a container and reads all its state; the caller unlocks.

@@ -44,9 +44,11 @@ type State struct {
 	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
 	// Cgroup and Hooks are kept in runtime.json, read only by the commands
 	// that need them: state and list (200 containers) stay cheap
-	Cgroup   *cgroups.Cgroup `json:"-"`
-	Hooks    *specs.Hooks    `json:"-"`
-	NewPidNs bool            `json:"newPidNs"`
+	Cgroup *cgroups.Cgroup `json:"-"`
+	// cgroupRaw is Cgroup as read from runtime.json, not decoded yet
+	cgroupRaw json.RawMessage
+	Hooks     *specs.Hooks `json:"-"`
+	NewPidNs  bool         `json:"newPidNs"`
 	// HostMountNs: no mount namespace of its own; its mounts are in ours
 	// and go at delete
 	HostMountNs bool `json:"hostMountNs,omitempty"`
@@ -251,16 +253,39 @@ func loadFull(dir string) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	var r runtimeFile
+	// the cgroup configuration (a large type to decode) is decoded only by
+	// the commands that use it (cgroupConfig): start and kill do not
+	var r struct {
+		Cgroup json.RawMessage `json:"cgroup"`
+		Hooks  *specs.Hooks    `json:"hooks"`
+	}
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "runtime.json"), err)
 	}
-	s.Cgroup, s.Hooks = r.Cgroup, r.Hooks
+	if len(r.Cgroup) > 0 && string(r.Cgroup) != "null" {
+		s.cgroupRaw = r.Cgroup
+	}
+	s.Hooks = r.Hooks
 	return s, nil
+}
+
+// cgroupConfig is the container's cgroup configuration (nil: no cgroup).
+func (s *State) cgroupConfig() (*cgroups.Cgroup, error) {
+	if s.Cgroup == nil && s.cgroupRaw != nil {
+		var c cgroups.Cgroup
+		if err := json.Unmarshal(s.cgroupRaw, &c); err != nil {
+			return nil, fmt.Errorf("runtime.json: cgroup: %w", err)
+		}
+		s.Cgroup, s.cgroupRaw = &c, nil
+	}
+	return s.Cgroup, nil
 }
 
 // SaveRuntime writes runtime.json atomically.
 func (h *Handle) SaveRuntime(s *State) error {
+	if _, err := s.cgroupConfig(); err != nil {
+		return err
+	}
 	b, err := json.Marshal(runtimeFile{Cgroup: s.Cgroup, Hooks: s.Hooks})
 	if err != nil {
 		return err
