@@ -239,14 +239,18 @@ func (c *creation) launch(in *specconv.Input) error {
 	if err := c.prepareFds(in); err != nil {
 		return err
 	}
-	// without cgroup2 (where the executor is started into its cgroup with
-	// CLONE_INTO_CGROUP) it moves itself into the cgroup once it has the
-	// plan: start it now, and let its exec overlap making the cgroup
-	early := c.startsBeforeCgroup()
-	if early {
+	// The executor moves itself into the v1 hierarchies once it has the
+	// plan, and is started into the cgroup2 one (CLONE_INTO_CGROUP): it
+	// can be started before the cgroup is made and its limits set, and its
+	// exec overlap that work. Without cgroup2, right now; with it, once
+	// the cgroup2 directory exists.
+	early := c.startsEarly()
+	spawned := false
+	if early && !cg.IsCgroup2UnifiedMode() && !cg.IsCgroup2HybridMode() {
 		if err := c.spawn(nil); err != nil {
 			return err
 		}
+		spawned = true
 	}
 	cgc, err := cgroups.Config(c.opts.ID, s.Linux, c.opts.Systemd)
 	if err != nil {
@@ -260,6 +264,16 @@ func (c *creation) launch(in *specconv.Input) error {
 		return err
 	}
 	c.state.Cgroup = cgc
+	if early && !spawned {
+		unified, err := c.makeUnifiedDir()
+		if err != nil {
+			return err
+		}
+		if err := c.spawn(unified); err != nil {
+			return err
+		}
+		spawned = true
+	}
 	// "creating" on disk lets delete clean up after a create that died
 	if err := c.handle.createRuntime(c.state); err != nil {
 		return err
@@ -270,15 +284,12 @@ func (c *creation) launch(in *specconv.Input) error {
 	if err := c.makeCgroup(); err != nil {
 		return err
 	}
-	tasks, unified, err := c.cgroupJoin()
+	tasks, unified, err := c.cgroupJoin(!spawned)
 	if err != nil {
 		return err
 	}
 	in.CgroupTasks = tasks
-	if early && unified != nil {
-		return errors.New("linux.cgroupsPath: a cgroup2 hierarchy appeared during create")
-	}
-	if !early {
+	if !spawned {
 		if err := c.spawn(unified); err != nil {
 			return err
 		}
@@ -298,13 +309,30 @@ func (c *creation) launch(in *specconv.Input) error {
 	return c.finish()
 }
 
-// startsBeforeCgroup tells whether the executor can be started before the
-// cgroup exists: it joins v1 hierarchies itself, but a cgroup2 one only
-// through CLONE_INTO_CGROUP at its start (a pid written to cgroup.procs
-// costs an RCU grace period); systemd places it after it started; a
-// rootless create learns only from making the cgroup whether it has one.
-func (c *creation) startsBeforeCgroup() bool {
-	return !c.exec && !c.opts.Systemd && !c.opts.Rootless && !cg.IsCgroup2UnifiedMode() && !cg.IsCgroup2HybridMode()
+// startsEarly tells whether the executor can be started before the cgroup
+// is made: not when systemd places it once it runs, nor rootless, where
+// only making the cgroup tells whether there is one.
+func (c *creation) startsEarly() bool {
+	return !c.exec && !c.opts.Systemd && !c.opts.Rootless
+}
+
+// makeUnifiedDir makes the container's cgroup2 directory (the rest of the
+// cgroup, and its limits, come later: the executor waits for its plan) and
+// opens it to start the executor in.
+func (c *creation) makeUnifiedDir() (*os.File, error) {
+	dir, ok := c.cgm.GetPaths()[""]
+	if !ok {
+		return nil, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
+	c.files = append(c.files, f)
+	return f, nil
 }
 
 // prepareFds opens what the executor gets as fds (the plan pipe, the sync
@@ -484,13 +512,16 @@ func (c *creation) setResources() error {
 // cgroup.procs: that costs an RCU grace period, milliseconds here), and
 // for cgroup2 (v2, or the hybrid unified hierarchy) a directory to start
 // it in with CLONE_INTO_CGROUP.
-func (c *creation) cgroupJoin() (tasks []string, unified *os.File, err error) {
+func (c *creation) cgroupJoin(wantUnified bool) (tasks []string, unified *os.File, err error) {
 	if c.opts.Systemd && !c.exec {
 		return nil, nil, nil
 	}
 	for key, dir := range c.state.CgroupPaths {
 		if key != "" {
 			tasks = append(tasks, filepath.Join(dir, "tasks"))
+			continue
+		}
+		if !wantUnified {
 			continue
 		}
 		if unified, err = os.Open(dir); err != nil {

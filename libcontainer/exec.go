@@ -117,7 +117,7 @@ func (c *creation) runExec(in *specconv.Input) error {
 	if err := c.prepareFds(in); err != nil {
 		return err
 	}
-	tasks, unified, err := c.cgroupJoin()
+	tasks, unified, err := c.cgroupJoin(true)
 	if err != nil {
 		return err
 	}
