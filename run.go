@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
+	"syscall"
 
 	"github.com/containerd/console"
 	"github.com/sirupsen/logrus"
@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer"
+	"github.com/oci-rt/oci-rt/libcontainer/nsenter"
 )
 
 var runCommand = &cli.Command{
@@ -174,24 +175,52 @@ func wantsTerminal(b *libcontainer.Bundle) bool {
 	return b != nil && b.Spec.Process != nil && b.Spec.Process.Terminal
 }
 
-// forwardedSignals are the signals run and exec pass on to the process
-// (any signal at all goes through `oci-rt kill`). Not all 64: Go enables
-// each caught signal with two thread hand-offs, and catching every one
-// costs ~250 context switches and ~2.5 ms of CPU per run (perf stat).
-var forwardedSignals = []os.Signal{unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGUSR1,
-	unix.SIGUSR2, unix.SIGWINCH, unix.SIGALRM, unix.SIGCONT, unix.SIGPWR}
+// forwardedSignals are the signals run and exec pass on to the process:
+// the usual ones and the real-time ones (SIGRTMIN+3 stops systemd, say).
+// Not forwarded: those Go or glibc need (SIGURG preempts goroutines, the
+// synchronous faults, SIGPIPE, SIGPROF, 32 and 33), SIGCHLD, and KILL and
+// STOP, which no process can catch. Any signal reaches the container
+// through `oci-rt kill`.
+var forwardedSignals = func() []syscall.Signal {
+	sigs := []syscall.Signal{unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGUSR1,
+		unix.SIGUSR2, unix.SIGWINCH, unix.SIGALRM, unix.SIGCONT, unix.SIGPWR, unix.SIGTSTP, unix.SIGTTIN,
+		unix.SIGTTOU, unix.SIGVTALRM, unix.SIGXCPU, unix.SIGXFSZ, unix.SIGIO, unix.SIGSTKFLT}
+	for s := 34; s <= 64; s++ {
+		sigs = append(sigs, syscall.Signal(s))
+	}
+	return sigs
+}()
 
-// forwardSignals starts catching the forwarded signals; those arriving
-// while we create are kept for the process. The Go runtime enables each
-// caught signal through its signal thread, two thread hand-offs apiece
-// (~1 ms of CPU for the ten, perf stat): that happens on the other CPU
-// while create works. Until it is done a signal has its default effect,
-// as it has before oci-rt has started.
+// forwardSignals catches the forwarded signals from now on; those arriving
+// while we create are kept for the process. They are caught by a C
+// handler writing to a pipe (nsenter.ForwardSignals), read here.
 func forwardSignals(on bool) chan os.Signal {
 	sigs := make(chan os.Signal, 64)
-	if on {
-		go signal.Notify(sigs, forwardedSignals...)
+	if !on {
+		return sigs
 	}
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+		logrus.Warnf("signals will not be forwarded: %v", err)
+		return sigs
+	}
+	r := os.NewFile(uintptr(p[0]), "signals")
+	if err := nsenter.ForwardSignals(p[1], forwardedSignals); err != nil {
+		logrus.Warnf("signals will not be forwarded: %v", err)
+		return sigs
+	}
+	go func() {
+		buf := make([]byte, 64)
+		for {
+			n, err := r.Read(buf)
+			if err != nil {
+				return
+			}
+			for _, b := range buf[:n] {
+				sigs <- syscall.Signal(b)
+			}
+		}
+	}()
 	return sigs
 }
 

@@ -774,7 +774,7 @@ func TestLifecycleRun(t *testing.T) {
 	t.Run("signal-forwarding", func(t *testing.T) {
 		t.Parallel()
 		e := NewEnv(t)
-		b := e.Bundle([]string{"sh", "-c", `trap 'echo got-TERM; exit 7' TERM; echo ready; while :; do sleep 0.05; done`}, nil)
+		b := e.Bundle([]string{"sh", "-c", `trap 'echo got-USR1' USR1; trap 'echo got-RT37' 37; trap 'echo got-TERM; exit 7' TERM; echo ready; while :; do sleep 0.05; done`}, nil)
 		id := lcID("runsig")
 		cmd, out, _, err := lcStart(e, "run", "-b", b, id)
 		if err != nil {
@@ -782,6 +782,13 @@ func TestLifecycleRun(t *testing.T) {
 		}
 		lcWaitOutput(t, out, "ready")
 		pid := e.Pid(id)
+		// a usual signal and a real-time one (SIGRTMIN+3, systemd's halt)
+		for _, sig := range []syscall.Signal{syscall.SIGUSR1, syscall.Signal(37)} {
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			lcWaitOutput(t, out, map[syscall.Signal]string{syscall.SIGUSR1: "got-USR1", 37: "got-RT37"}[sig])
+		}
 		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
