@@ -79,6 +79,7 @@ func run(c *cli.Context, id string) error {
 	// their defaults would cost two thread hand-offs each, and a ^C now
 	// should not stop the clean-up half-way
 	code := waitForward(ctr.State().Pid, sigs, pty)
+	ctr.Exited()
 	if !c.Bool("keep") {
 		if err := ctr.Delete(); err != nil {
 			logrus.Warn(err)

@@ -62,6 +62,12 @@ func (c *Held) Start() error {
 	return err
 }
 
+// Exited records that the caller has reaped the container's process: its
+// pid may now be anyone's, and delete must not signal it.
+func (c *Held) Exited() {
+	c.s.Status, c.s.Pid = Stopped, 0
+}
+
 // Delete is Store.Delete --force on the held container.
 func (c *Held) Delete() error {
 	h, err := c.lock()
