@@ -1,10 +1,13 @@
 package libcontainer
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	cg "github.com/opencontainers/cgroups"
+	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer/specconv"
 )
@@ -26,7 +29,7 @@ func cgroupView(m cg.Manager) specconv.CgroupView {
 	if err != nil {
 		return specconv.CgroupView{}
 	}
-	var v specconv.CgroupView
+	v := specconv.CgroupView{SetattrTree: haveMountSetattr()}
 	for _, mnt := range mounts {
 		if filepath.Dir(mnt.Mountpoint) != "/sys/fs/cgroup" {
 			continue
@@ -41,6 +44,21 @@ func cgroupView(m cg.Manager) specconv.CgroupView {
 		v.Hierarchies = append(v.Hierarchies, specconv.CgroupHierarchy{Name: "unified", FsType: "cgroup2", HostPath: p})
 	}
 	return v
+}
+
+// haveMountSetattr: mount_setattr(2) came with Linux 5.12.
+var haveMountSetattr = sync.OnceValue(func() bool { return kernelAtLeast(5, 12) })
+
+func kernelAtLeast(major, minor int) bool {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return false
+	}
+	var ma, mi int
+	if n, _ := fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &ma, &mi); n != 2 {
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
 }
 
 // subsystems gives a v1 hierarchy's mount options (its controllers; a

@@ -702,6 +702,12 @@ func TestBuildCgroupMounts(t *testing.T) {
 			{plan.OpSymlink, f, nil, []string{"cpu,cpuacct", "/sys/fs/cgroup/cpuacct"}},
 			{plan.OpMount, f, []int64{unix.MS_REMOUNT | unix.MS_RDONLY | base, plan.TargetDir}, []string{"tmpfs", "/sys/fs/cgroup", "tmpfs", "mode=755"}},
 		}},
+		{"v1 without cgroupns, flags set on the tree", CgroupView{Hierarchies: hier, SetattrTree: true}, false, []buildTestOp{
+			{plan.OpMount, f, []int64{base, plan.TargetDir}, []string{"tmpfs", "/sys/fs/cgroup", "tmpfs", "mode=755"}},
+			{plan.OpMount, f, []int64{unix.MS_BIND | unix.MS_REC, plan.TargetDir}, []string{hier[0].HostPath, "/sys/fs/cgroup/memory", "", ""}},
+			{plan.OpMount, f, []int64{unix.MS_BIND | unix.MS_REC, plan.TargetDir}, []string{hier[1].HostPath, "/sys/fs/cgroup/unified", "", ""}},
+			{plan.OpMountSetattr, f, []int64{unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NOEXEC | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_RDONLY, 0}, []string{"/sys/fs/cgroup"}},
+		}},
 		{"v2 with cgroupns", CgroupView{Unified: true, Hierarchies: hier[1:]}, true, []buildTestOp{
 			{plan.OpMount, f, []int64{base | unix.MS_RDONLY, plan.TargetDir}, []string{"cgroup2", "/sys/fs/cgroup", "cgroup2", ""}},
 		}},

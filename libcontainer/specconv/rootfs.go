@@ -17,6 +17,9 @@ import (
 type CgroupView struct {
 	Unified     bool // cgroup v2 only: one hierarchy at the mount's destination
 	Hierarchies []CgroupHierarchy
+	// SetattrTree: the kernel has mount_setattr (5.12), so a v1 view's
+	// flags are set on the whole tree at once
+	SetattrTree bool
 }
 
 // CgroupHierarchy is one host hierarchy as the container sees it.
@@ -194,6 +197,21 @@ func addCgroupMount(p *plan.Plan, in *Input, field, dest string, opts parsedMoun
 		return nil
 	}
 	p.Add(field, plan.OpMount, []int64{int64(base), plan.TargetDir}, "tmpfs", dest, "tmpfs", "mode=755")
+	if !newNs && in.Cgroup.SetattrTree {
+		// the hierarchies bound, then the flags set on the whole tree in
+		// one mount_setattr: not a remount per hierarchy
+		for _, h := range in.Cgroup.Hierarchies {
+			p.Add(field, plan.OpMount, []int64{unix.MS_BIND | unix.MS_REC, plan.TargetDir}, h.HostPath, path.Join(dest, h.Name), "", "")
+		}
+		addCoMountLinks(p, in.Cgroup.Hierarchies, field, dest)
+		attrs := mountAttrs(base)
+		if ro {
+			attrs |= unix.MOUNT_ATTR_RDONLY
+		}
+		p.Add(field, plan.OpMountSetattr, []int64{int64(attrs), 0}, dest)
+		addPropagation(p, field, dest, plan.TargetDir, opts)
+		return nil
+	}
 	for _, h := range in.Cgroup.Hierarchies {
 		one(path.Join(dest, h.Name), h)
 	}
@@ -203,6 +221,20 @@ func addCgroupMount(p *plan.Plan, in *Input, field, dest string, opts parsedMoun
 	}
 	addPropagation(p, field, dest, plan.TargetDir, opts)
 	return nil
+}
+
+// mountAttrs turns MS_NOSUID/NODEV/NOEXEC into mount_setattr's attributes.
+func mountAttrs(flags uintptr) uint64 {
+	var a uint64
+	for _, f := range []struct {
+		ms   uintptr
+		attr uint64
+	}{{unix.MS_NOSUID, unix.MOUNT_ATTR_NOSUID}, {unix.MS_NODEV, unix.MOUNT_ATTR_NODEV}, {unix.MS_NOEXEC, unix.MOUNT_ATTR_NOEXEC}} {
+		if flags&f.ms != 0 {
+			a |= f.attr
+		}
+	}
+	return a
 }
 
 // addCoMountLinks makes, for controllers mounted together (cpu,cpuacct or
