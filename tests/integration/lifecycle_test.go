@@ -771,6 +771,36 @@ func TestLifecycleRun(t *testing.T) {
 		lcAssertRemoved(t, e, id, b, s.Pid)
 	})
 
+	// run keeps the created state in memory (libcontainer.Held): a state
+	// rewritten by another command is read back, a container deleted by
+	// another command is not an error, and nothing is left either way
+	t.Run("changed-under-run", func(t *testing.T) {
+		t.Parallel()
+		e := NewEnv(t)
+		b := e.Bundle([]string{"sh", "-c", "echo ready; exec sleep 100"}, nil)
+		for _, other := range [][]string{{"update", "--pids-limit", "50"}, {"delete", "--force"}} {
+			id := lcID("runheld-" + other[0])
+			cmd, out, errf, err := lcStart(e, "run", "-b", b, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lcWaitOutput(t, out, "ready")
+			pid := e.Pid(id)
+			e.MustRun(append(other, id)...)
+			if other[0] == "update" {
+				e.MustRun("kill", id, "KILL")
+			}
+			code := lcWaitCmd(t, cmd)
+			if code != 137 {
+				t.Errorf("%s: run exit %d, want 137 (killed); stderr %q", other[0], code, errf.String())
+			}
+			if strings.TrimSpace(errf.String()) != "" {
+				t.Errorf("%s: run complained: %q", other[0], errf.String())
+			}
+			lcAssertRemoved(t, e, id, b, pid)
+		}
+	})
+
 	t.Run("signal-forwarding", func(t *testing.T) {
 		t.Parallel()
 		e := NewEnv(t)
