@@ -239,19 +239,6 @@ func (c *creation) launch(in *specconv.Input) error {
 	if err := c.prepareFds(in); err != nil {
 		return err
 	}
-	// The executor moves itself into the v1 hierarchies once it has the
-	// plan, and is started into the cgroup2 one (CLONE_INTO_CGROUP): it
-	// can be started before the cgroup is made and its limits set, and its
-	// exec overlap that work. Without cgroup2, right now; with it, once
-	// the cgroup2 directory exists.
-	early := c.startsEarly()
-	spawned := false
-	if early && !cg.IsCgroup2UnifiedMode() && !cg.IsCgroup2HybridMode() {
-		if err := c.spawn(nil); err != nil {
-			return err
-		}
-		spawned = true
-	}
 	cgc, err := cgroups.Config(c.opts.ID, s.Linux, c.opts.Systemd)
 	if err != nil {
 		return err
@@ -264,12 +251,21 @@ func (c *creation) launch(in *specconv.Input) error {
 		return err
 	}
 	c.state.Cgroup = cgc
-	if early && !spawned {
+	// The executor is started now and waits for its plan, so that its exec
+	// and the namespaces it can make at once (its prelude) overlap making
+	// the cgroup and setting the limits. It is started into the cgroup2
+	// directory (CLONE_INTO_CGROUP) and moves itself into the v1 ones.
+	spawned := false
+	if c.startsEarly() {
 		unified, err := c.makeUnifiedDir()
 		if err != nil {
 			return err
 		}
-		if err := c.spawn(unified); err != nil {
+		env, err := c.prelude(in)
+		if err != nil {
+			return err
+		}
+		if err := c.spawn(unified, env...); err != nil {
 			return err
 		}
 		spawned = true
@@ -314,6 +310,31 @@ func (c *creation) launch(in *specconv.Input) error {
 // only making the cgroup tells whether there is one.
 func (c *creation) startsEarly() bool {
 	return !c.exec && !c.opts.Systemd && !c.opts.Rootless
+}
+
+// prelude says what the executor does before it has its plan (nsexec.c's
+// prelude): in the memory cgroup first, so that the namespaces are charged
+// to the container, then unshare the new namespaces when nothing has to
+// come before (no user namespace, no namespace to join). The cgroup
+// namespace waits for the plan: its root is the cgroup at unshare time.
+func (c *creation) prelude(in *specconv.Input) ([]string, error) {
+	var env []string
+	flags := c.ns.New &^ (unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME)
+	if len(c.ns.Joins) > 0 || c.ns.IsNew(specs.UserNamespace) || flags == 0 {
+		return nil, nil
+	}
+	if !cg.IsCgroup2UnifiedMode() {
+		dir, ok := c.cgm.GetPaths()["memory"]
+		if !ok {
+			return nil, nil // v1 without a memory hierarchy: the namespaces wait for the plan
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
+		}
+		env = append(env, "_OCIRT_PRELUDE_JOIN="+filepath.Join(dir, "tasks"))
+	}
+	in.PreludeUnshared = flags
+	return append(env, "_OCIRT_PRELUDE_UNSHARE="+strconv.Itoa(flags)), nil
 }
 
 // makeUnifiedDir makes the container's cgroup2 directory (the rest of the
@@ -392,7 +413,7 @@ func (c *creation) add(f *os.File) int {
 
 // spawn starts the read-only view of our own binary as the plan executor,
 // with the prepared fds; with unified, into that cgroup2 directory.
-func (c *creation) spawn(unified *os.File) error {
+func (c *creation) spawn(unified *os.File, extraEnv ...string) error {
 	exe, err := ExecutorPath()
 	if err != nil {
 		return err
@@ -404,6 +425,7 @@ func (c *creation) spawn(unified *os.File) error {
 		fds = append(fds, f.Fd())
 	}
 	env := append([]string{"_OCIRT_PLAN_FD=" + strconv.Itoa(c.planFd), "_OCIRT_SYNC_FD=" + strconv.Itoa(c.syncFd)}, timerSlackEnv()...)
+	env = append(env, extraEnv...)
 	attr := &syscall.ProcAttr{Files: fds, Sys: &syscall.SysProcAttr{}, Env: env}
 	if unified != nil {
 		attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, int(unified.Fd())
@@ -559,9 +581,11 @@ func (c *creation) sendPlan() error {
 		// fits in the pipe: no goroutine, no thread hand-off
 		_, err := w.Write(b)
 		w.Close()
-		if err != nil {
+		if err != nil && !errors.Is(err, unix.EPIPE) {
 			return fmt.Errorf("send the plan: %w", err)
 		}
+		// EPIPE: the executor is gone (its prelude failed): its report
+		// is read next
 		return nil
 	}
 	// a plan larger than the pipe is read while we go on
@@ -656,7 +680,14 @@ func recvMsg(rc syscall.RawConn, buf, oob []byte) (execMsg, error) {
 // stepError words the failure of step i; a capset refused for want of
 // privilege names the capabilities oci-rt itself does not have.
 func (c *creation) stepError(i int, what string, errno unix.Errno) error {
-	err := StepError(c.plan.Field(i), what, errno)
+	field := c.plan.Field(i)
+	switch i {
+	case plan.PreludeJoin:
+		field = fmt.Sprintf("linux.cgroupsPath %q", cgroupsPath(c.spec))
+	case plan.PreludeUnshare:
+		field = "linux.namespaces"
+	}
+	err := StepError(field, what, errno)
 	if i < 0 || i >= len(c.plan.Ops) || errno != unix.EPERM || c.spec.Process == nil {
 		return err
 	}

@@ -1180,6 +1180,30 @@ static void cli_timerslack(void)
 		ocirt_caller_timerslack = cur;
 }
 
+/* prelude does, before the plan has come, what the runtime handed over in
+ * the environment so that it overlaps the runtime making the cgroup: move
+ * into the memory cgroup (so that what follows is charged to the
+ * container), then unshare the new namespaces (a network namespace takes
+ * about a millisecond). The plan then leaves those namespaces out. */
+static void prelude(void)
+{
+	const char *join = getenv("_OCIRT_PRELUDE_JOIN");
+	if (join) {
+		op_index = PRELUDE_JOIN;
+		int fd = open(join, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			fail(errno, "join the cgroup (%s)", join);
+		close(fd);
+	}
+	const char *flags = getenv("_OCIRT_PRELUDE_UNSHARE");
+	if (flags) {
+		op_index = PRELUDE_UNSHARE;
+		if (unshare((int)strtoul(flags, NULL, 10)) < 0)
+			fail(errno, "unshare");
+	}
+	op_index = -1;
+}
+
 void __attribute__((constructor)) nsexec(void)
 {
 	int plan_fd = env_fd("_OCIRT_PLAN_FD");
@@ -1199,6 +1223,7 @@ void __attribute__((constructor)) nsexec(void)
 		fail(errno, "prctl(PR_SET_DUMPABLE)");
 	/* `ps` shows what this process is (its file is a view named by inode) */
 	prctl(PR_SET_NAME, "oci-rt:init", 0, 0, 0);
+	prelude();
 	size_t len;
 	char *buf = read_plan(plan_fd, &len);
 	if (len == 0)

@@ -69,4 +69,10 @@
 #define MSG_READY 4         /* a: pid */
 #define MSG_SECCOMP 5       /* the seccomp listener fd (SCM_RIGHTS), for the runtime to pass on */
 
+/* op indexes of the prelude: what the executor does before it has its plan,
+ * from its environment (_OCIRT_PRELUDE_JOIN: a v1 `tasks` file to write "0"
+ * to; _OCIRT_PRELUDE_UNSHARE: namespace flags to unshare) */
+#define PRELUDE_JOIN -2
+#define PRELUDE_UNSHARE -3
+
 #endif

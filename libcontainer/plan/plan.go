@@ -83,6 +83,14 @@ const (
 	MsgSeccomp = 5
 )
 
+// Op indexes of the prelude, what the executor does from its environment
+// before it has its plan: join a v1 cgroup (_OCIRT_PRELUDE_JOIN) and
+// unshare namespaces (_OCIRT_PRELUDE_UNSHARE).
+const (
+	PreludeJoin    = -2
+	PreludeUnshare = -3
+)
+
 // MsgHeaderLen is the size of struct msg in nsexec.c.
 const MsgHeaderLen = 12
 

@@ -260,6 +260,8 @@ var planTestHeaderConsts = map[string]int64{
 	"MSG_ERROR":       MsgError,
 	"MSG_READY":       MsgReady,
 	"MSG_SECCOMP":     MsgSeccomp,
+	"PRELUDE_JOIN":    PreludeJoin,
+	"PRELUDE_UNSHARE": PreludeUnshare,
 }
 
 func TestHeaderMatchesGo(t *testing.T) {
@@ -269,7 +271,7 @@ func TestHeaderMatchesGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	num := regexp.MustCompile(`^#define\s+((?:OP|SYNC|MSG|TARGET|WRITE|MNT)_[A-Z0-9_]+)\s+(-?\d+)\b`)
+	num := regexp.MustCompile(`^#define\s+((?:OP|SYNC|MSG|TARGET|WRITE|MNT|PRELUDE)_[A-Z0-9_]+)\s+(-?\d+)\b`)
 	magic := regexp.MustCompile(`^#define\s+PLAN_MAGIC\s+"([^"]*)"`)
 	found := map[string]int64{}
 	var headerMagic string
@@ -283,7 +285,7 @@ func TestHeaderMatchesGo(t *testing.T) {
 		m := num.FindStringSubmatch(text)
 		if m == nil {
 			if strings.HasPrefix(strings.TrimSpace(text), "#define") &&
-				regexp.MustCompile(`^#define\s+(OP|SYNC|MSG|TARGET|WRITE|MNT)_`).MatchString(text) {
+				regexp.MustCompile(`^#define\s+(OP|SYNC|MSG|TARGET|WRITE|MNT|PRELUDE)_`).MatchString(text) {
 				t.Errorf("plan.h:%d: a define this test cannot read as a number: %q", line, text)
 			}
 			continue

@@ -29,9 +29,12 @@ type Input struct {
 	ConsoleFd    int    // console socket, -1 without a terminal
 	// CgroupTasks are the container's cgroup v1 `tasks` files: the
 	// executor opens them and moves itself there first
-	CgroupTasks  []string
-	StartFd      int // listening socket `start` connects to; -1 for exec (no wait)
-	FirstCloseFd int // fds from here up are closed at exec (3 + preserved fds)
+	CgroupTasks []string
+	// PreludeUnshared are the namespaces the executor unshared before it
+	// had the plan (its prelude): the plan leaves them out
+	PreludeUnshared int
+	StartFd         int // listening socket `start` connects to; -1 for exec (no wait)
+	FirstCloseFd    int // fds from here up are closed at exec (3 + preserved fds)
 }
 
 // Seccomp is a compiled filter.
@@ -98,7 +101,7 @@ func addNamespaces(p *plan.Plan, in *Input) error {
 			p.Add(j.Field, plan.OpSetns, []int64{int64(j.Fd), int64(nsKinds[j.Type].flag)})
 		}
 	}
-	if rest := ns.New &^ unix.CLONE_NEWUSER; rest != 0 {
+	if rest := ns.New &^ unix.CLONE_NEWUSER &^ in.PreludeUnshared; rest != 0 {
 		p.Add("linux.namespaces", plan.OpUnshare, []int64{int64(rest)})
 	}
 	if ns.IsNew(specs.TimeNamespace) && in.Spec.Linux != nil && len(in.Spec.Linux.TimeOffsets) > 0 {

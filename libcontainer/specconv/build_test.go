@@ -1095,3 +1095,37 @@ func TestBuildJoinCgroupFirst(t *testing.T) {
 		t.Fatalf("first op %v (%s), want join-cgroup of the two tasks files", op, op.Field)
 	}
 }
+
+// TestBuildPreludeUnshared: namespaces the executor unshared in its
+// prelude are left out of the plan's unshare; the cgroup namespace, which
+// the prelude never makes, stays.
+func TestBuildPreludeUnshared(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name     string
+		prelude  int
+		want     int64 // the unshare op's flags, 0: no unshare op
+		wantFork bool
+	}{
+		{"no prelude", 0, unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWNET | unix.CLONE_NEWCGROUP, true},
+		{"prelude", unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWNET, unix.CLONE_NEWCGROUP, true},
+	} {
+		in := buildTestInput(t)
+		in.Ns.New = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWNET | unix.CLONE_NEWCGROUP
+		in.PreludeUnshared = c.prelude
+		p := buildTestBuild(t, in)
+		var got int64
+		fork := false
+		for _, op := range p.Ops {
+			switch op.Code {
+			case plan.OpUnshare:
+				got |= op.Ints[0]
+			case plan.OpFork:
+				fork = true
+			}
+		}
+		if got != c.want || fork != c.wantFork {
+			t.Errorf("%s: unshare %#x, fork %v; want %#x, %v\n%s", c.name, got, fork, c.want, c.wantFork, buildTestDump(p))
+		}
+	}
+}
