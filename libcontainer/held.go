@@ -58,7 +58,11 @@ func (c *Held) Start() error {
 	}
 	defer h.Unlock()
 	err = h.start(c.s)
-	c.saved = h.saved
+	// start does not rewrite state.json (start.sock's absence says the
+	// container runs): c.saved stays the version create wrote
+	if h.saved != (fileStamp{}) {
+		c.saved = h.saved
+	}
 	return err
 }
 

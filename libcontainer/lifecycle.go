@@ -54,11 +54,13 @@ func (h *Handle) start(s *State) error {
 		notify.close()
 		return err
 	}
-	s.Status = Running
-	if err := h.Save(s); err != nil {
-		return err
+	// running from now on: what tells a started container from a created
+	// one is that start.sock is gone (LoadState), as runc's exec.fifo;
+	// state.json is not rewritten
+	if err := os.Remove(h.Path("start.sock")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("start: %w", err)
 	}
-	os.Remove(h.Path("start.sock"))
+	s.Status = Running
 	if s.Hooks != nil {
 		st, _ := json.Marshal(s.SpecState())
 		// runtime-spec 1.3.0: a failed poststart hook is an error, and the

@@ -318,15 +318,22 @@ func LoadState(dir string) (*State, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "state.json"), err)
 	}
-	s.refresh()
+	s.refresh(dir)
 	return &s, nil
 }
 
 // refresh marks a container whose process is gone (or a zombie, or a new
 // process that reused the pid) as stopped, and a frozen one as paused.
-func (s *State) refresh() {
+func (s *State) refresh(dir string) {
 	if s.Status == Stopped || s.Status == Creating {
 		return
+	}
+	if s.Status == Created {
+		// start removes the socket the created process waits on
+		var st unix.Stat_t
+		if err := unix.Stat(filepath.Join(dir, "start.sock"), &st); errors.Is(err, unix.ENOENT) {
+			s.Status = Running
+		}
 	}
 	st, state, err := procStat(s.Pid)
 	if err != nil || st != s.StartTime || state == 'Z' || state == 'X' {

@@ -126,3 +126,34 @@ func TestList(t *testing.T) {
 		}
 	}
 }
+
+// TestCreatedOrRunning: a created container whose start.sock is gone has
+// been started (start does not rewrite state.json).
+func TestCreatedOrRunning(t *testing.T) {
+	st := Store{Root: t.TempDir()}
+	h, err := st.Claim("c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Unlock()
+	start, _, err := procStat(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Save(&State{ID: "c", Status: Created, Pid: os.Getpid(), StartTime: start}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(h.Path("start.sock"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{Created, Running} {
+		s, err := LoadState(h.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Status != want {
+			t.Errorf("status %s, want %s", s.Status, want)
+		}
+		os.Remove(h.Path("start.sock"))
+	}
+}
