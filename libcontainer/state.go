@@ -411,7 +411,13 @@ func readFile(path string) ([]byte, error) {
 
 // writeNewFile creates a file that must not exist yet and writes it.
 func writeNewFile(path string, data []byte) error {
-	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o600)
+	return writeFile(path, unix.O_EXCL, 0o600, data)
+}
+
+// writeFile creates (with extra open flags) and writes a file with plain
+// syscalls.
+func writeFile(path string, flags int, perm uint32, data []byte) error {
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CREAT|unix.O_CLOEXEC|flags, perm)
 	if err != nil {
 		return &os.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -435,27 +441,16 @@ func writeNewFile(path string, data []byte) error {
 // and a finalizer, for a file written once on every create and start.
 func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 	tmp := path + ".tmp" + strconv.Itoa(os.Getpid())
-	fd, err := unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, uint32(mode.Perm()))
-	if err != nil {
-		return &os.PathError{Op: "open", Path: tmp, Err: err}
-	}
-	for b := data; len(b) > 0 && err == nil; {
-		var n int
-		if n, err = unix.Write(fd, b); err == nil {
-			b = b[n:]
-		}
-	}
-	if cerr := unix.Close(fd); err == nil {
-		err = cerr
-	}
+	err := writeFile(tmp, unix.O_TRUNC, uint32(mode.Perm()), data)
 	if err == nil {
-		err = unix.Rename(tmp, path)
+		if err = unix.Rename(tmp, path); err != nil {
+			err = &os.PathError{Op: "rename", Path: path, Err: err}
+		}
 	}
 	if err != nil {
 		unix.Unlink(tmp)
-		return &os.PathError{Op: "write", Path: path, Err: err}
 	}
-	return nil
+	return err
 }
 
 // List returns the states of every container under the root, sorted by id.

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/oci-rt/oci-rt/tests/conformance/runner/cgroupv1"
 )
 
 // The cgroup paths the runtime-tools programs give their containers
@@ -45,7 +47,7 @@ func programCgroupDirs(mountinfo, procSelfCgroup string) []string {
 		if !ok || len(f) < 5 || len(g) < 3 || (g[0] != "cgroup" && g[0] != "cgroup2") {
 			continue
 		}
-		point := unescapeMountinfo(f[4])
+		point := cgroupv1.UnescapeMountinfo(f[4])
 		if filepath.Dir(point) != "/sys/fs/cgroup" && point != "/sys/fs/cgroup" {
 			continue
 		}

@@ -76,7 +76,7 @@ func cgroupV1Hierarchies(mountinfo string) []string {
 		if !ok || len(f) < 5 || len(g) < 1 || g[0] != "cgroup" {
 			continue
 		}
-		if name, ok := strings.CutPrefix(unescapeMountinfo(f[4]), "/sys/fs/cgroup/"); ok {
+		if name, ok := strings.CutPrefix(cgroupv1.UnescapeMountinfo(f[4]), "/sys/fs/cgroup/"); ok {
 			seen[name] = true
 		}
 	}

@@ -300,28 +300,10 @@ func mountPoints() ([]string, error) {
 	for _, l := range strings.Split(string(data), "\n") {
 		f := strings.Fields(l)
 		if len(f) > 4 {
-			mps = append(mps, unescapeMountinfo(f[4]))
+			mps = append(mps, cgroupv1.UnescapeMountinfo(f[4]))
 		}
 	}
 	return mps, nil
-}
-
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // prepareMountNS gives our private namespace the v1 hierarchies a v1 host

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/oci-rt/oci-rt/tests/conformance/runner/cgroupv1"
 )
 
 // Outputs below are trimmed copies of what runtime-tools' validation
@@ -196,7 +198,7 @@ func TestCellAndMountinfo(t *testing.T) {
 	if got := cell(&programResult{OK: 1, Total: 3, ExitCode: -1, TimedOut: true}); got != "fail 1/3 timeout" {
 		t.Fatalf("cell %q", got)
 	}
-	if got := unescapeMountinfo(`/tmp/a\040b`); got != "/tmp/a b" {
+	if got := cgroupv1.UnescapeMountinfo(`/tmp/a\040b`); got != "/tmp/a b" {
 		t.Fatalf("unescape %q", got)
 	}
 }

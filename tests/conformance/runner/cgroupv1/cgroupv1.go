@@ -170,13 +170,14 @@ func parseMountinfo(text string) []mountEntry {
 		if !ok || len(f) < 6 || len(g) < 3 {
 			continue
 		}
-		out = append(out, mountEntry{dev: f[2], root: unescape(f[3]), point: unescape(f[4]), opts: f[5],
+		out = append(out, mountEntry{dev: f[2], root: UnescapeMountinfo(f[3]), point: UnescapeMountinfo(f[4]), opts: f[5],
 			optional: strings.Join(f[6:], " "), fstype: g[0], source: g[1], super: g[2]})
 	}
 	return out
 }
 
-func unescape(s string) string {
+// UnescapeMountinfo undoes mountinfo's octal escapes (\040 for a space).
+func UnescapeMountinfo(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}
