@@ -100,12 +100,10 @@ func waitForward(pid int, sigs chan os.Signal, pty *ptyRelay) int {
 			pty.drain()
 			return code
 		case sig := <-sigs:
-			s := sig.(unix.Signal)
-			switch s {
-			case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
-			case unix.SIGWINCH:
+			// only forwardedSignals arrive here
+			if s := sig.(unix.Signal); s == unix.SIGWINCH {
 				pty.resize()
-			default:
+			} else {
 				unix.Kill(pid, s)
 			}
 		}

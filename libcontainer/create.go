@@ -773,29 +773,15 @@ func writeMaps(pid int, l *specs.Linux) error {
 	base := "/proc/" + strconv.Itoa(pid)
 	if os.Geteuid() != 0 {
 		// the kernel takes an unprivileged gid_map only once setgroups is denied
-		if err := writeProcFile(base+"/setgroups", "deny"); err != nil {
+		if err := writeFile(base+"/setgroups", 0, 0, []byte("deny")); err != nil {
 			return fmt.Errorf("linux.gidMappings: setgroups: %w", pathErr(err))
 		}
 	}
-	if err := writeProcFile(base+"/uid_map", specconv.MapsText(l.UIDMappings)); err != nil {
+	if err := writeFile(base+"/uid_map", 0, 0, []byte(specconv.MapsText(l.UIDMappings))); err != nil {
 		return fmt.Errorf("linux.uidMappings: %w", pathErr(err))
 	}
-	if err := writeProcFile(base+"/gid_map", specconv.MapsText(l.GIDMappings)); err != nil {
+	if err := writeFile(base+"/gid_map", 0, 0, []byte(specconv.MapsText(l.GIDMappings))); err != nil {
 		return fmt.Errorf("linux.gidMappings: %w", pathErr(err))
-	}
-	return nil
-}
-
-// writeProcFile writes a /proc file in one write(2), as the kernel wants
-// for id maps, with plain syscalls (the executor waits meanwhile).
-func writeProcFile(path, data string) error {
-	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	defer unix.Close(fd)
-	if _, err := unix.Write(fd, []byte(data)); err != nil {
-		return &os.PathError{Op: "write", Path: path, Err: err}
 	}
 	return nil
 }

@@ -26,7 +26,11 @@ func (st Store) CreateHeld(o CreateOpts) (*Held, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Held{store: st, id: o.ID, s: c.state, m: c.cgm, saved: c.handle.saved}, nil
+	// what create wrote last; start does not rewrite it (start.sock's
+	// absence says the container runs)
+	// (without it the first lock reads the state back)
+	saved, _ := stampOf(c.handle.Path("state.json"))
+	return &Held{store: st, id: o.ID, s: c.state, m: c.cgm, saved: saved}, nil
 }
 
 // State is the container's state as last seen by this process.
@@ -57,13 +61,7 @@ func (c *Held) Start() error {
 		return err
 	}
 	defer h.Unlock()
-	err = h.start(c.s)
-	// start does not rewrite state.json (start.sock's absence says the
-	// container runs): c.saved stays the version create wrote
-	if h.saved != (fileStamp{}) {
-		c.saved = h.saved
-	}
-	return err
+	return h.start(c.s)
 }
 
 // Exited records that the caller has reaped the container's process: its

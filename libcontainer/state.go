@@ -98,8 +98,6 @@ type Handle struct {
 	ID  string
 	Dir string
 	fd  int // the directory, flock'ed: serialises commands on one container
-	// saved identifies the state.json this handle wrote last
-	saved fileStamp
 }
 
 // fileStamp tells one version of a file from another: state.json is only
@@ -227,11 +225,7 @@ func (h *Handle) Save(s *State) error {
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(h.Path("state.json"), b, 0o600); err != nil {
-		return err
-	}
-	h.saved, _ = stampOf(h.Path("state.json"))
-	return nil
+	return WriteFileAtomic(h.Path("state.json"), b, 0o600)
 }
 
 // runtimeFile is what commands acting on a container need besides its
@@ -411,13 +405,13 @@ func readFile(path string) ([]byte, error) {
 
 // writeNewFile creates a file that must not exist yet and writes it.
 func writeNewFile(path string, data []byte) error {
-	return writeFile(path, unix.O_EXCL, 0o600, data)
+	return writeFile(path, unix.O_CREAT|unix.O_EXCL, 0o600, data)
 }
 
-// writeFile creates (with extra open flags) and writes a file with plain
-// syscalls.
+// writeFile opens (with extra open flags, O_CREAT among them or not) and
+// writes a file with plain syscalls.
 func writeFile(path string, flags int, perm uint32, data []byte) error {
-	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CREAT|unix.O_CLOEXEC|flags, perm)
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC|flags, perm)
 	if err != nil {
 		return &os.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -441,7 +435,7 @@ func writeFile(path string, flags int, perm uint32, data []byte) error {
 // and a finalizer, for a file written once on every create and start.
 func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 	tmp := path + ".tmp" + strconv.Itoa(os.Getpid())
-	err := writeFile(tmp, unix.O_TRUNC, uint32(mode.Perm()), data)
+	err := writeFile(tmp, unix.O_CREAT|unix.O_TRUNC, uint32(mode.Perm()), data)
 	if err == nil {
 		if err = unix.Rename(tmp, path); err != nil {
 			err = &os.PathError{Op: "rename", Path: path, Err: err}

@@ -73,22 +73,16 @@ func CapsBeyondBounding(c *specs.LinuxCapabilities) []string {
 	if c == nil {
 		return nil
 	}
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
+	own, err := capability.NewPid2(0)
+	if err != nil || own.Load() != nil {
 		return nil
-	}
-	var bnd uint64
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "CapBnd:"); ok {
-			fmt.Sscanf(strings.TrimSpace(v), "%x", &bnd)
-		}
 	}
 	seen := map[string]bool{}
 	var out []string
 	for _, set := range [][]string{c.Bounding, c.Effective, c.Permitted, c.Inheritable, c.Ambient} {
 		for _, name := range set {
 			n, ok := capByName()[strings.ToUpper(name)]
-			if ok && n < 64 && bnd&(1<<n) == 0 && !seen[name] {
+			if ok && !own.Get(capability.BOUNDING, capability.Cap(n)) && !seen[name] {
 				seen[name] = true
 				out = append(out, name)
 			}

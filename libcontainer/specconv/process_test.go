@@ -324,3 +324,33 @@ func TestResolveProcessHomeSymlinkStaysInRoot(t *testing.T) {
 		t.Errorf("HOME = %q, want / (the host's /etc/passwd must not be read)", home)
 	}
 }
+
+// TestCapsBeyondBounding: capabilities our own bounding set has are not
+// listed; one it lacks is listed once, whatever the sets that ask for it.
+func TestCapsBeyondBounding(t *testing.T) {
+	own, err := capability.NewPid2(0)
+	if err != nil || own.Load() != nil {
+		t.Skip("cannot read our capabilities")
+	}
+	var have, lack string
+	for _, c := range capability.ListKnown() {
+		name := "CAP_" + strings.ToUpper(c.String())
+		if own.Get(capability.BOUNDING, c) && have == "" {
+			have = name
+		} else if !own.Get(capability.BOUNDING, c) && lack == "" {
+			lack = name
+		}
+	}
+	if have != "" {
+		if got := CapsBeyondBounding(&specs.LinuxCapabilities{Bounding: []string{have}, Effective: []string{have}}); len(got) != 0 {
+			t.Errorf("%s is in our bounding set, got %v", have, got)
+		}
+	}
+	if lack == "" {
+		t.Skip("our bounding set has every capability the library knows")
+	}
+	got := CapsBeyondBounding(&specs.LinuxCapabilities{Bounding: []string{lack}, Permitted: []string{lack}})
+	if len(got) != 1 || got[0] != lack {
+		t.Errorf("got %v, want [%s]", got, lack)
+	}
+}
