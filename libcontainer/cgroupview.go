@@ -9,13 +9,14 @@ import (
 	cg "github.com/opencontainers/cgroups"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
 	"github.com/oci-rt/oci-rt/libcontainer/specconv"
 )
 
 // cgroupView describes the host's hierarchies for a "cgroup" mount in the
-// container, with the container's own cgroup in each. The v1 mount table
-// is the one the cgroup library read (and cached) to place the cgroup:
-// /proc/self/mountinfo is not parsed twice.
+// container, with the container's own cgroup in each. The v1 hierarchies
+// are the ones the cgroup manager was placed in (cgroups.V1Mounts: the
+// conventional layout, or the mount table the library read and cached).
 func cgroupView(m cg.Manager) specconv.CgroupView {
 	if m == nil {
 		return specconv.CgroupView{} // rootless without a cgroup: an empty tmpfs
@@ -25,7 +26,7 @@ func cgroupView(m cg.Manager) specconv.CgroupView {
 		return specconv.CgroupView{Unified: true, Hierarchies: []specconv.CgroupHierarchy{
 			{FsType: "cgroup2", HostPath: paths[""]}}}
 	}
-	mounts, err := cg.GetCgroupMounts(true)
+	mounts, err := cgroups.V1Mounts()
 	if err != nil {
 		return specconv.CgroupView{}
 	}

@@ -41,7 +41,13 @@ func New(c *cg.Cgroup) (cg.Manager, error) {
 	if len(c.Resources.Unified) > 0 && !unifiedMode() {
 		return nil, fmt.Errorf("linux.resources.%w", unifiedOnV1(c.Resources.Unified))
 	}
-	m, err := libmanager.New(c)
+	var m cg.Manager
+	var err error
+	if paths := fsPaths(c, cg.IsCgroup2HybridMode()); paths != nil {
+		m, err = libmanager.NewWithPaths(c, paths)
+	} else {
+		m, err = libmanager.New(c)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cgroup manager: %w", err)
 	}
