@@ -52,7 +52,7 @@ func psTable(pids []int, args []string) error {
 	var buf bytes.Buffer
 	cmd := exec.Command("ps", args...)
 	cmd.Stdout, cmd.Stderr = &buf, os.Stderr
-	err := libcontainer.WithCallerTimerSlack(cmd.Start)
+	err := libcontainer.WithCallerScheduling(cmd.Start)
 	if err == nil {
 		err = cmd.Wait()
 	}

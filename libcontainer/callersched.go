@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"os"
 	"runtime"
 	"strconv"
 
@@ -9,30 +10,51 @@ import (
 	"github.com/oci-rt/oci-rt/libcontainer/nsenter"
 )
 
-// WithCallerTimerSlack calls start, which forks a process, from a thread
-// whose timer slack is the one oci-rt was started with, so that the child
-// inherits that and not the 1 ms oci-rt gives its own threads.
-func WithCallerTimerSlack(start func() error) error {
+// The C constructor (nsexec.c) gives oci-rt's own threads a 1 ms timer
+// slack and pins them to one CPU. What oci-rt starts gets the caller's
+// slack and CPUs back.
+
+// WithCallerScheduling calls start, which forks a process, from a thread
+// whose timer slack and CPU affinity are the ones oci-rt was started with,
+// so that the child inherits those and not oci-rt's own.
+func WithCallerScheduling(start func() error) error {
 	slack := nsenter.CallerTimerSlack()
-	if slack < 0 {
+	cpus, pinned := nsenter.CallerCPUs()
+	if slack < 0 && !pinned {
 		return start()
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	ours, err := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0)
-	if err != nil {
-		return start()
+	if slack >= 0 {
+		if ours, err := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0); err == nil {
+			unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(slack), 0, 0, 0)
+			defer unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(ours), 0, 0, 0)
+		}
 	}
-	unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(slack), 0, 0, 0)
-	defer unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(ours), 0, 0, 0)
+	if pinned {
+		var ours unix.CPUSet
+		if unix.SchedGetaffinity(0, &ours) == nil && unix.SchedSetaffinity(0, &cpus) == nil {
+			defer unix.SchedSetaffinity(0, &ours)
+		}
+	}
 	return start()
 }
 
-// timerSlackEnv hands the caller's timer slack to the executor, which
-// restores it before anything else (its fork inherits ours).
-func timerSlackEnv() []string {
-	if slack := nsenter.CallerTimerSlack(); slack >= 0 {
-		return []string{"_OCIRT_TIMERSLACK=" + strconv.FormatInt(slack, 10)}
+// UseCallerCPUs gives every thread of the runtime the caller's CPUs back,
+// and the Go scheduler as many, for work that runs in parallel (list).
+func UseCallerCPUs() {
+	cpus, ok := nsenter.CallerCPUs()
+	if !ok {
+		return
 	}
-	return nil
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return
+	}
+	for _, t := range tasks {
+		if tid, err := strconv.Atoi(t.Name()); err == nil {
+			unix.SchedSetaffinity(tid, &cpus)
+		}
+	}
+	runtime.GOMAXPROCS(cpus.Count())
 }

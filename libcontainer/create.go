@@ -424,13 +424,18 @@ func (c *creation) spawn(unified *os.File, extraEnv ...string) error {
 	for _, f := range c.extra {
 		fds = append(fds, f.Fd())
 	}
-	env := append([]string{"_OCIRT_PLAN_FD=" + strconv.Itoa(c.planFd), "_OCIRT_SYNC_FD=" + strconv.Itoa(c.syncFd)}, timerSlackEnv()...)
-	env = append(env, extraEnv...)
+	env := append([]string{"_OCIRT_PLAN_FD=" + strconv.Itoa(c.planFd), "_OCIRT_SYNC_FD=" + strconv.Itoa(c.syncFd)}, extraEnv...)
 	attr := &syscall.ProcAttr{Files: fds, Sys: &syscall.SysProcAttr{}, Env: env}
 	if unified != nil {
 		attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, int(unified.Fd())
 	}
-	pid, err := syscall.ForkExec(exe, []string{"oci-rt", "init"}, attr)
+	// with the caller's CPUs, so that its exec can overlap our work on
+	// another CPU, and the container inherits them
+	var pid int
+	err = WithCallerScheduling(func() (err error) {
+		pid, err = syscall.ForkExec(exe, []string{"oci-rt", "init"}, attr)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("start the executor %s: %w", exe, err)
 	}

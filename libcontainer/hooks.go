@@ -63,7 +63,7 @@ func runHook(h specs.Hook, state []byte) error {
 	cmd.Stdin = bytes.NewReader(state)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	err := WithCallerTimerSlack(cmd.Start)
+	err := WithCallerScheduling(cmd.Start)
 	if err == nil {
 		err = cmd.Wait()
 	}

@@ -468,6 +468,7 @@ func (st Store) List() ([]*State, error) {
 	// most of the time is the kernel's (opening the files, making
 	// /proc/<pid>/stat): with many containers, half of them on another CPU
 	if half := len(ents) / 2; half >= listSplit {
+		UseCallerCPUs()
 		done := make(chan struct{})
 		go func() { load(half, len(ents)); close(done) }()
 		load(0, half)

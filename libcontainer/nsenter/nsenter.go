@@ -6,12 +6,21 @@ package nsenter
 
 /*
 #cgo CFLAGS: -Wall -Wextra -Wno-unused-parameter -O2
+#define _GNU_SOURCE
+#include <sched.h>
 extern long ocirt_caller_timerslack;
+extern cpu_set_t ocirt_caller_cpus;
+extern int ocirt_caller_cpus_saved;
 extern int ocirt_forward_signals(int fd, const int *sigs, int n);
 */
 import "C"
 
-import "syscall"
+import (
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
 
 // ForwardSignals has each of sigs write its number (one byte) to w, a
 // non-blocking pipe, instead of reaching Go's handler. For run and exec,
@@ -36,3 +45,13 @@ func ForwardSignals(w int, sigs []syscall.Signal) error {
 // the constructor raised its own (see nsexec.c): the processes oci-rt
 // starts get it back. -1 when the slack was left alone.
 func CallerTimerSlack() int64 { return int64(C.ocirt_caller_timerslack) }
+
+// CallerCPUs is the CPU affinity oci-rt was started with, when the
+// constructor pinned the runtime to one CPU (see nsexec.c): the processes
+// oci-rt starts get it back.
+func CallerCPUs() (unix.CPUSet, bool) {
+	if C.ocirt_caller_cpus_saved == 0 {
+		return unix.CPUSet{}, false
+	}
+	return *(*unix.CPUSet)(unsafe.Pointer(&C.ocirt_caller_cpus)), true
+}

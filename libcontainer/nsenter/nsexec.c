@@ -1167,9 +1167,9 @@ int ocirt_forward_signals(int fd, const int *sigs, int n)
 
 /* The runtime's own threads sleep with a 1 ms timer slack: Go's sysmon
  * thread wakes every 20 µs while a command works, and in a VM each wake-up
- * is a context switch (~7% of the CPU of a `run`, perf). What we start gets
- * the caller's slack back: the executor from _OCIRT_TIMERSLACK, first thing;
- * hooks and ps are forked from a thread that restored it (Go side). */
+ * is a context switch (~7% of the CPU of a `run`, perf). What we start (the
+ * executor, hooks, ps) is forked from a thread that has the caller's slack
+ * back (Go side). */
 #define CLI_TIMERSLACK_NS 1000000L
 long ocirt_caller_timerslack = -1;
 
@@ -1178,6 +1178,34 @@ static void cli_timerslack(void)
 	long cur = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
 	if (cur >= 0 && cur < CLI_TIMERSLACK_NS && prctl(PR_SET_TIMERSLACK, CLI_TIMERSLACK_NS, 0, 0, 0) == 0)
 		ocirt_caller_timerslack = cur;
+}
+
+/* The runtime's Go side runs on one CPU: the constructor pins the process
+ * to the CPU it starts on, so the Go runtime counts one CPU (GOMAXPROCS=1)
+ * and starts no spinning threads for a second one. That is ~0.4 ms of CPU
+ * per command on a 2-CPU VM (thread creation, their stacks' page faults,
+ * hand-offs), and the work is sequential anyway; what runs in parallel is
+ * the executor, another process. What we start (the executor, hooks, ps)
+ * is forked from a thread that has the caller's CPUs back, so that it can
+ * run on another CPU from its first instruction; list restores them for
+ * its parallel reads (Go side). Left alone when the caller chose
+ * GOMAXPROCS or has one CPU. */
+cpu_set_t ocirt_caller_cpus;
+int ocirt_caller_cpus_saved;
+
+static void cli_one_cpu(void)
+{
+	if (getenv("GOMAXPROCS") || sched_getaffinity(0, sizeof(ocirt_caller_cpus), &ocirt_caller_cpus) < 0 ||
+	    CPU_COUNT(&ocirt_caller_cpus) < 2)
+		return;
+	int cpu = sched_getcpu();
+	if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &ocirt_caller_cpus))
+		return;
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one) == 0)
+		ocirt_caller_cpus_saved = 1;
 }
 
 /* prelude does, before the plan has come, what the runtime handed over in
@@ -1209,11 +1237,9 @@ void __attribute__((constructor)) nsexec(void)
 	int plan_fd = env_fd("_OCIRT_PLAN_FD");
 	if (plan_fd < 0) {
 		cli_timerslack();
+		cli_one_cpu();
 		return;
 	}
-	const char *slack = getenv("_OCIRT_TIMERSLACK");
-	if (slack)
-		prctl(PR_SET_TIMERSLACK, strtoul(slack, NULL, 10), 0, 0, 0);
 	sync_fd = env_fd("_OCIRT_SYNC_FD");
 	err_fd = sync_fd;
 	/* nothing in the container may open our exe through /proc/<pid>/exe;

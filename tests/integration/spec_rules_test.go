@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -343,26 +345,31 @@ func TestRootlessFlag(t *testing.T) {
 	}
 }
 
-// TestTimerSlackNotInherited: oci-rt gives its own threads a 1 ms timer
-// slack (Go's sysmon wakes less); the container's process, a
-// startContainer hook (run by the executor) and host hooks (run by the
-// CLI) get the caller's slack back, here this test's.
-func TestTimerSlackNotInherited(t *testing.T) {
+// TestCallerSchedulingNotInherited: oci-rt gives its own threads a 1 ms
+// timer slack (Go's sysmon wakes less) and pins them to one CPU (the Go
+// runtime then runs one P); the container's process, a process exec'd into
+// it, a startContainer hook (run by the executor) and host hooks (run by
+// the CLI) get the caller's slack and CPUs back, here this test's.
+func TestCallerSchedulingNotInherited(t *testing.T) {
 	t.Parallel()
 	mine, err := os.ReadFile("/proc/self/timerslack_ns")
 	if err != nil {
 		t.Skip("no /proc/self/timerslack_ns:", err)
 	}
-	want := strings.TrimSpace(string(mine))
+	myCPUs := cpusAllowed(t, "self")
+	want := strings.TrimSpace(string(mine)) + "," + myCPUs
 	e := NewEnv(t)
 	out := filepath.Join(e.Dir, "hooks")
-	hook := func(name string) specs.Hook {
-		return specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "echo " + name + "=$(cat /proc/self/timerslack_ns) >> " + out}}
+	report := func(name string) string {
+		return "echo " + name + "=$(cat /proc/self/timerslack_ns),$(grep Cpus_allowed_list /proc/self/status | cut -f2)"
 	}
-	b := e.Bundle([]string{"sh", "-c", "echo process=$(cat /proc/self/timerslack_ns); sleep 1"}, func(s *specs.Spec) {
+	hook := func(name string) specs.Hook {
+		return specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", report(name) + " >> " + out}}
+	}
+	b := e.Bundle([]string{"sh", "-c", report("process") + "; sleep 1"}, func(s *specs.Spec) {
 		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{hook("createRuntime")}, Poststop: []specs.Hook{hook("poststop")},
 			// runs in the container: it writes into the rootfs
-			StartContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo startContainer=$(cat /proc/self/timerslack_ns) > /sc.out"}}}}
+			StartContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", report("startContainer") + " > /sc.out"}}}}
 		s.Root.Readonly = false
 	})
 	var stdout, stderr bytes.Buffer
@@ -373,6 +380,8 @@ func TestTimerSlackNotInherited(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond) // the container sleeps a second
 	cli, _ := os.ReadFile(fmt.Sprintf("/proc/%d/timerslack_ns", cmd.Process.Pid))
+	cliCPUs := cpusAllowed(t, strconv.Itoa(cmd.Process.Pid))
+	ex := e.Run("exec", "slack", "sh", "-c", report("exec"))
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("run: %v: %s", err, stderr.String())
 	}
@@ -380,14 +389,33 @@ func TestTimerSlackNotInherited(t *testing.T) {
 	if got := strings.TrimSpace(string(cli)); got != "1000000" {
 		t.Errorf("oci-rt run's own timer slack %q, want 1000000", got)
 	}
+	if runtime.NumCPU() > 1 && (cliCPUs == myCPUs || strings.ContainsAny(cliCPUs, ",-")) {
+		t.Errorf("oci-rt run's own CPUs %q, want one of %q", cliCPUs, myCPUs)
+	}
 	hooks, _ := os.ReadFile(out)
 	sc, _ := os.ReadFile(filepath.Join(b, "rootfs", "sc.out"))
-	all := stdout.String() + string(hooks) + string(sc)
-	for _, who := range []string{"process", "startContainer", "createRuntime", "poststop"} {
+	all := stdout.String() + ex.Stdout + string(hooks) + string(sc)
+	for _, who := range []string{"process", "exec", "startContainer", "createRuntime", "poststop"} {
 		if !strings.Contains(all, who+"="+want+"\n") {
-			t.Errorf("%s: timer slack not %s ns (the caller's): %q", who, want, all)
+			t.Errorf("%s: timer slack and CPUs not %s (the caller's): %q", who, want, all)
 		}
 	}
+}
+
+// cpusAllowed is Cpus_allowed_list of /proc/<pid>/status.
+func cpusAllowed(t *testing.T, pid string) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "Cpus_allowed_list:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("no Cpus_allowed_list in /proc/%s/status", pid)
+	return ""
 }
 
 // TestCapsBeyondOwnBounding: a capability the runtime itself lacks (this
