@@ -822,7 +822,9 @@ func (c *creation) recordProcess() error {
 		return fmt.Errorf("container init %d: %w", c.pid, err)
 	}
 	c.state.Pid, c.state.StartTime = c.pid, t
-	if err := WriteFileAtomic(c.handle.Path("config.json"), c.bundle.Raw, 0o600); err != nil {
+	// a new file, not a rename: nothing reads config.json before state.json
+	// says created, and a create that dies here is removed whole
+	if err := writeNewFile(c.handle.Path("config.json"), c.bundle.Raw); err != nil {
 		return err
 	}
 	c.recorded = true
