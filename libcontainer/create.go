@@ -315,12 +315,16 @@ func (c *creation) startsEarly() bool {
 // prelude says what the executor does before it has its plan (nsexec.c's
 // prelude): in the memory cgroup first, so that the namespaces are charged
 // to the container, then unshare the new namespaces when nothing has to
-// come before (no user namespace, no namespace to join). The cgroup
-// namespace waits for the plan: its root is the cgroup at unshare time.
+// come before (no namespace to join). A new user namespace is unshared
+// with the others (which it then owns, as when they follow it in the
+// plan); the plan still has us write its id maps before the executor
+// takes uid 0. The executor's kernel uid is still the caller's, so it can
+// join the other v1 cgroups from inside it. The cgroup namespace waits for
+// the plan: its root is the cgroup at unshare time.
 func (c *creation) prelude(in *specconv.Input) ([]string, error) {
 	var env []string
 	flags := c.ns.New &^ (unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME)
-	if len(c.ns.Joins) > 0 || c.ns.IsNew(specs.UserNamespace) || flags == 0 {
+	if len(c.ns.Joins) > 0 || flags == 0 {
 		return nil, nil
 	}
 	if !cg.IsCgroup2UnifiedMode() {

@@ -92,7 +92,9 @@ func addNamespaces(p *plan.Plan, in *Input) error {
 		p.Add(u.Field, plan.OpSetns, []int64{int64(u.Fd), unix.CLONE_NEWUSER})
 		p.Add(u.Field, plan.OpSetID0, nil)
 	} else if ns.IsNew(specs.UserNamespace) {
-		p.Add("linux.namespaces user", plan.OpUnshare, []int64{unix.CLONE_NEWUSER})
+		if in.PreludeUnshared&unix.CLONE_NEWUSER == 0 {
+			p.Add("linux.namespaces user", plan.OpUnshare, []int64{unix.CLONE_NEWUSER})
+		}
 		p.Add("linux.uidMappings", plan.OpSync, []int64{plan.SyncMaps})
 		p.Add("linux.uidMappings", plan.OpSetID0, nil)
 	}

@@ -1129,3 +1129,28 @@ func TestBuildPreludeUnshared(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildPreludeUserNamespace: a user namespace the prelude unshared is
+// not unshared again, but the plan still has the runtime write its id maps
+// before the executor takes uid 0 in it.
+func TestBuildPreludeUserNamespace(t *testing.T) {
+	t.Parallel()
+	in := buildTestInput(t)
+	in.Ns.New = unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWNET
+	in.PreludeUnshared = unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWNET
+	p := buildTestBuild(t, in)
+	var order []string
+	for _, op := range p.Ops {
+		switch {
+		case op.Code == plan.OpUnshare:
+			t.Errorf("unshare %#x in the plan after the prelude made them\n%s", op.Ints[0], buildTestDump(p))
+		case op.Code == plan.OpSync && op.Ints[0] == plan.SyncMaps:
+			order = append(order, "maps")
+		case op.Code == plan.OpSetID0:
+			order = append(order, "setid0")
+		}
+	}
+	if strings.Join(order, ",") != "maps,setid0" {
+		t.Errorf("id maps and uid 0: %v, want maps then setid0\n%s", order, buildTestDump(p))
+	}
+}

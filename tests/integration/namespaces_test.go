@@ -1123,3 +1123,69 @@ func TestNamespacesCreateErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestNamespacesUsernsCgroupsAndOwnership: with a new user namespace the
+// executor unshares it together with the other new namespaces before its
+// plan comes (its prelude), then joins the cgroups from inside it. Seen
+// from the host: the container's process is in its own cgroup in every v1
+// hierarchy, and its network, mount, uts and ipc namespaces are owned by
+// its user namespace, not the host's.
+func TestNamespacesUsernsCgroupsAndOwnership(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	b := e.Bundle([]string{"sleep", "100"}, nsAddUserns)
+	nsPrepareUserns(t, e, b)
+	id := "userns-cg-" + strconv.Itoa(os.Getpid())
+	pid := nsMustCreate(e, b, id)
+	t.Cleanup(func() { e.Run("delete", "-f", id) })
+	userns := NsInode(t, pid, "user")
+	if userns == NsInode(t, "self", "user") {
+		t.Fatal("no user namespace of its own")
+	}
+	for _, kind := range []string{"net", "mnt", "uts", "ipc"} {
+		if owner := nsOwner(t, pid, kind); owner != userns {
+			t.Errorf("%s namespace owned by %s, want the container's %s", kind, owner, userns)
+		}
+	}
+	cg, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := 0
+	for _, l := range strings.Split(strings.TrimSpace(string(cg)), "\n") {
+		parts := strings.SplitN(l, ":", 3)
+		if len(parts) != 3 || parts[1] == "" {
+			continue
+		}
+		v1++
+		if parts[2] != "/oci-rt/"+id {
+			t.Errorf("hierarchy %s: cgroup %q, want /oci-rt/%s", parts[1], parts[2], id)
+		}
+	}
+	self, _ := os.ReadFile("/proc/self/cgroup")
+	if want := strings.Count(string(self), "\n") - strings.Count(string(self), "::"); v1 != want {
+		t.Errorf("the container is in %d v1 hierarchies, this test in %d: %q", v1, want, cg)
+	}
+}
+
+// nsOwner is the inode (as readlink shows it) of the user namespace that
+// owns the process's namespace of the given kind (NS_GET_USERNS).
+func nsOwner(t *testing.T, pid int, kind string) string {
+	t.Helper()
+	f, err := os.Open(fmt.Sprintf("/proc/%d/ns/%s", pid, kind))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const nsGetUserns = 0xb701 // _IO(0xb7, 0x1)
+	fd, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), nsGetUserns, 0)
+	if errno != 0 {
+		t.Fatalf("NS_GET_USERNS on %s: %v", kind, errno)
+	}
+	defer syscall.Close(int(fd))
+	l, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
