@@ -1151,16 +1151,51 @@ static void sigfwd_handler(int sig)
 	errno = saved;
 }
 
-int ocirt_forward_signals(int fd, const int *sigs, int n)
+#if defined(__x86_64__)
+/* The handler is installed with the raw syscall: musl refuses handlers for
+ * the signals it reserves, 32 to 34, and 34 is glibc's SIGRTMIN, which run
+ * forwards (Go's runtime, which also installs its handlers raw, had already
+ * taken it over). The raw syscall needs its own return trampoline. */
+__attribute__((naked, used)) static void sigfwd_restorer(void)
+{
+	__asm__ volatile("mov $15, %eax\n\tsyscall"); /* rt_sigreturn */
+}
+
+struct ksigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	unsigned long mask;
+};
+#define KSA_RESTORER 0x04000000UL
+
+static int set_handler(int sig)
+{
+	struct ksigaction ka = {
+		.handler = sigfwd_handler,
+		.flags = SA_ONSTACK | SA_RESTART | KSA_RESTORER,
+		.restorer = sigfwd_restorer,
+		.mask = ~0UL,
+	};
+	return (int)syscall(SYS_rt_sigaction, sig, &ka, NULL, sizeof(ka.mask));
+}
+#else
+static int set_handler(int sig)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = sigfwd_handler;
 	sa.sa_flags = SA_ONSTACK | SA_RESTART;
 	sigfillset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL);
+}
+#endif
+
+int ocirt_forward_signals(int fd, const int *sigs, int n)
+{
 	sigfwd_fd = fd;
 	for (int i = 0; i < n; i++)
-		if (sigaction(sigs[i], &sa, NULL) < 0)
+		if (set_handler(sigs[i]) < 0)
 			return -errno;
 	return 0;
 }

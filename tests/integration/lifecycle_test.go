@@ -804,7 +804,7 @@ func TestLifecycleRun(t *testing.T) {
 	t.Run("signal-forwarding", func(t *testing.T) {
 		t.Parallel()
 		e := NewEnv(t)
-		b := e.Bundle([]string{"sh", "-c", `trap 'echo got-USR1' USR1; trap 'echo got-RT37' 37; trap 'echo got-TERM; exit 7' TERM; echo ready; while :; do sleep 0.05; done`}, nil)
+		b := e.Bundle([]string{"sh", "-c", `trap 'echo got-USR1' USR1; trap 'echo got-RT37' 37; trap 'echo got-RT34' 34; trap 'echo got-TERM; exit 7' TERM; echo ready; while :; do sleep 0.05; done`}, nil)
 		id := lcID("runsig")
 		cmd, out, _, err := lcStart(e, "run", "-b", b, id)
 		if err != nil {
@@ -812,12 +812,13 @@ func TestLifecycleRun(t *testing.T) {
 		}
 		lcWaitOutput(t, out, "ready")
 		pid := e.Pid(id)
-		// a usual signal and a real-time one (SIGRTMIN+3, systemd's halt)
-		for _, sig := range []syscall.Signal{syscall.SIGUSR1, syscall.Signal(37)} {
+		// a usual signal and real-time ones: SIGRTMIN+3 (systemd's halt),
+		// and 34, glibc's SIGRTMIN, which musl reserves for itself
+		for _, sig := range []syscall.Signal{syscall.SIGUSR1, syscall.Signal(37), syscall.Signal(34)} {
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
-			lcWaitOutput(t, out, map[syscall.Signal]string{syscall.SIGUSR1: "got-USR1", 37: "got-RT37"}[sig])
+			lcWaitOutput(t, out, map[syscall.Signal]string{syscall.SIGUSR1: "got-USR1", 37: "got-RT37", 34: "got-RT34"}[sig])
 		}
 		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
