@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strconv"
 
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer/nsenter"
@@ -33,7 +34,14 @@ func WithCallerScheduling(start func() error) error {
 	}
 	if pinned {
 		var ours unix.CPUSet
-		if unix.SchedGetaffinity(0, &ours) == nil && unix.SchedSetaffinity(0, &cpus) == nil {
+		err := unix.SchedGetaffinity(0, &ours)
+		if err == nil {
+			err = unix.SchedSetaffinity(0, &cpus)
+		}
+		if err != nil {
+			// the caller's CPUs changed since we started (hot-unplug, cpuset)
+			logrus.Warnf("the process started now keeps oci-rt's one CPU: restoring the caller's CPUs: %v", err)
+		} else {
 			defer unix.SchedSetaffinity(0, &ours)
 		}
 	}

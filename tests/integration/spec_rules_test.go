@@ -402,6 +402,32 @@ func TestCallerSchedulingNotInherited(t *testing.T) {
 	}
 }
 
+// TestCallerGOMAXPROCSKeepsCPUs: a caller who sets GOMAXPROCS chose how
+// the Go runtime runs: oci-rt then keeps the caller's CPUs itself.
+func TestCallerGOMAXPROCSKeepsCPUs(t *testing.T) {
+	t.Parallel()
+	if runtime.NumCPU() < 2 {
+		t.Skip("one CPU: oci-rt never pins itself")
+	}
+	e := NewEnv(t)
+	b := e.Bundle([]string{"sleep", "1"}, nil)
+	cmd := exec.Command(binary, "--root", e.Root, "run", "-b", b, "gomaxprocs")
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=2")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	got := cpusAllowed(t, strconv.Itoa(cmd.Process.Pid))
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("run: %v: %s", err, stderr.String())
+	}
+	if want := cpusAllowed(t, "self"); got != want {
+		t.Errorf("oci-rt run with GOMAXPROCS set runs on CPUs %q, want the caller's %q", got, want)
+	}
+}
+
 // cpusAllowed is Cpus_allowed_list of /proc/<pid>/status.
 func cpusAllowed(t *testing.T, pid string) string {
 	t.Helper()
