@@ -37,10 +37,11 @@ var knownSubsystems = map[string]bool{
 // list them (Subsystems without "name="), or ok=false.
 var v1Layout = sync.OnceValues(func() ([]cg.Mount, bool) {
 	b, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
+	var root unix.Stat_t
+	if err != nil || unix.Lstat(cgroupRoot, &root) != nil {
 		return nil, false
 	}
-	return conventionalLayout(b, isCgroupMount)
+	return conventionalLayout(b, func(p string) bool { return isCgroupMount(p, root.Dev) })
 })
 
 // conventionalLayout reads /proc/self/cgroup's lines ("id:controllers:path")
@@ -73,18 +74,15 @@ func conventionalLayout(procCgroup []byte, isMount func(string) bool) ([]cg.Moun
 	return mounts, len(mounts) > 0
 }
 
-// isCgroupMount: a v1 cgroup filesystem mounted right at p (on another
-// device than /sys/fs/cgroup itself).
-func isCgroupMount(p string) bool {
+// isCgroupMount: a v1 cgroup filesystem mounted right at p, a directory
+// in /sys/fs/cgroup (whose device is rootDev).
+func isCgroupMount(p string, rootDev uint64) bool {
 	var fs unix.Statfs_t
 	if unix.Statfs(p, &fs) != nil || fs.Type != unix.CGROUP_SUPER_MAGIC {
 		return false
 	}
-	var st, parent unix.Stat_t
-	if unix.Lstat(p, &st) != nil || unix.Lstat(filepath.Dir(p), &parent) != nil {
-		return false
-	}
-	return st.Mode&unix.S_IFMT == unix.S_IFDIR && st.Dev != parent.Dev
+	var st unix.Stat_t
+	return unix.Lstat(p, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR && st.Dev != rootDev
 }
 
 // fsPaths gives the cgroupfs manager's paths for c (what the library's

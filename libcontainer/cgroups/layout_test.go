@@ -8,6 +8,7 @@ import (
 
 	cg "github.com/opencontainers/cgroups"
 	libmanager "github.com/opencontainers/cgroups/manager"
+	"golang.org/x/sys/unix"
 )
 
 // A Debian-like v1 host with co-mounted and named hierarchies.
@@ -147,5 +148,27 @@ func TestLayoutMatchesLibrary(t *testing.T) {
 	}
 	if _, err := os.Stat("/sys/fs/cgroup/memory/oci-rt-layout-test"); err == nil {
 		t.Error("computing paths created a cgroup")
+	}
+}
+
+// isCgroupMount refuses what is not a cgroup mount: a plain directory
+// in the tmpfs (such as a stray "cpu,cpuacct" left by hand), a file, or
+// the tmpfs itself.
+func TestIsCgroupMount(t *testing.T) {
+	var root unix.Stat_t
+	if err := unix.Lstat(cgroupRoot, &root); err != nil {
+		t.Skip("no /sys/fs/cgroup:", err)
+	}
+	for _, p := range []string{t.TempDir(), "/proc/self/cgroup", cgroupRoot, "/nonexistent"} {
+		if isCgroupMount(p, root.Dev) {
+			t.Errorf("%s taken for a cgroup mount", p)
+		}
+	}
+	if mounts, ok := v1Layout(); ok {
+		for _, m := range mounts {
+			if !isCgroupMount(m.Mountpoint, root.Dev) {
+				t.Errorf("%s: not a cgroup mount", m.Mountpoint)
+			}
+		}
 	}
 }
