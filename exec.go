@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer"
+	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
 )
 
 var execCommand = &cli.Command{
@@ -96,7 +96,7 @@ func execProcess(c *cli.Context, spec *specs.Spec) (*specs.Process, error) {
 			return nil, fmt.Errorf("--process: %w", err)
 		}
 		var p specs.Process
-		if err := json.Unmarshal(b, &p); err != nil {
+		if err := jsonlite.Unmarshal(b, &p); err != nil {
 			return nil, fmt.Errorf("--process %q: malformed: %w", path, err)
 		}
 		return &p, nil

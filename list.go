@@ -1,13 +1,17 @@
 package main
 
 import (
-	"encoding/json"
+	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/oci-rt/oci-rt/libcontainer"
+	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
 )
 
 var listCommand = &cli.Command{
@@ -22,28 +26,43 @@ var listCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		if c.Bool("quiet") {
-			for _, s := range states {
-				fmt.Println(s.ID)
-			}
-			return nil
+		// one write at the end: tabwriter writes every cell and its padding
+		// separately, a syscall each on an unbuffered stdout
+		out := bufio.NewWriterSize(os.Stdout, 64<<10)
+		if err := printStates(out, states, c.Bool("quiet"), c.String("format")); err != nil {
+			return err
 		}
-		switch c.String("format") {
-		case "json":
-			out := make([]stateOut, 0, len(states))
-			for _, s := range states {
-				out = append(out, toOut(s))
-			}
-			return json.NewEncoder(os.Stdout).Encode(out)
-		case "table":
-			w := tabwriter.NewWriter(os.Stdout, 12, 1, 3, ' ', 0)
-			fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
-			for _, s := range states {
-				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", s.ID, s.Pid, s.Status, s.Bundle,
-					s.Created.Format(time.RFC3339Nano), s.Owner)
-			}
-			return w.Flush()
-		}
-		return fmt.Errorf("--format %q: table or json", c.String("format"))
+		return out.Flush()
 	},
+}
+
+func printStates(out io.Writer, states []*libcontainer.State, quiet bool, format string) error {
+	if quiet {
+		for _, s := range states {
+			fmt.Fprintln(out, s.ID)
+		}
+		return nil
+	}
+	switch format {
+	case "json":
+		list := make([]stateOut, 0, len(states))
+		for _, s := range states {
+			list = append(list, toOut(s))
+		}
+		b, err := jsonlite.Marshal(list)
+		if err != nil {
+			return err
+		}
+		_, err = out.Write(append(b, '\n'))
+		return err
+	case "table":
+		w := tabwriter.NewWriter(out, 12, 1, 3, ' ', 0)
+		fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
+		for _, s := range states {
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", s.ID, s.Pid, s.Status, s.Bundle,
+				s.Created.Format(time.RFC3339Nano), s.Owner)
+		}
+		return w.Flush()
+	}
+	return fmt.Errorf("--format %q: table or json", format)
 }

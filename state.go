@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -9,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/oci-rt/oci-rt/libcontainer"
+	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
 )
 
 // stateOut is what state and list --format json print: the spec's state
@@ -45,7 +45,7 @@ var stateCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		b, _ := json.MarshalIndent(toOut(s), "", "  ")
+		b, _ := jsonlite.MarshalIndent(toOut(s), "", "  ")
 		fmt.Println(string(b))
 		return nil
 	},

@@ -2,7 +2,6 @@ package libcontainer
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -24,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
+	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
 	"github.com/oci-rt/oci-rt/libcontainer/plan"
 	"github.com/oci-rt/oci-rt/libcontainer/seccomp"
 	"github.com/oci-rt/oci-rt/libcontainer/specconv"
@@ -70,7 +70,7 @@ func LoadBundle(bundle string) (*Bundle, error) {
 		return nil, fmt.Errorf("config.json: %w", pathErr(err))
 	}
 	var s specs.Spec
-	if err := json.Unmarshal(b, &s); err != nil {
+	if err := jsonlite.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("config.json %q: malformed: %w", path, err)
 	}
 	return &Bundle{Spec: &s, Raw: b}, nil
@@ -765,7 +765,7 @@ func (c *creation) onSync(kind, pid int) error {
 		// program runs: runtime-spec's "created" (runtime.md, State)
 		hs := c.state.SpecState()
 		hs.Status = specs.StateCreated
-		st, _ := json.Marshal(hs)
+		st, _ := jsonlite.Marshal(hs)
 		h := c.spec.Hooks
 		if err := RunHooks("hooks.prestart", h.Prestart, st); err != nil {
 			return err
@@ -926,7 +926,7 @@ func pathErr(err error) error {
 // saveSpec keeps the container's config in its state directory: exec and
 // update start from it, whatever happens to the bundle later.
 func saveSpec(h *Handle, s *specs.Spec) error {
-	b, err := json.Marshal(s)
+	b, err := jsonlite.Marshal(s)
 	if err != nil {
 		return err
 	}
@@ -985,7 +985,7 @@ func (c *creation) passListener(oob []byte) error {
 	if c.exec {
 		st.Status = specs.StateRunning
 	}
-	msg, _ := json.Marshal(specs.ContainerProcessState{Version: specs.Version, Fds: []string{specs.SeccompFdName},
+	msg, _ := jsonlite.Marshal(specs.ContainerProcessState{Version: specs.Version, Fds: []string{specs.SeccompFdName},
 		Pid: c.pid, Metadata: c.seccomp.ListenerMetadata, State: st})
 	sock, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {

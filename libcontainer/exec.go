@@ -1,13 +1,13 @@
 package libcontainer
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
 	"github.com/oci-rt/oci-rt/libcontainer/specconv"
 )
 
@@ -36,7 +36,7 @@ func (st Store) Spec(id string) (*specs.Spec, error) {
 		return nil, err
 	}
 	var s specs.Spec
-	return &s, json.Unmarshal(b, &s)
+	return &s, jsonlite.Unmarshal(b, &s)
 }
 
 // Exec starts a process that joins every namespace and the cgroup of a

@@ -2,7 +2,6 @@ package libcontainer
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
+	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
 	"github.com/oci-rt/oci-rt/libcontainer/plan"
 )
 
@@ -62,7 +62,7 @@ func (h *Handle) start(s *State) error {
 	}
 	s.Status = Running
 	if s.Hooks != nil {
-		st, _ := json.Marshal(s.SpecState())
+		st, _ := jsonlite.Marshal(s.SpecState())
 		// runtime-spec 1.3.0: a failed poststart hook is an error, and the
 		// container is stopped
 		if err := RunHooks("hooks.poststart", s.Hooks.Poststart, st); err != nil {
@@ -82,7 +82,7 @@ func (h *Handle) release(s *State) error {
 	defer conn.Close()
 	// startContainer hooks run before the program (step 7 < step 8): the
 	// container is still "created"
-	st, _ := json.Marshal(s.SpecState())
+	st, _ := jsonlite.Marshal(s.SpecState())
 	if _, err := conn.Write(st); err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
@@ -208,7 +208,7 @@ func (h *Handle) delete(s *State, m cg.Manager, force bool) error {
 	}
 	if s.Hooks != nil {
 		s.Status = Stopped
-		st, _ := json.Marshal(s.SpecState())
+		st, _ := jsonlite.Marshal(s.SpecState())
 		RunHooksWarn("hooks.poststop", s.Hooks.Poststop, st)
 	}
 	return h.Remove()
