@@ -18,9 +18,14 @@ ifneq ($(MUSL_GCC),)
 CGO_ENV := CC=$(MUSL_GCC) CGO_CFLAGS="-O2 -isystem $(MUSL_DIR)/include" CGO_LDFLAGS="-L$(MUSL_DIR)/lib"
 endif
 
+# GOEXPERIMENT: jsonv2 halves encoding/json's first decode (what jsonlite
+# leaves to it); nogreenteagc keeps Go 1.26's new collector, whose mark bits
+# sit at the end of every span, from touching a second page per span: ~20
+# page faults fewer per command (a fault costs ~10 µs in a VM that shadows
+# page tables).
 oci-rt: $(SOURCES) go.mod go.sum
 	$(if $(MUSL_GCC),scripts/musl-sysroot.sh $(MUSL_DIR))
-	$(CGO_ENV) GOEXPERIMENT=jsonv2 $(GO) build -trimpath -tags urfave_cli_no_docs,netgo,osusergo -ldflags "$(LDFLAGS) -extldflags -static" -o $@ .
+	$(CGO_ENV) GOEXPERIMENT=jsonv2,nogreenteagc $(GO) build -trimpath -tags urfave_cli_no_docs,netgo,osusergo -ldflags "$(LDFLAGS) -extldflags -static" -o $@ .
 
 test:
 	scripts/test.sh
