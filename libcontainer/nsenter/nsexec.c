@@ -231,6 +231,38 @@ static int follow_dangling(char *buf, size_t size, char *c)
 }
 
 /*
+ * make_in_parent makes the last component of path (a directory, or an empty
+ * file for TARGET_FILE) when its parent exists: the usual missing mount
+ * point, made without open_in_root's walk from the top (four syscalls
+ * instead of two per level of the path). Any failure (the parent missing
+ * too, a dangling symlink in the way) leaves the work to that walk.
+ */
+static int make_in_parent(char *path, int kind)
+{
+	char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	if (*name == '\0')
+		return -1;
+	if (slash)
+		*slash = '\0';
+	int parent = openat2_in_root(slash ? path : "/", O_PATH | O_DIRECTORY);
+	if (slash)
+		*slash = '/';
+	if (parent < 0)
+		return -1;
+	int r;
+	if (kind == TARGET_FILE) {
+		r = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (r >= 0)
+			close(r);
+	} else {
+		r = mkdirat(parent, name, 0755);
+	}
+	close(parent);
+	return r < 0 ? -1 : 0;
+}
+
+/*
  * open_in_root resolves path inside the rootfs the way the kernel would if
  * the rootfs were "/" (symlinks cannot lead out of it), making missing
  * directories, and the last component as a directory or an empty file.
@@ -245,9 +277,14 @@ static int open_in_root(const char *path, int kind)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	int links = 0;
-restart:;
 	size_t n = strlen(buf);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	if (make_in_parent(buf, kind) == 0)
+		return openat2_in_root(buf, O_PATH);
+	int links = 0;
+restart:
+	n = strlen(buf);
 	while (n > 1 && buf[n - 1] == '/')
 		buf[--n] = '\0';
 	/* walk from the top, making what is missing */
