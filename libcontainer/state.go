@@ -1,9 +1,11 @@
 package libcontainer
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -302,8 +304,10 @@ func (h *Handle) createRuntime(s *State) error {
 
 // LoadState reads a state directory without locking (state.json is only
 // ever replaced whole, so a reader sees one version or the other).
-func LoadState(dir string) (*State, error) {
-	b, err := readFile(filepath.Join(dir, "state.json"))
+func LoadState(dir string) (*State, error) { return new(fileReader).loadState(dir) }
+
+func (r *fileReader) loadState(dir string) (*State, error) {
+	b, err := r.read(filepath.Join(dir, "state.json"))
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return nil, ErrNotExist
@@ -314,13 +318,13 @@ func LoadState(dir string) (*State, error) {
 	if err := jsonlite.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "state.json"), err)
 	}
-	s.refresh(dir)
+	s.refresh(dir, r)
 	return &s, nil
 }
 
 // refresh marks a container whose process is gone (or a zombie, or a new
 // process that reused the pid) as stopped, and a frozen one as paused.
-func (s *State) refresh(dir string) {
+func (s *State) refresh(dir string, r *fileReader) {
 	if s.Status == Stopped || s.Status == Creating {
 		return
 	}
@@ -331,24 +335,24 @@ func (s *State) refresh(dir string) {
 			s.Status = Running
 		}
 	}
-	st, state, err := procStat(s.Pid)
+	st, state, err := r.procStat(s.Pid)
 	if err != nil || st != s.StartTime || state == 'Z' || state == 'X' {
 		s.Status = Stopped
 		s.Pid = 0
 		return
 	}
-	if s.Status == Running && s.isFrozen() {
+	if s.Status == Running && s.isFrozen(r) {
 		s.Status = Paused
 	}
 }
 
-func (s *State) isFrozen() bool {
+func (s *State) isFrozen(r *fileReader) bool {
 	if p, ok := s.CgroupPaths["freezer"]; ok {
-		b, err := readFile(filepath.Join(p, "freezer.state"))
+		b, err := r.read(filepath.Join(p, "freezer.state"))
 		return err == nil && strings.TrimSpace(string(b)) == "FROZEN"
 	}
 	if p, ok := s.CgroupPaths[""]; ok {
-		b, err := readFile(filepath.Join(p, "cgroup.freeze"))
+		b, err := r.read(filepath.Join(p, "cgroup.freeze"))
 		return err == nil && strings.TrimSpace(string(b)) == "1"
 	}
 	return false
@@ -356,41 +360,83 @@ func (s *State) isFrozen() bool {
 
 // procStat returns a process's start time (field 22 of /proc/<pid>/stat)
 // and its state letter.
-func procStat(pid int) (uint64, byte, error) {
+func procStat(pid int) (uint64, byte, error) { return new(fileReader).procStat(pid) }
+
+func (r *fileReader) procStat(pid int) (uint64, byte, error) {
 	if pid <= 0 {
 		return 0, 0, errors.New("no pid")
 	}
-	b, err := readFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	b, err := r.read("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, 0, err
 	}
-	// the command name may hold spaces and parentheses: parse after the last ')'
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return 0, 0, errors.New("bad stat")
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 20 {
-		return 0, 0, errors.New("bad stat")
-	}
-	t, err := strconv.ParseUint(f[19], 10, 64)
-	return t, f[0][0], err
+	return parseStat(b)
 }
 
-// readFile reads a small file with plain syscalls (os.ReadFile adds an
-// fstat, a poller registration attempt and a finalizer: half of what
-// `list` spends per container). A read that returns less than it was
-// offered is taken as the end: the files it reads are regular files (which
-// give what they have) or procfs and cgroupfs files (which give their whole
-// content in one read when it fits), so that the usual small file costs one
-// read, not two.
-func readFile(path string) ([]byte, error) {
+var errBadStat = errors.New("bad /proc/<pid>/stat")
+
+// parseStat finds the state letter (field 3) and the start time (field
+// 22) of a /proc/<pid>/stat line without splitting it (list reads one per
+// container). The command name (field 2) may hold spaces and parentheses:
+// fields are counted after its last ')'.
+func parseStat(b []byte) (start uint64, state byte, err error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, 0, errBadStat
+	}
+	field := 2
+	for j := i + 1; j < len(b); {
+		for j < len(b) && b[j] == ' ' {
+			j++
+		}
+		k := j
+		for k < len(b) && b[k] != ' ' && b[k] != '\n' {
+			k++
+		}
+		if k == j {
+			break
+		}
+		field++
+		switch field {
+		case 3:
+			state = b[j]
+		case 22:
+			for _, c := range b[j:k] {
+				d := uint64(c - '0')
+				if c < '0' || c > '9' || start > (math.MaxUint64-d)/10 {
+					return 0, 0, errBadStat
+				}
+				start = start*10 + d
+			}
+			return start, state, nil
+		}
+		j = k
+	}
+	return 0, 0, errBadStat
+}
+
+// fileReader reads the small files of container states into one buffer,
+// so that list does not allocate (and fault in) a buffer per file; what
+// read returns is valid until its next read.
+type fileReader struct{ buf []byte }
+
+// read reads a small file with plain syscalls (os.ReadFile adds an fstat,
+// a poller registration attempt and a finalizer: half of what `list`
+// spends per container). A read that returns less than it was offered is
+// taken as the end: the files it reads are regular files (which give what
+// they have) or procfs and cgroupfs files (which give their whole content
+// in one read when it fits), so that the usual small file costs one read,
+// not two.
+func (r *fileReader) read(path string) ([]byte, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(fd)
-	b := make([]byte, 0, 2048)
+	if r.buf == nil {
+		r.buf = make([]byte, 0, 2048)
+	}
+	b := r.buf[:0]
 	for {
 		n, err := unix.Read(fd, b[len(b):cap(b)])
 		if err == unix.EINTR {
@@ -402,6 +448,7 @@ func readFile(path string) ([]byte, error) {
 		short := n < cap(b)-len(b)
 		b = b[:len(b)+n]
 		if short {
+			r.buf = b
 			return b, nil
 		}
 		if len(b) == cap(b) {
@@ -409,6 +456,9 @@ func readFile(path string) ([]byte, error) {
 		}
 	}
 }
+
+// readFile reads a small file into a buffer of its own.
+func readFile(path string) ([]byte, error) { return new(fileReader).read(path) }
 
 // writeNewFile creates a file that must not exist yet and writes it.
 func writeNewFile(path string, data []byte) error {
@@ -465,10 +515,11 @@ func (st Store) List() ([]*State, error) {
 	}
 	states := make([]*State, len(ents))
 	load := func(lo, hi int) {
+		var r fileReader
 		for i := lo; i < hi; i++ {
 			if ents[i].IsDir() {
 				// an error: being created or deleted
-				states[i], _ = LoadState(filepath.Join(st.Root, ents[i].Name()))
+				states[i], _ = r.loadState(filepath.Join(st.Root, ents[i].Name()))
 			}
 		}
 	}

@@ -72,7 +72,9 @@ func TestReadFile(t *testing.T) {
 	for i := range big {
 		big[i] = byte('a' + i%26)
 	}
-	for _, data := range [][]byte{nil, []byte("x"), big} {
+	// one reader for all: its buffer, grown by the big file, is reused
+	var r fileReader
+	for _, data := range [][]byte{nil, []byte("x"), big[:2047], big[:2048], big[:2049], big, []byte("yz")} {
 		p := filepath.Join(dir, "f")
 		if err := os.WriteFile(p, data, 0o600); err != nil {
 			t.Fatal(err)
@@ -81,12 +83,45 @@ func TestReadFile(t *testing.T) {
 		if err != nil || string(b) != string(data) {
 			t.Fatalf("readFile of %d bytes: got %d bytes, %v", len(data), len(b), err)
 		}
+		b, err = r.read(p)
+		if err != nil || string(b) != string(data) {
+			t.Fatalf("fileReader.read of %d bytes: got %d bytes, %v", len(data), len(b), err)
+		}
 	}
 	if _, err := readFile(filepath.Join(dir, "missing")); !os.IsNotExist(err) {
 		t.Errorf("missing file: %v, want a not-exist error", err)
 	}
 	if _, _, err := procStat(os.Getpid()); err != nil {
 		t.Errorf("procStat of ourselves: %v", err)
+	}
+}
+
+// TestParseStat: the state and start time of a stat line, whatever the
+// command name holds; a line cut short or not a number is an error.
+func TestParseStat(t *testing.T) {
+	rest := " 1 1 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 123456789 8 1\n"
+	for _, tc := range []struct {
+		line  string
+		start uint64
+		state byte
+	}{
+		{"42 (sh) S 1" + rest, 123456789, 'S'},
+		{"42 (a b) ) (c) Z 1" + rest, 123456789, 'Z'},
+		{"42 (x) R 1 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 18446744073709551615", 18446744073709551615, 'R'},
+	} {
+		start, state, err := parseStat([]byte(tc.line))
+		if err != nil || start != tc.start || state != tc.state {
+			t.Errorf("%q: got %d %c %v, want %d %c", tc.line, start, state, err, tc.start, tc.state)
+		}
+	}
+	for _, bad := range []string{"", "42 sh S 1", "42 (sh) S 1 0 0", "42 (x) R 1 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 12a4", "42 (x) R 1 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 18446744073709551616"} {
+		if _, _, err := parseStat([]byte(bad)); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+	start, _, err := procStat(os.Getpid())
+	if err != nil || start == 0 {
+		t.Errorf("procStat of ourselves: %d %v", start, err)
 	}
 }
 

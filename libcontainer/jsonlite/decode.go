@@ -555,6 +555,9 @@ func (d *decoder) object(v reflect.Value, t reflect.Type) error {
 			return err
 		})
 	case reflect.Map:
+		if t == stringMapType {
+			return d.stringMap(v)
+		}
 		if v.IsNil() {
 			v.Set(reflect.MakeMap(t))
 		}
@@ -576,6 +579,37 @@ func (d *decoder) object(v reflect.Value, t reflect.Type) error {
 		})
 	}
 	return d.mismatch("object", t, d.i)
+}
+
+var stringMapType = reflect.TypeFor[map[string]string]()
+
+// stringMap decodes a map[string]string (annotations, cgroup paths,
+// sysctls) without reflect for each member: the general path's MakeMap,
+// New and SetMapIndex per member cost more than the rest of a state file.
+func (d *decoder) stringMap(v reflect.Value) error {
+	m := v.Interface().(map[string]string)
+	if m == nil {
+		m = map[string]string{}
+		v.Set(reflect.ValueOf(m))
+	}
+	return d.members(func(key string) error {
+		d.skipSpace()
+		if d.i < len(d.data) && d.data[d.i] == '"' {
+			s, err := d.scanString()
+			m[key] = s
+			return err
+		}
+		// null leaves "" (encoding/json's rule for a string); anything
+		// else is the general path's type error
+		var s string
+		d.path = append(d.path, key)
+		err := d.value(reflect.ValueOf(&s).Elem())
+		d.path = d.path[:len(d.path)-1]
+		if err == nil {
+			m[key] = s
+		}
+		return err
+	})
 }
 
 // lookup finds the field a key names: exactly, else without regard to case.
