@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -27,10 +28,9 @@ const cgroupRoot = "/sys/fs/cgroup"
 
 // knownSubsystems are the v1 path keys of the library's cgroupfs manager
 // (fs/fs.go: subsystems); the hybrid unified hierarchy is "".
-var knownSubsystems = map[string]bool{
-	"cpuset": true, "devices": true, "memory": true, "cpu": true, "cpuacct": true, "pids": true,
-	"blkio": true, "hugetlb": true, "net_cls": true, "net_prio": true, "perf_event": true,
-	"freezer": true, "rdma": true, "name=systemd": true, "misc": true,
+var knownSubsystems = []string{
+	"cpuset", "devices", "memory", "cpu", "cpuacct", "pids", "blkio", "hugetlb", "net_cls",
+	"net_prio", "perf_event", "freezer", "rdma", "name=systemd", "misc",
 }
 
 // v1Layout is the host's v1 hierarchies as cg.GetCgroupMounts(true) would
@@ -104,10 +104,10 @@ func layoutPaths(mounts []cg.Mount, inner string, hybrid bool) map[string]string
 	paths := make(map[string]string, 16)
 	for _, m := range mounts {
 		for _, s := range m.Subsystems {
-			if !knownSubsystems[s] {
+			if !slices.Contains(knownSubsystems, s) {
 				s = cg.CgroupNamePrefix + s // "systemd" is listed without its prefix
 			}
-			if knownSubsystems[s] {
+			if slices.Contains(knownSubsystems, s) {
 				paths[s] = filepath.Join(m.Mountpoint, inner)
 			}
 		}

@@ -192,7 +192,8 @@ func TestAddAndField(t *testing.T) {
 func TestOpStringNamesEveryCode(t *testing.T) {
 	t.Parallel()
 	seen := map[string]Code{}
-	for c, name := range codeNames {
+	for _, e := range codeNames {
+		c, name := e.Key, e.Val
 		if name == "" {
 			t.Errorf("code %d has an empty name", c)
 		}
@@ -322,7 +323,8 @@ func TestHeaderMatchesGo(t *testing.T) {
 			byValue[v] = name
 		}
 	}
-	for c, name := range codeNames {
+	for _, e := range codeNames {
+		c, name := e.Key, e.Val
 		if _, ok := byValue[int64(c)]; !ok {
 			t.Errorf("Go op %s (%d) is missing from the header table", name, c)
 		}

@@ -69,13 +69,14 @@ func collectArchs(s *specs.LinuxSeccomp) ([]*stubArch, error) {
 		return nil, fmt.Errorf("native architecture: %w", err)
 	}
 	infos := []archInfo{}
-	for _, info := range archs {
-		if info.scmp == native {
-			infos = append(infos, info)
+	for _, e := range archs {
+		if e.Val.scmp == native {
+			infos = append(infos, e.Val)
 		}
 	}
 	for _, a := range s.Architectures {
-		infos = append(infos, archs[a]) // validated by configure
+		info, _ := archs.Get(a) // validated by configure
+		infos = append(infos, info)
 	}
 	byAudit := map[uint32]*stubArch{}
 	for _, info := range infos {

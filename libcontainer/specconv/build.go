@@ -85,7 +85,7 @@ func addNamespaces(p *plan.Plan, in *Input) error {
 	ns := &in.Ns
 	for _, j := range ns.Joins {
 		if j.Type != specs.UserNamespace && !j.Late {
-			p.Add(j.Field, plan.OpSetns, []int64{int64(j.Fd), int64(nsKinds[j.Type].flag)})
+			p.Add(j.Field, plan.OpSetns, []int64{int64(j.Fd), int64(nsFlag(j.Type))})
 		}
 	}
 	if u := ns.Join(specs.UserNamespace); u != nil {
@@ -100,7 +100,7 @@ func addNamespaces(p *plan.Plan, in *Input) error {
 	}
 	for _, j := range ns.Joins {
 		if j.Type != specs.UserNamespace && j.Late {
-			p.Add(j.Field, plan.OpSetns, []int64{int64(j.Fd), int64(nsKinds[j.Type].flag)})
+			p.Add(j.Field, plan.OpSetns, []int64{int64(j.Fd), int64(nsFlag(j.Type))})
 		}
 	}
 	if rest := ns.New &^ unix.CLONE_NEWUSER &^ in.PreludeUnshared; rest != 0 {
@@ -139,4 +139,10 @@ func cgroupsPath(s *specs.Spec) string {
 		return ""
 	}
 	return s.Linux.CgroupsPath
+}
+
+// nsFlag is a namespace type's CLONE_NEW* flag.
+func nsFlag(t specs.LinuxNamespaceType) int {
+	k, _ := nsKinds.Get(t)
+	return k.flag
 }

@@ -1032,8 +1032,8 @@ func TestFlagsAfterBind(t *testing.T) {
 		t.Errorf("flagsAfterBind %#x includes bind/rec/remount", flagsAfterBind)
 	}
 	for _, o := range []string{"ro", "nosuid", "nodev", "noexec", "noatime", "nodiratime", "relatime", "strictatime", "nosymfollow"} {
-		if f := mountFlags[o].flag; flagsAfterBind&f == 0 {
-			t.Errorf("option %q (%#x) is lost on a bind mount: not in flagsAfterBind", o, f)
+		if m, _ := mountFlags.Get(o); flagsAfterBind&m.flag == 0 {
+			t.Errorf("option %q (%#x) is lost on a bind mount: not in flagsAfterBind", o, m.flag)
 		}
 	}
 	// a bind with only unrelated flags needs no remount

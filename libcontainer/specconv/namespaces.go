@@ -12,6 +12,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/oci-rt/oci-rt/libcontainer/internal/table"
 )
 
 // nsKind describes one namespace type.
@@ -20,15 +22,15 @@ type nsKind struct {
 	proc string // its name under /proc/<pid>/ns
 }
 
-var nsKinds = map[specs.LinuxNamespaceType]nsKind{
-	specs.PIDNamespace:     {unix.CLONE_NEWPID, "pid"},
-	specs.NetworkNamespace: {unix.CLONE_NEWNET, "net"},
-	specs.MountNamespace:   {unix.CLONE_NEWNS, "mnt"},
-	specs.IPCNamespace:     {unix.CLONE_NEWIPC, "ipc"},
-	specs.UTSNamespace:     {unix.CLONE_NEWUTS, "uts"},
-	specs.UserNamespace:    {unix.CLONE_NEWUSER, "user"},
-	specs.CgroupNamespace:  {unix.CLONE_NEWCGROUP, "cgroup"},
-	specs.TimeNamespace:    {unix.CLONE_NEWTIME, "time"},
+var nsKinds = table.Table[specs.LinuxNamespaceType, nsKind]{
+	{Key: specs.PIDNamespace, Val: nsKind{unix.CLONE_NEWPID, "pid"}},
+	{Key: specs.NetworkNamespace, Val: nsKind{unix.CLONE_NEWNET, "net"}},
+	{Key: specs.MountNamespace, Val: nsKind{unix.CLONE_NEWNS, "mnt"}},
+	{Key: specs.IPCNamespace, Val: nsKind{unix.CLONE_NEWIPC, "ipc"}},
+	{Key: specs.UTSNamespace, Val: nsKind{unix.CLONE_NEWUTS, "uts"}},
+	{Key: specs.UserNamespace, Val: nsKind{unix.CLONE_NEWUSER, "user"}},
+	{Key: specs.CgroupNamespace, Val: nsKind{unix.CLONE_NEWCGROUP, "cgroup"}},
+	{Key: specs.TimeNamespace, Val: nsKind{unix.CLONE_NEWTIME, "time"}},
 }
 
 // NsTypes lists the namespace types oci-rt knows, for `features`.
@@ -37,7 +39,7 @@ func NsTypes() []string {
 }
 
 // ProcName is the /proc/<pid>/ns entry of a namespace type.
-func ProcName(t specs.LinuxNamespaceType) string { return nsKinds[t].proc }
+func ProcName(t specs.LinuxNamespaceType) string { k, _ := nsKinds.Get(t); return k.proc }
 
 // Join is a namespace entered with setns.
 type Join struct {
@@ -59,11 +61,14 @@ type Namespaces struct {
 
 // Has tells whether the container gets its own namespace of type t, new or joined.
 func (n *Namespaces) Has(t specs.LinuxNamespaceType) bool {
-	return n.New&nsKinds[t].flag != 0 || n.Join(t) != nil
+	return n.IsNew(t) || n.Join(t) != nil
 }
 
 // IsNew tells whether a namespace of type t is created.
-func (n *Namespaces) IsNew(t specs.LinuxNamespaceType) bool { return n.New&nsKinds[t].flag != 0 }
+func (n *Namespaces) IsNew(t specs.LinuxNamespaceType) bool {
+	k, _ := nsKinds.Get(t)
+	return n.New&k.flag != 0
+}
 
 // Join returns the join of type t, or nil.
 func (n *Namespaces) Join(t specs.LinuxNamespaceType) *Join {
@@ -83,7 +88,7 @@ func ParseNamespaces(l *specs.Linux) (Namespaces, error) {
 	}
 	seen := map[specs.LinuxNamespaceType]int{}
 	for i, ns := range l.Namespaces {
-		k, ok := nsKinds[ns.Type]
+		k, ok := nsKinds.Get(ns.Type)
 		if !ok {
 			return n, fmt.Errorf("linux.namespaces[%d].type %q: unknown namespace type", i, ns.Type)
 		}
@@ -147,7 +152,7 @@ func openNs(path string, t specs.LinuxNamespaceType, field string) (*os.File, er
 		f.Close()
 		return nil, fmt.Errorf("%s: not a namespace", field)
 	}
-	if got != nsKinds[t].flag {
+	if k, _ := nsKinds.Get(t); got != k.flag {
 		f.Close()
 		return nil, fmt.Errorf("%s: a %s namespace, not %s", field, flagName(got), t)
 	}
@@ -174,9 +179,9 @@ func nsOpenError(path string, err error) error {
 }
 
 func flagName(flag int) string {
-	for t, k := range nsKinds {
-		if k.flag == flag {
-			return string(t)
+	for _, e := range nsKinds {
+		if e.Val.flag == flag {
+			return string(e.Key)
 		}
 	}
 	return fmt.Sprintf("0x%x", flag)

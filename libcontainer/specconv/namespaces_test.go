@@ -136,7 +136,7 @@ func TestParseNamespacesNilAndEmpty(t *testing.T) {
 func TestNsTypesAndProcName(t *testing.T) {
 	t.Parallel()
 	var known []string
-	for typ := range nsKinds {
+	for _, typ := range nsKinds.Keys() {
 		known = append(known, string(typ))
 	}
 	sort.Strings(known)

@@ -3,6 +3,7 @@ package specconv
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -92,9 +93,9 @@ func MapsText(m []specs.LinuxIDMapping) string {
 }
 
 // ipcSysctls are the sysctls of the IPC namespace.
-var ipcSysctls = map[string]bool{
-	"kernel.msgmax": true, "kernel.msgmnb": true, "kernel.msgmni": true, "kernel.sem": true,
-	"kernel.shmall": true, "kernel.shmmax": true, "kernel.shmmni": true, "kernel.shm_rmid_forced": true,
+var ipcSysctls = []string{
+	"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+	"kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
 }
 
 // checkSysctls allows only sysctls of namespaces the container has of its
@@ -104,7 +105,7 @@ func checkSysctls(sysctls map[string]string, ns *Namespaces) error {
 		name := strings.ReplaceAll(k, "/", ".")
 		var ok bool
 		switch {
-		case ipcSysctls[name] || strings.HasPrefix(name, "fs.mqueue."):
+		case slices.Contains(ipcSysctls, name) || strings.HasPrefix(name, "fs.mqueue."):
 			ok = ns.Has(specs.IPCNamespace)
 		case strings.HasPrefix(name, "net."):
 			ok = ns.Has(specs.NetworkNamespace)
