@@ -270,6 +270,18 @@ func (c *creation) launch(in *specconv.Input) error {
 		}
 		spawned = true
 	}
+	// With the plan sent now, the container's process makes its mounts
+	// while we make the cgroup; it waits for it before it needs it.
+	late := spawned && c.cgroupLate(in)
+	if late {
+		in.CgroupTasks, in.CgroupLate = c.tasksFiles(c.cgm.GetPaths()), true
+		if err := c.compilePlan(in); err != nil {
+			return err
+		}
+		if err := c.sendPlan(); err != nil {
+			return err
+		}
+	}
 	// "creating" on disk lets delete clean up after a create that died
 	if err := c.handle.createRuntime(c.state); err != nil {
 		return err
@@ -280,24 +292,10 @@ func (c *creation) launch(in *specconv.Input) error {
 	if err := c.makeCgroup(); err != nil {
 		return err
 	}
-	tasks, unified, err := c.cgroupJoin(!spawned)
-	if err != nil {
-		return err
-	}
-	in.CgroupTasks = tasks
-	if !spawned {
-		if err := c.spawn(unified); err != nil {
+	if !late {
+		if err := c.joinAndSend(in, spawned); err != nil {
 			return err
 		}
-	}
-	if err := c.joinCgroupLate(); err != nil {
-		return err
-	}
-	if err := c.compilePlan(in); err != nil {
-		return err
-	}
-	if err := c.sendPlan(); err != nil {
-		return err
 	}
 	if err := c.converse(); err != nil {
 		return err
@@ -547,20 +545,59 @@ func (c *creation) cgroupJoin(wantUnified bool) (tasks []string, unified *os.Fil
 	if c.opts.Systemd && !c.exec {
 		return nil, nil, nil
 	}
-	for key, dir := range c.state.CgroupPaths {
-		if key != "" {
-			tasks = append(tasks, filepath.Join(dir, "tasks"))
-			continue
-		}
-		if !wantUnified {
-			continue
-		}
+	tasks = c.tasksFiles(c.state.CgroupPaths)
+	if dir, ok := c.state.CgroupPaths[""]; ok && wantUnified {
 		if unified, err = os.Open(dir); err != nil {
 			return nil, nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 		}
 		c.files = append(c.files, unified)
 	}
 	return tasks, unified, nil
+}
+
+// tasksFiles are the v1 `tasks` files of the cgroup's paths.
+func (c *creation) tasksFiles(paths map[string]string) []string {
+	var tasks []string
+	for key, dir := range paths {
+		if key != "" {
+			tasks = append(tasks, filepath.Join(dir, "tasks"))
+		}
+	}
+	return tasks
+}
+
+// joinAndSend sends the plan once the cgroup is made: the executor joins
+// it first (it is started now if it was not yet), or systemd puts it there.
+func (c *creation) joinAndSend(in *specconv.Input, spawned bool) error {
+	tasks, unified, err := c.cgroupJoin(!spawned)
+	if err != nil {
+		return err
+	}
+	in.CgroupTasks = tasks
+	if !spawned {
+		if err := c.spawn(unified); err != nil {
+			return err
+		}
+	}
+	if err := c.joinCgroupLate(); err != nil {
+		return err
+	}
+	if err := c.compilePlan(in); err != nil {
+		return err
+	}
+	return c.sendPlan()
+}
+
+// cgroupLate says whether the plan may reach the executor before the
+// cgroup is made (specconv.Input.CgroupLate). Not when the executor must be
+// in the cgroup before it changes identity or enters other mounts (a user
+// namespace, namespaces to join): its first step joins the cgroup then.
+// And only when its prelude ran (it is in the memory or unified cgroup
+// already, where a failed create finds and kills the container's process)
+// in a mount namespace of its own (whose mounts go with it).
+func (c *creation) cgroupLate(in *specconv.Input) bool {
+	return c.startsEarly() && in.PreludeUnshared != 0 && len(c.ns.Joins) == 0 &&
+		!c.ns.IsNew(specs.UserNamespace) && c.ns.IsNew(specs.MountNamespace)
 }
 
 // joinCgroupLate puts the started executor in a systemd-managed cgroup.
@@ -759,6 +796,8 @@ func (c *creation) onSync(kind, pid int) error {
 			return err
 		}
 		return c.reply(0, nil)
+	case plan.SyncCgroup:
+		return c.reply(0, nil) // made before we read messages
 	case plan.SyncHooks:
 		c.state.Pid = c.pid
 		// lifecycle steps 3-5 come after step 2 (creating) and before the
@@ -1028,9 +1067,15 @@ func limitsAsked(s *specs.Spec) bool {
 // cpu limits are written while the cgroup is made (before a process may
 // join it), and a parent without the budget refuses them with EINVAL.
 func applyField(s *specs.Spec, err error) string {
-	if s.Linux != nil && s.Linux.Resources != nil && s.Linux.Resources.CPU != nil && errors.Is(err, unix.EINVAL) {
+	if s.Linux != nil && s.Linux.Resources != nil && s.Linux.Resources.CPU != nil {
 		cpu := s.Linux.Resources.CPU
-		if cpu.RealtimeRuntime != nil || cpu.RealtimePeriod != nil {
+		switch {
+		case strings.Contains(err.Error(), "/cpuset.cpus"):
+			// the library writes the cpuset when it makes the cgroup
+			return fmt.Sprintf("linux.resources.cpu.cpus %q", cpu.Cpus)
+		case strings.Contains(err.Error(), "/cpuset.mems"):
+			return fmt.Sprintf("linux.resources.cpu.mems %q", cpu.Mems)
+		case errors.Is(err, unix.EINVAL) && (cpu.RealtimeRuntime != nil || cpu.RealtimePeriod != nil):
 			return "linux.resources.cpu.realtimeRuntime/realtimePeriod"
 		}
 	}

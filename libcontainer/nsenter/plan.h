@@ -61,6 +61,7 @@
 /* OP_SYNC kinds */
 #define SYNC_MAPS 1         /* write my uid/gid maps */
 #define SYNC_HOOKS 2        /* run createRuntime (and prestart) hooks now */
+#define SYNC_CGROUP 3       /* wait until the container's cgroup is made */
 
 /* messages from the executor (SOCK_SEQPACKET, struct msg + payload) */
 #define MSG_SYNC 1          /* a: kind, b: my pid */

@@ -71,8 +71,9 @@ const MountCopyUp = 2
 
 // OpSync kinds.
 const (
-	SyncMaps  = 1 // write my uid/gid maps
-	SyncHooks = 2 // run createRuntime and prestart hooks now
+	SyncMaps   = 1 // write my uid/gid maps
+	SyncHooks  = 2 // run createRuntime and prestart hooks now
+	SyncCgroup = 3 // wait until the container's cgroup is made
 )
 
 // Messages from the executor.

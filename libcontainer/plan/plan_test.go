@@ -256,6 +256,7 @@ var planTestHeaderConsts = map[string]int64{
 	"MNT_COPY_UP":     MountCopyUp,
 	"SYNC_MAPS":       SyncMaps,
 	"SYNC_HOOKS":      SyncHooks,
+	"SYNC_CGROUP":     SyncCgroup,
 	"MSG_SYNC":        MsgSync,
 	"MSG_PID":         MsgPid,
 	"MSG_ERROR":       MsgError,

@@ -30,6 +30,11 @@ type Input struct {
 	// CgroupTasks are the container's cgroup v1 `tasks` files: the
 	// executor opens them and moves itself there first
 	CgroupTasks []string
+	// CgroupLate: the plan is sent before the cgroup is made; the
+	// container's process mounts what needs no cgroup first, then waits
+	// for it (SyncCgroup) and joins it before the cgroup view, the device
+	// nodes and the hooks
+	CgroupLate bool
 	// PreludeUnshared are the namespaces the executor unshared before it
 	// had the plan (its prelude): the plan leaves them out
 	PreludeUnshared int
@@ -49,8 +54,19 @@ type Seccomp struct {
 func Build(in *Input) (*plan.Plan, error) {
 	p := &plan.Plan{}
 	s := in.Spec
-	if len(in.CgroupTasks) > 0 {
-		p.Add(fmt.Sprintf("linux.cgroupsPath %q", cgroupsPath(s)), plan.OpJoinCgroup, nil, in.CgroupTasks...)
+	// join moves the executor into the cgroup: first, or with CgroupLate
+	// where the rootfs first needs it (or before the process is set up)
+	join := func() {}
+	if in.CgroupLate {
+		joined := false
+		join = func() {
+			if !joined {
+				joined = true
+				addCgroupJoin(p, in)
+			}
+		}
+	} else {
+		addCgroupJoin(p, in)
 	}
 	if s.Process != nil && s.Process.OOMScoreAdj != nil {
 		// first, while we still have the host's privileges
@@ -64,10 +80,11 @@ func Build(in *Input) (*plan.Plan, error) {
 		p.Add("session keyring", plan.OpKeyring, nil, in.ContainerID)
 	}
 	if in.StartFd >= 0 {
-		if err := addRootfs(p, in); err != nil {
+		if err := addRootfs(p, in, join); err != nil {
 			return nil, err
 		}
 	}
+	join()
 	if in.StartFd >= 0 {
 		addHostname(p, s)
 	}
@@ -75,6 +92,21 @@ func Build(in *Input) (*plan.Plan, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// addCgroupJoin moves the executor into the container's cgroup: at once,
+// or with CgroupLate once the runtime has made it.
+func addCgroupJoin(p *plan.Plan, in *Input) {
+	field := fmt.Sprintf("linux.cgroupsPath %q", cgroupsPath(in.Spec))
+	if in.CgroupLate {
+		p.Add(field, plan.OpSync, []int64{plan.SyncCgroup})
+	}
+	if len(in.CgroupTasks) > 0 {
+		p.Add(field, plan.OpJoinCgroup, nil, in.CgroupTasks...)
+	}
+	if in.CgroupLate && in.Ns.IsNew(specs.CgroupNamespace) {
+		p.Add("linux.namespaces cgroup", plan.OpUnshare, []int64{unix.CLONE_NEWCGROUP})
+	}
 }
 
 // addNamespaces enters the namespaces: joins the container's privileges
@@ -103,7 +135,13 @@ func addNamespaces(p *plan.Plan, in *Input) error {
 			p.Add(j.Field, plan.OpSetns, []int64{int64(j.Fd), int64(nsFlag(j.Type))})
 		}
 	}
-	if rest := ns.New &^ unix.CLONE_NEWUSER &^ in.PreludeUnshared; rest != 0 {
+	rest := ns.New &^ unix.CLONE_NEWUSER &^ in.PreludeUnshared
+	if in.CgroupLate {
+		// the cgroup namespace's root is the cgroup at unshare time:
+		// unshared once the process is in the container's (addCgroupJoin)
+		rest &^= unix.CLONE_NEWCGROUP
+	}
+	if rest != 0 {
 		p.Add("linux.namespaces", plan.OpUnshare, []int64{int64(rest)})
 	}
 	if ns.IsNew(specs.TimeNamespace) && in.Spec.Linux != nil && len(in.Spec.Linux.TimeOffsets) > 0 {

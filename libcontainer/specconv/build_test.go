@@ -1096,6 +1096,73 @@ func TestBuildJoinCgroupFirst(t *testing.T) {
 	}
 }
 
+// TestBuildJoinCgroupLate: with a plan sent before the cgroup is made, the
+// container's process waits for it (a sync) and joins it right before what
+// needs it: the cgroup view of a cgroup mount, else the device nodes; the
+// mounts before that come first, and the join comes once.
+func TestBuildJoinCgroupLate(t *testing.T) {
+	for _, withCgroupMount := range []bool{true, false} {
+		in := buildTestInput(t)
+		in.CgroupTasks = []string{"/sys/fs/cgroup/memory/x/tasks"}
+		in.CgroupLate = true
+		in.Spec.Mounts = []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc"}}
+		if withCgroupMount {
+			in.Spec.Mounts = append(in.Spec.Mounts, specs.Mount{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup"},
+				specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs"})
+		}
+		p := buildTestBuild(t, in)
+		sync, join, proc, cgroupMount, tmp, mknod, syncs, joins := -1, -1, -1, -1, -1, -1, 0, 0
+		for i, op := range p.Ops {
+			switch {
+			case op.Code == plan.OpSync && op.Ints[0] == plan.SyncCgroup:
+				sync, syncs = i, syncs+1
+			case op.Code == plan.OpJoinCgroup:
+				join, joins = i, joins+1
+			case op.Code == plan.OpMount && strings.HasPrefix(op.Field, "mounts[0]") && proc < 0:
+				proc = i
+			case op.Code == plan.OpMount && strings.HasPrefix(op.Field, "mounts[1]") && cgroupMount < 0:
+				cgroupMount = i
+			case op.Code == plan.OpMount && strings.HasPrefix(op.Field, "mounts[2]") && tmp < 0:
+				tmp = i
+			case op.Code == plan.OpMknod && mknod < 0:
+				mknod = i
+			}
+		}
+		if syncs != 1 || joins != 1 || join != sync+1 || proc > sync || mknod < join {
+			t.Fatalf("cgroup mount %v: sync %d (x%d), join %d (x%d), /proc mount %d, first mknod %d; want /proc < sync < join < mknod, once each",
+				withCgroupMount, sync, syncs, join, joins, proc, mknod)
+		}
+		if withCgroupMount && (cgroupMount != join+1 || tmp < cgroupMount) {
+			t.Fatalf("the join (%d) does not come right before the cgroup mount (%d), or the later mount (%d) moved", join, cgroupMount, tmp)
+		}
+	}
+}
+
+// TestBuildCgroupNamespaceAfterLateJoin: a cgroup namespace's root is the
+// cgroup of its unshare; with a late join it is unshared right after it.
+func TestBuildCgroupNamespaceAfterLateJoin(t *testing.T) {
+	in := buildTestInput(t)
+	in.Ns.New |= unix.CLONE_NEWCGROUP | unix.CLONE_NEWNET
+	in.CgroupTasks = []string{"/sys/fs/cgroup/memory/x/tasks"}
+	in.CgroupLate = true
+	p := buildTestBuild(t, in)
+	join, cgroupNs := -1, -1
+	for i, op := range p.Ops {
+		switch {
+		case op.Code == plan.OpJoinCgroup:
+			join = i
+		case op.Code == plan.OpUnshare && op.Ints[0]&unix.CLONE_NEWCGROUP != 0:
+			if op.Ints[0] != unix.CLONE_NEWCGROUP || cgroupNs >= 0 {
+				t.Fatalf("op %d unshares %#x: the cgroup namespace must be unshared alone, once", i, op.Ints[0])
+			}
+			cgroupNs = i
+		}
+	}
+	if join < 0 || cgroupNs != join+1 {
+		t.Fatalf("join at %d, cgroup namespace unshared at %d; want right after the join", join, cgroupNs)
+	}
+}
+
 // TestBuildPreludeUnshared: namespaces the executor unshared in its
 // prelude are left out of the plan's unshare; the cgroup namespace, which
 // the prelude never makes, stays.

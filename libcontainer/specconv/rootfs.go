@@ -30,7 +30,7 @@ type CgroupHierarchy struct {
 	HostPath string // the container's cgroup in it, bound when there is no cgroup namespace
 }
 
-func addRootfs(p *plan.Plan, in *Input) error {
+func addRootfs(p *plan.Plan, in *Input, joinCgroup func()) error {
 	s := in.Spec
 	newNs := in.Ns.IsNew(specs.MountNamespace)
 	rootField := fmt.Sprintf("root.path %q", in.Rootfs)
@@ -49,10 +49,14 @@ func addRootfs(p *plan.Plan, in *Input) error {
 	}
 	p.Add(rootField, plan.OpOpenRoot, nil, in.Rootfs)
 	for i, m := range s.Mounts {
+		if m.Type == "cgroup" || m.Type == "cgroup2" {
+			joinCgroup() // its view binds the container's cgroup
+		}
 		if err := addMount(p, in, i, m); err != nil {
 			return err
 		}
 	}
+	joinCgroup() // device nodes are made under the container's device rules
 	addDevices(p, in)
 	if cwd := in.Process.Cwd; cwd != "/" && cwd != "" {
 		// runc makes a missing cwd; made here, inside the rootfs, as root

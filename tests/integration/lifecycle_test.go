@@ -947,6 +947,11 @@ func TestLifecycleBadBundles(t *testing.T) {
 		}},
 		{name: "relative-cwd", edit: func(s *specs.Spec) { s.Process.Cwd = "tmp" },
 			want: func(*specs.Spec) []string { return []string{"process.cwd", "tmp"} }},
+		// refused by the kernel when the cgroup is made, after the plan
+		// went to the executor (whose process is making its mounts then)
+		{name: "cpuset-beyond-cpus", edit: func(s *specs.Spec) {
+			s.Linux.Resources.CPU = &specs.LinuxCPU{Cpus: "1000"}
+		}, want: func(*specs.Spec) []string { return []string{`linux.resources.cpu.cpus "1000"`} }},
 	}
 	for _, c := range cases {
 		c := c
