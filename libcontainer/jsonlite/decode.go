@@ -486,20 +486,27 @@ func (d *decoder) members(f func(key string) error) error {
 		if err := f(key); err != nil {
 			return err
 		}
-		d.skipSpace()
-		if d.i >= len(d.data) {
-			return d.syntax("")
-		}
-		switch d.data[d.i] {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			return nil
-		default:
-			return d.syntax("after object key:value pair")
+		if more, err := d.more('}', "after object key:value pair"); !more {
+			return err
 		}
 	}
+}
+
+// more reads what follows a member or an element: a comma (true: another
+// one follows) or the closing byte.
+func (d *decoder) more(closing byte, context string) (bool, error) {
+	d.skipSpace()
+	switch {
+	case d.i >= len(d.data):
+		return false, d.syntax("")
+	case d.data[d.i] == ',':
+		d.i++
+		return true, nil
+	case d.data[d.i] == closing:
+		d.i++
+		return false, nil
+	}
+	return false, d.syntax(context)
 }
 
 // elements calls f for each element of the array at d.i.
@@ -514,18 +521,8 @@ func (d *decoder) elements(f func(n int) error) error {
 		if err := f(n); err != nil {
 			return err
 		}
-		d.skipSpace()
-		if d.i >= len(d.data) {
-			return d.syntax("")
-		}
-		switch d.data[d.i] {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
-			return nil
-		default:
-			return d.syntax("after array element")
+		if more, err := d.more(']', "after array element"); !more {
+			return err
 		}
 	}
 }

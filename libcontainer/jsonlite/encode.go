@@ -411,29 +411,28 @@ func compact(dst, src []byte) ([]byte, bool) {
 	if d.i != len(src) {
 		return dst, false
 	}
-	inString := false
 	for i := start; i < end; i++ {
-		c := src[i]
-		if inString {
-			dst = append(dst, c)
-			switch c {
-			case '\\':
-				i++
-				dst = append(dst, src[i])
-			case '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
+		switch c := src[i]; c {
 		case ' ', '\t', '\n', '\r':
-			continue
 		case '"':
-			inString = true
+			dst, i = appendQuoted(dst, src, i)
+		default:
+			dst = append(dst, c)
 		}
-		dst = append(dst, c)
 	}
 	return dst, true
+}
+
+// appendQuoted appends the string literal of valid JSON src that starts at
+// its quote i, and returns the index of its closing quote.
+func appendQuoted(dst, src []byte, i int) ([]byte, int) {
+	start := i
+	for i++; src[i] != '"'; i++ {
+		if src[i] == '\\' {
+			i++
+		}
+	}
+	return append(dst, src[start:i+1]...), i
 }
 
 // Indent is json.Indent of compact JSON (what Marshal returns): each
@@ -449,24 +448,10 @@ func Indent(src []byte, prefix, indent string) []byte {
 			out = append(out, indent...)
 		}
 	}
-	inString := false
 	for i := 0; i < len(src); i++ {
-		c := src[i]
-		if inString {
-			out = append(out, c)
-			switch c {
-			case '\\':
-				i++
-				out = append(out, src[i])
-			case '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
+		switch c := src[i]; c {
 		case '"':
-			inString = true
-			out = append(out, c)
+			out, i = appendQuoted(out, src, i)
 		case '{', '[':
 			out = append(out, c)
 			if i+1 < len(src) && (src[i+1] == '}' || src[i+1] == ']') {
