@@ -251,6 +251,7 @@ func (c *creation) launch(in *specconv.Input) error {
 		return err
 	}
 	c.state.Cgroup = cgc
+	c.state.setCgroupPaths(c.cgm.GetPaths()) // in the "creating" runtime.json
 	// The executor is started now and waits for its plan, so that its exec
 	// and the namespaces it can make at once (its prelude) overlap making
 	// the cgroup and setting the limits. It is started into the cgroup2
@@ -519,12 +520,26 @@ func (c *creation) makeCgroup() error {
 			logrus.Debugf("rootless: no cgroup (%v)", err)
 			c.cgm.Destroy()
 			c.cgm, c.state.Cgroup = nil, nil
+			c.state.setCgroupPaths(nil)
 			return c.handle.SaveRuntime(c.state)
 		}
 		return fmt.Errorf("%s: %w", applyField(c.spec, err), err)
 	}
-	c.state.CgroupPaths = maps.Clone(c.cgm.GetPaths())
+	if err := c.recordCgroupPaths(); err != nil {
+		return err
+	}
 	return c.setResources()
+}
+
+// recordCgroupPaths notes the cgroup's paths once it is made; runtime.json,
+// written with the paths known before, is written again if they changed.
+func (c *creation) recordCgroupPaths() error {
+	paths := c.cgm.GetPaths()
+	if maps.Equal(paths, c.state.CgroupPaths) {
+		return nil
+	}
+	c.state.setCgroupPaths(paths)
+	return c.handle.SaveRuntime(c.state)
 }
 
 func (c *creation) setResources() error {
@@ -608,7 +623,9 @@ func (c *creation) joinCgroupLate() error {
 	if err := c.cgm.Apply(c.pid); err != nil {
 		return fmt.Errorf("linux.cgroupsPath %q: %w", cgroupsPath(c.spec), err)
 	}
-	c.state.CgroupPaths = maps.Clone(c.cgm.GetPaths())
+	if err := c.recordCgroupPaths(); err != nil {
+		return err
+	}
 	return c.setResources()
 }
 

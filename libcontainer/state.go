@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -41,11 +42,17 @@ type State struct {
 	Bundle      string            `json:"bundle"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 
-	Rootfs      string            `json:"rootfs"`
-	Created     time.Time         `json:"created"`
-	StartTime   uint64            `json:"startTime"` // of Pid, from /proc/<pid>/stat: guards against pid reuse
-	Owner       string            `json:"owner"`
+	Rootfs    string    `json:"rootfs"`
+	Created   time.Time `json:"created"`
+	StartTime uint64    `json:"startTime"` // of Pid, from /proc/<pid>/stat: guards against pid reuse
+	Owner     string    `json:"owner"`
+	// CgroupPaths are kept in runtime.json (a state.json written by an
+	// older oci-rt may still hold them); state.json keeps only Freezer
 	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
+	// Freezer is the cgroup file that says whether the container is
+	// frozen (v1 freezer.state, else cgroup2's cgroup.freeze), for state
+	// and list, which read state.json alone
+	Freezer string `json:"freezer,omitempty"`
 	// Cgroup and Hooks are kept in runtime.json, read only by the commands
 	// that need them: state and list (200 containers) stay cheap
 	Cgroup *cgroups.Cgroup `json:"-"`
@@ -223,20 +230,41 @@ func (h *Handle) removeFiles() error {
 // Path is a file inside the state directory.
 func (h *Handle) Path(name string) string { return filepath.Join(h.Dir, name) }
 
-// Save writes state.json atomically (a temporary file renamed over it).
+// Save writes state.json atomically (a temporary file renamed over it),
+// without the cgroup paths: those are in runtime.json, and state.json stays
+// small for list, which decodes one per container.
 func (h *Handle) Save(s *State) error {
+	paths := s.CgroupPaths
+	s.CgroupPaths = nil
 	b, err := jsonlite.Marshal(s)
+	s.CgroupPaths = paths
 	if err != nil {
 		return err
 	}
 	return WriteFileAtomic(h.Path("state.json"), b, 0o600)
 }
 
+// setCgroupPaths records the cgroup's directories (one a hierarchy, "" the
+// cgroup2 one) and the file that tells whether it is frozen.
+func (s *State) setCgroupPaths(paths map[string]string) {
+	s.CgroupPaths, s.Freezer = maps.Clone(paths), ""
+	if p, ok := paths["freezer"]; ok {
+		s.Freezer = filepath.Join(p, "freezer.state")
+	} else if p, ok := paths[""]; ok {
+		s.Freezer = filepath.Join(p, "cgroup.freeze")
+	}
+}
+
 // runtimeFile is what commands acting on a container need besides its
-// state: the cgroup config and the hooks.
+// state: the cgroup config and paths, and the hooks.
 type runtimeFile struct {
-	Cgroup *cgroups.Cgroup `json:"cgroup,omitempty"`
-	Hooks  *specs.Hooks    `json:"hooks,omitempty"`
+	Cgroup      *cgroups.Cgroup   `json:"cgroup,omitempty"`
+	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
+	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
+}
+
+func (s *State) runtimeFile() runtimeFile {
+	return runtimeFile{Cgroup: s.Cgroup, CgroupPaths: s.CgroupPaths, Hooks: s.Hooks}
 }
 
 // LoadFull reads state.json and runtime.json.
@@ -254,14 +282,18 @@ func loadFull(dir string) (*State, error) {
 	// the cgroup configuration (a large type to decode) is decoded only by
 	// the commands that use it (cgroupConfig): start and kill do not
 	var r struct {
-		Cgroup json.RawMessage `json:"cgroup"`
-		Hooks  *specs.Hooks    `json:"hooks"`
+		Cgroup      json.RawMessage   `json:"cgroup"`
+		CgroupPaths map[string]string `json:"cgroupPaths"`
+		Hooks       *specs.Hooks      `json:"hooks"`
 	}
 	if err := jsonlite.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "runtime.json"), err)
 	}
 	if len(r.Cgroup) > 0 && string(r.Cgroup) != "null" {
 		s.cgroupRaw = r.Cgroup
+	}
+	if len(r.CgroupPaths) > 0 {
+		s.CgroupPaths = r.CgroupPaths
 	}
 	s.Hooks = r.Hooks
 	return s, nil
@@ -284,7 +316,7 @@ func (h *Handle) SaveRuntime(s *State) error {
 	if _, err := s.cgroupConfig(); err != nil {
 		return err
 	}
-	b, err := jsonlite.Marshal(runtimeFile{Cgroup: s.Cgroup, Hooks: s.Hooks})
+	b, err := jsonlite.Marshal(s.runtimeFile())
 	if err != nil {
 		return err
 	}
@@ -295,7 +327,7 @@ func (h *Handle) SaveRuntime(s *State) error {
 // created: only commands that lock the container read it, and create holds
 // the lock, so it needs no temporary file and rename.
 func (h *Handle) createRuntime(s *State) error {
-	b, err := jsonlite.Marshal(runtimeFile{Cgroup: s.Cgroup, Hooks: s.Hooks})
+	b, err := jsonlite.Marshal(s.runtimeFile())
 	if err != nil {
 		return err
 	}
@@ -347,15 +379,19 @@ func (s *State) refresh(dir string, r *fileReader) {
 }
 
 func (s *State) isFrozen(r *fileReader) bool {
-	if p, ok := s.CgroupPaths["freezer"]; ok {
-		b, err := r.read(filepath.Join(p, "freezer.state"))
-		return err == nil && strings.TrimSpace(string(b)) == "FROZEN"
+	file := s.Freezer
+	if file == "" && s.CgroupPaths != nil {
+		// a state.json of an older oci-rt: the paths, no Freezer
+		var old State
+		old.setCgroupPaths(s.CgroupPaths)
+		file = old.Freezer
 	}
-	if p, ok := s.CgroupPaths[""]; ok {
-		b, err := r.read(filepath.Join(p, "cgroup.freeze"))
-		return err == nil && strings.TrimSpace(string(b)) == "1"
+	if file == "" {
+		return false
 	}
-	return false
+	b, err := r.read(file)
+	v := strings.TrimSpace(string(b))
+	return err == nil && (v == "FROZEN" || v == "1") // freezer.state, cgroup.freeze
 }
 
 // procStat returns a process's start time (field 22 of /proc/<pid>/stat)

@@ -2,8 +2,10 @@ package libcontainer
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -191,4 +193,57 @@ func TestCreatedOrRunning(t *testing.T) {
 		}
 		os.Remove(h.Path("start.sock"))
 	}
+}
+
+// TestCgroupPathsInRuntimeFile: state.json keeps only the freezer file
+// (list decodes one per container); the paths are in runtime.json, which
+// LoadFull reads; a state.json of an older oci-rt, with its paths and no
+// freezer entry, still gives both. A frozen running container is paused.
+func TestCgroupPathsInRuntimeFile(t *testing.T) {
+	st := Store{Root: t.TempDir()}
+	h, err := st.Claim("c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Unlock()
+	start, _, err := procStat(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cg := t.TempDir()
+	paths := map[string]string{"freezer": filepath.Join(cg, "freezer"), "memory": filepath.Join(cg, "memory")}
+	os.Mkdir(paths["freezer"], 0o755)
+	os.WriteFile(filepath.Join(paths["freezer"], "freezer.state"), []byte("FROZEN\n"), 0o644)
+	s := &State{ID: "c", Status: Running, Pid: os.Getpid(), StartTime: start}
+	s.setCgroupPaths(paths)
+	if err := h.createRuntime(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Save(s); err != nil {
+		t.Fatal(err)
+	}
+	if s.CgroupPaths == nil {
+		t.Fatal("Save dropped the paths from the state in memory")
+	}
+	b, _ := os.ReadFile(h.Path("state.json"))
+	if strings.Contains(string(b), "cgroupPaths") || !strings.Contains(string(b), `"freezer":"`+paths["freezer"]+`/freezer.state"`) {
+		t.Errorf("state.json = %s, want the freezer file and no cgroupPaths", b)
+	}
+	check := func(what string) {
+		t.Helper()
+		if got, err := LoadState(h.Dir); err != nil || got.Status != Paused {
+			t.Errorf("%s: LoadState: %v, status %v; want paused", what, err, got)
+		}
+		full, err := h.LoadFull()
+		if err != nil || !maps.Equal(full.CgroupPaths, paths) {
+			t.Errorf("%s: LoadFull paths %v (%v), want %v", what, full, err, paths)
+		}
+	}
+	check("new files")
+	// what an older oci-rt wrote: the paths in state.json, none in runtime.json
+	old := fmt.Sprintf(`{"id":"c","status":"running","pid":%d,"startTime":%d,"cgroupPaths":{"freezer":%q,"memory":%q}}`,
+		os.Getpid(), start, paths["freezer"], paths["memory"])
+	os.WriteFile(h.Path("state.json"), []byte(old), 0o600)
+	os.WriteFile(h.Path("runtime.json"), []byte(`{}`), 0o600)
+	check("older files")
 }

@@ -124,27 +124,48 @@ func bpf(cmd int, attr unsafe.Pointer, size uintptr) (uintptr, error) {
 	return r, nil
 }
 
+// loadDevProgram loads the filter. The verifier gives up with EAGAIN when
+// a signal is pending (the Go runtime's preemption signal can be), so that
+// is retried; its log is asked for only to word a refusal.
 func loadDevProgram(prog []bpfInsn) (int, error) {
+	var fd int
+	var err error
+	for try := 0; try < 10; try++ {
+		if fd, err = loadProgram(prog, nil); !errors.Is(err, unix.EAGAIN) {
+			break
+		}
+	}
+	if err != nil && !errors.Is(err, unix.EAGAIN) {
+		log := make([]byte, 64*1024)
+		if _, again := loadProgram(prog, log); again != nil {
+			err = fmt.Errorf("%w: %s", again, unix.ByteSliceToString(log))
+		}
+	}
+	if err != nil {
+		return -1, fmt.Errorf("load device filter: %w", err)
+	}
+	return fd, nil
+}
+
+// loadProgram is one BPF_PROG_LOAD, with the verifier's log in log when
+// it is not nil.
+func loadProgram(prog []bpfInsn, log []byte) (int, error) {
 	code := encode(prog)
 	license := []byte("Apache\x00")
-	log := make([]byte, 64*1024)
 	attr := progLoadAttr{
 		progType: unix.BPF_PROG_TYPE_CGROUP_DEVICE,
 		insnCnt:  uint32(len(prog)),
 		insns:    uint64(uintptr(unsafe.Pointer(&code[0]))),
 		license:  uint64(uintptr(unsafe.Pointer(&license[0]))),
-		logLevel: 1,
-		logSize:  uint32(len(log)),
-		logBuf:   uint64(uintptr(unsafe.Pointer(&log[0]))),
+	}
+	if len(log) > 0 {
+		attr.logLevel, attr.logSize, attr.logBuf = 1, uint32(len(log)), uint64(uintptr(unsafe.Pointer(&log[0])))
 	}
 	fd, err := bpf(unix.BPF_PROG_LOAD, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
 	runtime.KeepAlive(code)
 	runtime.KeepAlive(license)
 	runtime.KeepAlive(log)
-	if err != nil {
-		return -1, fmt.Errorf("load device filter: %w: %s", err, unix.ByteSliceToString(log))
-	}
-	return int(fd), nil
+	return int(fd), err
 }
 
 // progAttach attaches (or detaches) with BPF_F_ALLOW_MULTI, so that the
