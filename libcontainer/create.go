@@ -293,10 +293,14 @@ func (c *creation) launch(in *specconv.Input) error {
 	if err := c.makeCgroup(); err != nil {
 		return err
 	}
-	if !late {
-		if err := c.joinAndSend(in, spawned); err != nil {
+	if late {
+		// the answer to the container process's SyncCgroup, sent before
+		// it asks: it goes on without waiting for us to read messages
+		if err := c.reply(0, nil); err != nil {
 			return err
 		}
+	} else if err := c.joinAndSend(in, spawned); err != nil {
+		return err
 	}
 	if err := c.converse(); err != nil {
 		return err
@@ -814,7 +818,7 @@ func (c *creation) onSync(kind, pid int) error {
 		}
 		return c.reply(0, nil)
 	case plan.SyncCgroup:
-		return c.reply(0, nil) // made before we read messages
+		return nil // answered once the cgroup was made (launch)
 	case plan.SyncHooks:
 		c.state.Pid = c.pid
 		// lifecycle steps 3-5 come after step 2 (creating) and before the
