@@ -275,7 +275,7 @@ func (c *creation) launch(in *specconv.Input) error {
 	// while we make the cgroup; it waits for it before it needs it.
 	late := spawned && c.cgroupLate(in)
 	if late {
-		in.CgroupTasks, in.CgroupLate = c.tasksFiles(c.cgm.GetPaths()), true
+		in.CgroupTasks, in.CgroupLate = tasksFiles(c.cgm.GetPaths()), true
 		if err := c.compilePlan(in); err != nil {
 			return err
 		}
@@ -295,10 +295,10 @@ func (c *creation) launch(in *specconv.Input) error {
 	}
 	if late {
 		// the answer to the container process's SyncCgroup, sent before
-		// it asks: it goes on without waiting for us to read messages
-		if err := c.reply(0, nil); err != nil {
-			return err
-		}
+		// it asks: it goes on without waiting for us to read messages. A
+		// write that fails finds an executor that failed meanwhile, whose
+		// report converse reads.
+		c.reply(0, nil)
 	} else if err := c.joinAndSend(in, spawned); err != nil {
 		return err
 	}
@@ -564,7 +564,7 @@ func (c *creation) cgroupJoin(wantUnified bool) (tasks []string, unified *os.Fil
 	if c.opts.Systemd && !c.exec {
 		return nil, nil, nil
 	}
-	tasks = c.tasksFiles(c.state.CgroupPaths)
+	tasks = tasksFiles(c.state.CgroupPaths)
 	if dir, ok := c.state.CgroupPaths[""]; ok && wantUnified {
 		if unified, err = os.Open(dir); err != nil {
 			return nil, nil, fmt.Errorf("linux.cgroupsPath: %w", err)
@@ -575,7 +575,7 @@ func (c *creation) cgroupJoin(wantUnified bool) (tasks []string, unified *os.Fil
 }
 
 // tasksFiles are the v1 `tasks` files of the cgroup's paths.
-func (c *creation) tasksFiles(paths map[string]string) []string {
+func tasksFiles(paths map[string]string) []string {
 	var tasks []string
 	for key, dir := range paths {
 		if key != "" {
