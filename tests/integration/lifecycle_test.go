@@ -947,6 +947,13 @@ func TestLifecycleBadBundles(t *testing.T) {
 		}},
 		{name: "relative-cwd", edit: func(s *specs.Spec) { s.Process.Cwd = "tmp" },
 			want: func(*specs.Spec) []string { return []string{"process.cwd", "tmp"} }},
+		// refused by the kernel in the executor, while the runtime makes
+		// the cgroup (the plan went first)
+		{name: "unknown-fstype", edit: func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/mnt", Type: "nosuchfs", Source: "none"})
+		}, want: func(s *specs.Spec) []string {
+			return []string{fmt.Sprintf("mounts[%d] destination \"/mnt\"", len(s.Mounts)-1), "no such device"}
+		}},
 		// refused by the kernel when the cgroup is made, after the plan
 		// went to the executor (whose process is making its mounts then)
 		{name: "cpuset-beyond-cpus", edit: func(s *specs.Spec) {
