@@ -164,19 +164,26 @@ func TestList(t *testing.T) {
 	}
 }
 
-// TestCreatedOrRunning: a created container whose start.sock is gone has
-// been started (start does not rewrite state.json).
-func TestCreatedOrRunning(t *testing.T) {
-	st := Store{Root: t.TempDir()}
-	h, err := st.Claim("c")
+// claimForUs claims a container "c" whose process is this test's, and
+// returns its handle (unlocked at the end of the test) and our start time.
+func claimForUs(t *testing.T) (*Handle, uint64) {
+	t.Helper()
+	h, err := Store{Root: t.TempDir()}.Claim("c")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.Unlock()
+	t.Cleanup(h.Unlock)
 	start, _, err := procStat(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
+	return h, start
+}
+
+// TestCreatedOrRunning: a created container whose start.sock is gone has
+// been started (start does not rewrite state.json).
+func TestCreatedOrRunning(t *testing.T) {
+	h, start := claimForUs(t)
 	if err := h.Save(&State{ID: "c", Status: Created, Pid: os.Getpid(), StartTime: start}); err != nil {
 		t.Fatal(err)
 	}
@@ -200,16 +207,7 @@ func TestCreatedOrRunning(t *testing.T) {
 // LoadFull reads; a state.json of an older oci-rt, with its paths and no
 // freezer entry, still gives both. A frozen running container is paused.
 func TestCgroupPathsInRuntimeFile(t *testing.T) {
-	st := Store{Root: t.TempDir()}
-	h, err := st.Claim("c")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Unlock()
-	start, _, err := procStat(os.Getpid())
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, start := claimForUs(t)
 	cg := t.TempDir()
 	paths := map[string]string{"freezer": filepath.Join(cg, "freezer"), "memory": filepath.Join(cg, "memory")}
 	os.Mkdir(paths["freezer"], 0o755)
