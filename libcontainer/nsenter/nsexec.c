@@ -112,8 +112,8 @@ static void write_full(int fd, const char *buf, size_t len)
 	}
 }
 
-/* read_plan slurps the whole plan from fd: Go writes it once and closes. */
 /*
+ * read_plan slurps the whole plan from fd: Go writes it once and closes.
  * The plan is read into static memory when it fits (a few KiB usually) and
  * parsed into one allocation: in a VM that shadows page tables every fresh
  * page costs a fault of ~10 us, and an allocation per array (~200 for a
@@ -161,7 +161,6 @@ static uint32_t take32(char **p, char *end)
 	return v;
 }
 
-/* parse_plan turns the buffer into ops whose strings point into it. */
 /*
  * walk_plan checks the layout of the plan's nops operations (at p) and
  * counts the ints and strings they need, spare zeros included (optional
@@ -197,6 +196,7 @@ static void walk_plan(char *p, char *end, uint32_t nops, struct op *ops, int64_t
 	}
 }
 
+/* parse_plan turns the buffer into ops whose strings point into it. */
 static struct op *parse_plan(char *buf, size_t len, uint32_t *nops)
 {
 	char *p = buf, *end = buf + len;
@@ -1074,8 +1074,21 @@ static void do_exec_check(struct op *o, int check)
 			try_exec(buf, argv, envp, check);
 			if (check && errno == 0)
 				return;
-			if (errno == EACCES)
+			/* as execvp: go on past what says "not here", stop at
+			 * anything else (E2BIG, ELOOP, ENOEXEC...) */
+			switch (errno) {
+			case EACCES:
 				saw_eacces = 1;
+				break;
+			case ENOENT:
+			case ENOTDIR:
+			case ESTALE:
+			case ENODEV:
+			case ETIMEDOUT:
+				break;
+			default:
+				fail(errno, "exec %s", buf);
+			}
 		}
 		if (!end)
 			break;

@@ -117,6 +117,19 @@ func NoProcess() Process {
 	return Process{Cwd: "/", Umask: 0o022, Caps: Caps{Last: lastCap()}}
 }
 
+// checkExecStrings refuses an argument or environment string longer than
+// execve takes (MAX_ARG_STRLEN: 32 pages, its NUL included), which would
+// fail only at start, as E2BIG.
+func checkExecStrings(field string, list []string) error {
+	limit := 32 * unix.Getpagesize()
+	for i, s := range list {
+		if len(s) >= limit {
+			return fmt.Errorf("%s[%d]: %d bytes, longer than execve takes (%d)", field, i, len(s), limit-1)
+		}
+	}
+	return nil
+}
+
 // ResolveProcess validates process and resolves what it names; rootfs is
 // where the container's /etc/passwd is looked up for HOME.
 func ResolveProcess(p *specs.Process, rootfs string) (Process, error) {
@@ -128,6 +141,12 @@ func ResolveProcess(p *specs.Process, rootfs string) (Process, error) {
 	}
 	if !strings.HasPrefix(p.Cwd, "/") {
 		return Process{}, fmt.Errorf("process.cwd %q: not an absolute path", p.Cwd)
+	}
+	if err := checkExecStrings("process.args", p.Args); err != nil {
+		return Process{}, err
+	}
+	if err := checkExecStrings("process.env", p.Env); err != nil {
+		return Process{}, err
 	}
 	out := Process{
 		Args: p.Args, Env: p.Env, Cwd: p.Cwd, UID: p.User.UID, GID: p.User.GID,

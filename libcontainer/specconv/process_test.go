@@ -1,6 +1,7 @@
 package specconv
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -59,6 +60,10 @@ func TestResolveProcessErrors(t *testing.T) {
 		{"empty args[0]", func(p *specs.Process) *specs.Process { p.Args = []string{"", "x"}; return p }, "process.args: empty, nothing to run"},
 		{"relative cwd", func(p *specs.Process) *specs.Process { p.Cwd = "home/app"; return p }, `process.cwd "home/app": not an absolute path`},
 		{"empty cwd", func(p *specs.Process) *specs.Process { p.Cwd = ""; return p }, `process.cwd "": not an absolute path`},
+		{"env string too long for execve", func(p *specs.Process) *specs.Process {
+			p.Env = append(p.Env, "BIG="+strings.Repeat("x", 32*os.Getpagesize()))
+			return p
+		}, fmt.Sprintf("process.env[1]: %d bytes, longer than execve takes (%d)", 4+32*os.Getpagesize(), 32*os.Getpagesize()-1)},
 		{"unknown bounding capability", func(p *specs.Process) *specs.Process {
 			p.Capabilities = &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL", "CAP_BOGUS"}}
 			return p

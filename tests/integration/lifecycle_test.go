@@ -945,6 +945,11 @@ func TestLifecycleBadBundles(t *testing.T) {
 		}, want: func(s *specs.Spec) []string {
 			return []string{fmt.Sprintf("mounts[%d].source", len(s.Mounts)-1), "/nonexistent-lc-src"}
 		}},
+		{name: "env-beyond-execve", edit: func(s *specs.Spec) {
+			s.Process.Env = append(s.Process.Env, "BIG="+strings.Repeat("x", 32*os.Getpagesize()))
+		}, want: func(s *specs.Spec) []string {
+			return []string{fmt.Sprintf("process.env[%d]", len(s.Process.Env)-1), "longer than execve takes"}
+		}},
 		{name: "relative-cwd", edit: func(s *specs.Spec) { s.Process.Cwd = "tmp" },
 			want: func(*specs.Spec) []string { return []string{"process.cwd", "tmp"} }},
 		// refused by the kernel in the executor, while the runtime makes
@@ -1035,6 +1040,22 @@ func TestLifecycleMissingExecutable(t *testing.T) {
 			lcAssertRemoved(t, e, id, b)
 		})
 	}
+}
+
+// TestLifecycleNotAnExecutable: args[0] found in PATH but refused by
+// execve (ENOEXEC) is named as such at start, not taken for "not found"
+// (the search stops at it, as execvp's does), and run leaves nothing.
+func TestLifecycleNotAnExecutable(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	b := e.Bundle([]string{"garbage-lc"}, nil)
+	if err := os.WriteFile(filepath.Join(b, "rootfs", "bin", "garbage-lc"), []byte("\x7fELF no"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	id := lcID("noexec")
+	r, _ := lcRun(e, "run", "-b", b, id)
+	lcOneLine(t, "run", r, `process.args[0] "garbage-lc"`, "/bin/garbage-lc", "exec format error")
+	lcAssertRemoved(t, e, id, b)
 }
 
 // ---- 7. concurrency ----
