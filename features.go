@@ -9,8 +9,8 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 	"github.com/urfave/cli/v2"
 
+	specconv "github.com/oci-rt/oci-rt/libcontainer/planner"
 	"github.com/oci-rt/oci-rt/libcontainer/seccomp"
-	"github.com/oci-rt/oci-rt/libcontainer/specconv"
 )
 
 // featuresCommand prints what oci-rt implements, and nothing it does not:

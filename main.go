@@ -10,7 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/oci-rt/oci-rt/libcontainer"
-	_ "github.com/oci-rt/oci-rt/libcontainer/nsenter" // the executor runs before main
+	_ "github.com/oci-rt/oci-rt/libcontainer/executor" // the executor runs before main
 )
 
 // version and commit are set by the Makefile (-ldflags -X).

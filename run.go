@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer"
-	"github.com/oci-rt/oci-rt/libcontainer/nsenter"
+	nsenter "github.com/oci-rt/oci-rt/libcontainer/executor"
 )
 
 var runCommand = &cli.Command{

@@ -8,7 +8,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-rt/oci-rt/libcontainer/nsenter"
+	nsenter "github.com/oci-rt/oci-rt/libcontainer/executor"
 )
 
 // The C constructor (nsexec.c) gives oci-rt's own threads a 1 ms timer

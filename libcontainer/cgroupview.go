@@ -11,7 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
-	"github.com/oci-rt/oci-rt/libcontainer/specconv"
+	specconv "github.com/oci-rt/oci-rt/libcontainer/planner"
 )
 
 // cgroupView describes the host's hierarchies for a "cgroup" mount in the

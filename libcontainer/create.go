@@ -25,8 +25,8 @@ import (
 	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
 	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
 	"github.com/oci-rt/oci-rt/libcontainer/plan"
+	specconv "github.com/oci-rt/oci-rt/libcontainer/planner"
 	"github.com/oci-rt/oci-rt/libcontainer/seccomp"
-	"github.com/oci-rt/oci-rt/libcontainer/specconv"
 )
 
 // CreateOpts are the create command's inputs.

@@ -8,7 +8,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
-	"github.com/oci-rt/oci-rt/libcontainer/specconv"
+	specconv "github.com/oci-rt/oci-rt/libcontainer/planner"
 )
 
 // ExecOpts describe a process to start in a running container.

@@ -12,7 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-rt/oci-rt/libcontainer/specconv"
+	specconv "github.com/oci-rt/oci-rt/libcontainer/planner"
 )
 
 // sd_notify pass-through, as runc does it: when the caller has

@@ -1,5 +1,5 @@
 // Package plan is the contract between Go, which decides everything about a
-// container, and the C executor in libcontainer/nsenter, which performs it
+// container, and the C executor in libcontainer/executor, which performs it
 // before the Go runtime could start. A Plan is an ordered list of plain
 // operations; each carries the config field it serves so that a failure
 // reported by index becomes an error naming that field.
@@ -12,7 +12,7 @@ import (
 	"github.com/oci-rt/oci-rt/libcontainer/internal/table"
 )
 
-// Code is an operation; the numbers match nsenter/plan.h.
+// Code is an operation; the numbers match executor/plan.h.
 type Code uint32
 
 const (

@@ -268,7 +268,7 @@ var planTestHeaderConsts = map[string]int64{
 
 func TestHeaderMatchesGo(t *testing.T) {
 	t.Parallel()
-	f, err := os.Open("../nsenter/plan.h")
+	f, err := os.Open("../executor/plan.h")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +340,7 @@ func TestHeaderMatchesGo(t *testing.T) {
 // MsgHeaderLen must be the size of nsexec.c's struct msg {u32 type; i32 a, b;}.
 func TestMsgHeaderLen(t *testing.T) {
 	t.Parallel()
-	src, err := os.ReadFile("../nsenter/nsexec.c")
+	src, err := os.ReadFile("../executor/nsexec.c")
 	if err != nil {
 		t.Fatal(err)
 	}

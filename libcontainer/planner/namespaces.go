@@ -1,8 +1,8 @@
-// Package specconv compiles an OCI runtime spec into a plan for the
+// Package planner compiles an OCI runtime spec into a plan for the
 // executor: clone flags, namespaces to join, id mappings, mounts and the
 // process set-up, in the order the kernel needs them. Everything here that
 // does not open a file is pure and unit-tested without root.
-package specconv
+package planner
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package specconv
+package planner
 
 import (
 	"errors"
