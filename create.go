@@ -1,13 +1,6 @@
 package main
 
-import (
-	"os"
-	"strconv"
-
-	"github.com/urfave/cli/v2"
-
-	"github.com/oci-rt/oci-rt/libcontainer"
-)
+import "github.com/urfave/cli/v2"
 
 var createFlags = []cli.Flag{
 	&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "bundle directory"},
@@ -35,26 +28,4 @@ var createCommand = &cli.Command{
 		_, err = store(c).Create(opts)
 		return err
 	},
-}
-
-func createOpts(c *cli.Context, id string) (libcontainer.CreateOpts, error) {
-	rl, err := rootless(c)
-	return libcontainer.CreateOpts{ListenFds: listenFds(), NotifySocket: os.Getenv("NOTIFY_SOCKET"), Rootless: rl,
-		ID: id, Bundle: c.String("bundle"), PidFile: c.String("pid-file"),
-		ConsoleSocket: c.String("console-socket"), NoPivot: c.Bool("no-pivot"),
-		PreserveFds: c.Int("preserve-fds"), Systemd: c.Bool("systemd-cgroup"), NoNewKeyring: c.Bool("no-new-keyring"),
-	}, err
-}
-
-// listenFds is the number of socket-activation fds systemd passed us
-// (LISTEN_FDS, for this process); they go on to the container, as runc does.
-func listenFds() int {
-	n, err := strconv.Atoi(os.Getenv("LISTEN_FDS"))
-	if err != nil || n <= 0 {
-		return 0
-	}
-	if pid := os.Getenv("LISTEN_PID"); pid != "" && pid != strconv.Itoa(os.Getpid()) {
-		return 0
-	}
-	return n
 }

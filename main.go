@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"os"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 
-	"github.com/oci-rt/oci-rt/libcontainer"
 	_ "github.com/oci-rt/oci-rt/libcontainer/executor" // the executor runs before main
 )
 
@@ -39,28 +39,11 @@ func main() {
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
 	cli.VersionPrinter = func(c *cli.Context) {
-		fmt.Printf("oci-rt version %s\ncommit: %s\nspec: %s\n", version, commit, specVersion())
+		fmt.Printf("oci-rt version %s\ncommit: %s\nspec: %s\n", version, commit, specs.Version)
 	}
 	if err := app.Run(os.Args); err != nil {
 		fatal(err)
 	}
-}
-
-// exitCode lets run hand the container's exit status on as our own.
-type exitCode int
-
-func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
-
-func fatal(err error) {
-	if code, ok := err.(exitCode); ok {
-		os.Exit(int(code))
-	}
-	// one plain line for people; the --log file gets a structured copy
-	if logToFile {
-		logrus.Error(err)
-	}
-	fmt.Fprintln(os.Stderr, "oci-rt: "+err.Error())
-	os.Exit(1)
 }
 
 var logToFile bool
@@ -88,30 +71,4 @@ func setupLog(c *cli.Context) error {
 		logToFile = true
 	}
 	return nil
-}
-
-func store(c *cli.Context) libcontainer.Store {
-	return libcontainer.Store{Root: c.String("root")}
-}
-
-// idArg returns the one container id argument.
-func idArg(c *cli.Context) (string, error) {
-	if c.NArg() != 1 {
-		return "", fmt.Errorf("%s: expects exactly one container id, got %d arguments", c.Command.Name, c.NArg())
-	}
-	return c.Args().First(), nil
-}
-
-// rootless reads --rootless: auto means an unprivileged caller.
-func rootless(c *cli.Context) (bool, error) {
-	switch v := c.String("rootless"); v {
-	case "auto":
-		return os.Geteuid() != 0, nil
-	case "true":
-		return true, nil
-	case "false":
-		return false, nil
-	default:
-		return false, fmt.Errorf("--rootless %q: true, false or auto", v)
-	}
 }
