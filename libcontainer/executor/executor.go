@@ -5,7 +5,7 @@
 package executor
 
 /*
-#cgo CFLAGS: -Wall -Wextra -Wno-unused-parameter -O2
+#cgo CFLAGS: -Wall -Wextra -Wno-unused-parameter -O2 -I${SRCDIR}/../plan
 #define _GNU_SOURCE
 #include <sched.h>
 extern long ocirt_caller_timerslack;
@@ -20,6 +20,10 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	// plan.h, which the C includes, is part of that package's build: this
+	// import rebuilds the C when plan.h changes (see plan.header).
+	_ "github.com/oci-rt/oci-rt/libcontainer/plan"
 )
 
 // ForwardSignals has each of sigs write its number (one byte) to w, a

@@ -58,11 +58,6 @@ struct op {
 	uint32_t *slen;
 };
 
-struct msg {
-	uint32_t type;
-	int32_t a, b;
-};
-
 static int sync_fd = -1;  /* to the runtime during create */
 static int err_fd = -1;   /* where errors go: sync_fd, then the `start` connection */
 static int root_fd = -1;  /* the container's rootfs, for *_IN_ROOT paths */

@@ -1,18 +1,29 @@
 // Package plan is the contract between Go, which decides everything about a
 // container, and the C executor in libcontainer/executor, which performs it
-// before the Go runtime could start. A Plan is an ordered list of plain
+// before the Go runtime could start. plan.h beside this file is the same
+// contract in C, included by the executor. A Plan is an ordered list of plain
 // operations; each carries the config field it serves so that a failure
 // reported by index becomes an error naming that field.
 package plan
 
 import (
+	_ "embed"
 	"encoding/binary"
 	"fmt"
 
 	"github.com/oci-rt/oci-rt/libcontainer/internal/table"
 )
 
-// Code is an operation; the numbers match executor/plan.h.
+// header is plan.h, for the test that compares its numbers with ours. It is
+// embedded so that plan.h is part of this package's build: the executor
+// imports this package, and the go command, which hashes no header outside
+// a cgo package's directory, then rebuilds the executor's C when plan.h
+// changes. The linker drops it (nothing in the binary reads it).
+//
+//go:embed plan.h
+var header string
+
+// Code is an operation; the numbers match plan.h.
 type Code uint32
 
 const (
@@ -94,7 +105,7 @@ const (
 	PreludeUnshare = -3
 )
 
-// MsgHeaderLen is the size of struct msg in nsexec.c.
+// MsgHeaderLen is the size of struct msg in plan.h.
 const MsgHeaderLen = 12
 
 // Op is one operation.
@@ -115,8 +126,6 @@ func (p *Plan) Add(field string, code Code, ints []int64, strs ...string) {
 	p.Ops = append(p.Ops, Op{Code: code, Ints: ints, Strs: strs, Field: field})
 }
 
-// Field names the config field of the op at index i (as reported by the
-// executor), or "" when out of range.
 // Has tells whether the plan has an op with this code.
 func (p *Plan) Has(code Code) bool {
 	for _, op := range p.Ops {
@@ -127,6 +136,8 @@ func (p *Plan) Has(code Code) bool {
 	return false
 }
 
+// Field names the config field of the op at index i (as reported by the
+// executor), or "" when out of range.
 func (p *Plan) Field(i int) string {
 	if i < 0 || i >= len(p.Ops) {
 		return ""
@@ -134,7 +145,7 @@ func (p *Plan) Field(i int) string {
 	return p.Ops[i].Field
 }
 
-// Encode lays the plan out as nsexec.c parses it: a magic, the op count, then
+// Encode lays the plan out as the executor parses it: a magic, the op count, then
 // per op its code, int count, string count, the ints (int64) and the strings
 // (u32 length, bytes, NUL).
 func (p *Plan) Encode() []byte {

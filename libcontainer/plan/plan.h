@@ -1,12 +1,15 @@
 /*
- * The wire format shared with libcontainer/plan (Go). Go compiles the spec
- * into an ordered list of operations; the executor in nsexec.c applies them
- * one by one before the Go runtime could ever start, and reports the index of
- * the first one that fails. Keep the numbers in sync with plan/plan.go (a Go
- * test compares them).
+ * The wire format shared by plan.go beside it and the C executor
+ * (libcontainer/executor, which includes this file). Go compiles the spec
+ * into an ordered list of operations; the executor applies them one by one
+ * before the Go runtime could ever start, and reports the index of the first
+ * one that fails. Keep the numbers in sync with plan.go (a Go test compares
+ * them).
  */
 #ifndef OCIRT_PLAN_H
 #define OCIRT_PLAN_H
+
+#include <stdint.h>
 
 #define PLAN_MAGIC "OCRTPLN1"
 
@@ -64,6 +67,11 @@
 #define SYNC_CGROUP 3       /* wait until the container's cgroup is made */
 
 /* messages from the executor (SOCK_SEQPACKET, struct msg + payload) */
+struct msg {
+	uint32_t type;
+	int32_t a, b;
+};
+
 #define MSG_SYNC 1          /* a: kind, b: my pid */
 #define MSG_PID 2           /* a: the container init's pid */
 #define MSG_ERROR 3         /* a: op index, b: errno; payload: what failed */
