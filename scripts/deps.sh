@@ -2,7 +2,7 @@
 # Installs what building and testing oci-rt needs on Debian 12, once:
 # `apt-get update` only when a package is missing.
 set -euo pipefail
-pkgs=(build-essential pkg-config libseccomp-dev musl-tools busybox-static iproute2 "$@")
+pkgs=(ca-certificates build-essential pkg-config libseccomp-dev musl-tools busybox-static iproute2 "$@")
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

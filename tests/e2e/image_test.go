@@ -28,6 +28,13 @@ func e2eBuildImageArchive(dir string) (string, error) {
 	if err := bundle.BuildRootfs(rootfs); err != nil {
 		return "", err
 	}
+	return e2eWriteImageArchive(dir, rootfs, e2eImageRef, []string{"sh"})
+}
+
+// e2eWriteImageArchive writes, in dir, a one-layer image of the tree at
+// rootfs named ref, whose default command is cmd, as a docker-archive
+// tarball, and returns its path.
+func e2eWriteImageArchive(dir, rootfs, ref string, cmd []string) (string, error) {
 	layer := filepath.Join(dir, "layer.tar")
 	if err := e2eTarDir(rootfs, layer); err != nil {
 		return "", err
@@ -43,7 +50,7 @@ func e2eBuildImageArchive(dir string) (string, error) {
 		"created":      created,
 		"config": map[string]interface{}{
 			"Env":        []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-			"Cmd":        []string{"sh"},
+			"Cmd":        cmd,
 			"WorkingDir": "/",
 		},
 		"rootfs": map[string]interface{}{
@@ -51,7 +58,7 @@ func e2eBuildImageArchive(dir string) (string, error) {
 			"diff_ids": []string{"sha256:" + layerDigest},
 		},
 		"history": []map[string]interface{}{
-			{"created": created, "created_by": "oci-rt tests/e2e: busybox-static rootfs"},
+			{"created": created, "created_by": "oci-rt tests/e2e: " + ref},
 		},
 	})
 	if err != nil {
@@ -62,14 +69,14 @@ func e2eBuildImageArchive(dir string) (string, error) {
 	layerName := layerDigest + "/layer.tar"
 	manifest, err := json.Marshal([]map[string]interface{}{{
 		"Config":   configName,
-		"RepoTags": []string{e2eImageRef},
+		"RepoTags": []string{ref},
 		"Layers":   []string{layerName},
 	}})
 	if err != nil {
 		return "", err
 	}
 
-	archive := filepath.Join(dir, "busybox-docker-archive.tar")
+	archive := filepath.Join(dir, "docker-archive.tar")
 	f, err := os.Create(archive)
 	if err != nil {
 		return "", err

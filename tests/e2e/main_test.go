@@ -1,5 +1,6 @@
 // Package e2e drives oci-rt through real container engines: containerd 1.6
-// (ctr, the io.containerd.runc.v2 shim) and podman 4.3 (conmon). Every case
+// (ctr, the io.containerd.runc.v2 shim, and its CRI plugin through crictl)
+// and podman 4.3 (conmon). Every case
 // runs once per runtime named in $E2E_RUNTIMES (default "oci-rt runc"), as
 // subtests, so a case that passes with runc and fails with oci-rt points at
 // oci-rt, and a case that fails with both points at the test.
@@ -10,8 +11,9 @@
 // no registry is needed.
 //
 // Debian packages needed: containerd podman runc busybox-static (and conmon,
-// catatonit, which podman pulls in). Without ctr/containerd or podman the
-// corresponding tests are skipped with a message.
+// catatonit, which podman pulls in), containernetworking-plugins for the CRI
+// case, which also needs crictl (scripts/crictl.sh builds it). Without an
+// engine the corresponding tests are skipped with a message.
 package e2e
 
 import (
