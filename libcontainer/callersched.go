@@ -8,7 +8,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
-	nsenter "github.com/oci-rt/oci-rt/libcontainer/executor"
+	"github.com/oci-rt/oci-rt/libcontainer/executor"
 )
 
 // The C constructor (nsexec.c) gives oci-rt's own threads a 1 ms timer
@@ -19,8 +19,8 @@ import (
 // whose timer slack and CPU affinity are the ones oci-rt was started with,
 // so that the child inherits those and not oci-rt's own.
 func WithCallerScheduling(start func() error) error {
-	slack := nsenter.CallerTimerSlack()
-	cpus, pinned := nsenter.CallerCPUs()
+	slack := executor.CallerTimerSlack()
+	cpus, pinned := executor.CallerCPUs()
 	if slack < 0 && !pinned {
 		return start()
 	}
@@ -51,7 +51,7 @@ func WithCallerScheduling(start func() error) error {
 // UseCallerCPUs gives every thread of the runtime the caller's CPUs back,
 // and the Go scheduler as many, for work that runs in parallel (list).
 func UseCallerCPUs() {
-	cpus, ok := nsenter.CallerCPUs()
+	cpus, ok := executor.CallerCPUs()
 	if !ok {
 		return
 	}

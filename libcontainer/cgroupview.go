@@ -11,39 +11,39 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
-	specconv "github.com/oci-rt/oci-rt/libcontainer/planner"
+	"github.com/oci-rt/oci-rt/libcontainer/planner"
 )
 
 // cgroupView describes the host's hierarchies for a "cgroup" mount in the
 // container, with the container's own cgroup in each. The v1 hierarchies
 // are the ones the cgroup manager was placed in (cgroups.V1Mounts: the
 // conventional layout, or the mount table the library read and cached).
-func cgroupView(m cg.Manager) specconv.CgroupView {
+func cgroupView(m cg.Manager) planner.CgroupView {
 	if m == nil {
-		return specconv.CgroupView{} // rootless without a cgroup: an empty tmpfs
+		return planner.CgroupView{} // rootless without a cgroup: an empty tmpfs
 	}
 	paths := m.GetPaths()
 	if cg.IsCgroup2UnifiedMode() {
-		return specconv.CgroupView{Unified: true, Hierarchies: []specconv.CgroupHierarchy{
+		return planner.CgroupView{Unified: true, Hierarchies: []planner.CgroupHierarchy{
 			{FsType: "cgroup2", HostPath: paths[""]}}}
 	}
 	mounts, err := cgroups.V1Mounts()
 	if err != nil {
-		return specconv.CgroupView{}
+		return planner.CgroupView{}
 	}
-	v := specconv.CgroupView{SetattrTree: haveMountSetattr()}
+	v := planner.CgroupView{SetattrTree: haveMountSetattr()}
 	for _, mnt := range mounts {
 		if filepath.Dir(mnt.Mountpoint) != "/sys/fs/cgroup" {
 			continue
 		}
-		h := specconv.CgroupHierarchy{Name: filepath.Base(mnt.Mountpoint), FsType: "cgroup"}
+		h := planner.CgroupHierarchy{Name: filepath.Base(mnt.Mountpoint), FsType: "cgroup"}
 		h.Options, h.HostPath = subsystems(mnt.Subsystems, paths)
 		if h.HostPath != "" {
 			v.Hierarchies = append(v.Hierarchies, h)
 		}
 	}
 	if p := paths[""]; p != "" && cg.IsCgroup2HybridMode() {
-		v.Hierarchies = append(v.Hierarchies, specconv.CgroupHierarchy{Name: "unified", FsType: "cgroup2", HostPath: p})
+		v.Hierarchies = append(v.Hierarchies, planner.CgroupHierarchy{Name: "unified", FsType: "cgroup2", HostPath: p})
 	}
 	return v
 }

@@ -25,8 +25,9 @@ import (
 	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
 	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
 	"github.com/oci-rt/oci-rt/libcontainer/plan"
-	specconv "github.com/oci-rt/oci-rt/libcontainer/planner"
+	"github.com/oci-rt/oci-rt/libcontainer/planner"
 	"github.com/oci-rt/oci-rt/libcontainer/seccomp"
+	"github.com/oci-rt/oci-rt/libcontainer/state"
 )
 
 // CreateOpts are the create command's inputs.
@@ -81,9 +82,9 @@ type creation struct {
 	opts   CreateOpts
 	bundle *Bundle
 	spec   *specs.Spec
-	handle *Handle
-	state  *State
-	ns     specconv.Namespaces
+	handle *state.Dir
+	state  *state.State
+	ns     planner.Namespaces
 	cgm    cg.Manager
 	plan   *plan.Plan
 	// executor: the pid of the executor's first half, until it is reaped
@@ -101,13 +102,13 @@ type creation struct {
 	// exec: a process joining a running container (no rootfs, no wait for
 	// start, no state of its own)
 	exec    bool
-	seccomp *specconv.Seccomp
+	seccomp *planner.Seccomp
 }
 
 // Create sets up a container up to the point where its process waits for
 // start. On error nothing is left behind: no state directory, cgroup,
 // process or mount (mounts live in the container's own mount namespace).
-func (st Store) Create(o CreateOpts) (*State, error) {
+func (st Store) Create(o CreateOpts) (*state.State, error) {
 	c, err := st.create(o)
 	if err != nil {
 		return nil, err
@@ -120,7 +121,7 @@ func (st Store) create(o CreateOpts) (_ *creation, err error) {
 	if c.opts.Bundle, err = filepath.Abs(o.Bundle); err != nil {
 		return nil, err
 	}
-	if err := CheckID(o.ID); err != nil {
+	if err := state.CheckID(o.ID); err != nil {
 		return nil, err
 	}
 	if c.bundle = o.Loaded; c.bundle == nil {
@@ -133,7 +134,7 @@ func (st Store) create(o CreateOpts) (_ *creation, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.handle, err = st.Claim(o.ID); err != nil {
+	if c.handle, err = st.states().Claim(o.ID); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -150,7 +151,7 @@ func (st Store) create(o CreateOpts) (_ *creation, err error) {
 }
 
 // prepare validates the spec and resolves everything that needs no state.
-func (c *creation) prepare() (*specconv.Input, error) {
+func (c *creation) prepare() (*planner.Input, error) {
 	s := c.spec
 	if s.Root == nil || s.Root.Path == "" {
 		return nil, errors.New("root.path: missing")
@@ -164,16 +165,16 @@ func (c *creation) prepare() (*specconv.Input, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("root.path %q: not a directory", s.Root.Path)
 	}
-	ns, err := specconv.ParseNamespaces(s.Linux)
+	ns, err := planner.ParseNamespaces(s.Linux)
 	if err != nil {
 		return nil, err
 	}
-	if err := specconv.Validate(s, &ns); err != nil {
+	if err := planner.Validate(s, &ns); err != nil {
 		return nil, err
 	}
-	proc := specconv.NoProcess()
+	proc := planner.NoProcess()
 	if s.Process != nil {
-		if proc, err = specconv.ResolveProcess(s.Process, rootfs); err != nil {
+		if proc, err = planner.ResolveProcess(s.Process, rootfs); err != nil {
 			return nil, err
 		}
 		if err := checkLSM(s.Process); err != nil {
@@ -189,7 +190,7 @@ func (c *creation) prepare() (*specconv.Input, error) {
 	if proc.Terminal && c.opts.ConsoleSocket == "" && c.opts.ConsoleConn == nil {
 		return nil, errors.New("process.terminal: true needs --console-socket")
 	}
-	in := &specconv.Input{Spec: s, Bundle: c.opts.Bundle, Rootfs: rootfs, NoPivot: c.opts.NoPivot, Process: proc,
+	in := &planner.Input{Spec: s, Bundle: c.opts.Bundle, Rootfs: rootfs, NoPivot: c.opts.NoPivot, Process: proc,
 		ContainerID: c.opts.ID, NoNewKeyring: c.opts.NoNewKeyring}
 	// only a shared rootfsPropagation needs the parent mount (made private
 	// for pivot_root): no mountinfo parse on every create
@@ -205,7 +206,7 @@ func (c *creation) prepare() (*specconv.Input, error) {
 	return in, nil
 }
 
-func (c *creation) compileSeccomp(in *specconv.Input) error {
+func (c *creation) compileSeccomp(in *planner.Input) error {
 	s := c.spec
 	if s.Linux == nil || s.Linux.Seccomp == nil {
 		return nil
@@ -214,16 +215,16 @@ func (c *creation) compileSeccomp(in *specconv.Input) error {
 	if err != nil || f == nil {
 		return err
 	}
-	in.Seccomp = &specconv.Seccomp{Program: f.Program, Flags: f.Flags, ListenerPath: f.ListenerPath,
+	in.Seccomp = &planner.Seccomp{Program: f.Program, Flags: f.Flags, ListenerPath: f.ListenerPath,
 		ListenerMetadata: f.ListenerMetadata}
 	c.seccomp = in.Seccomp
 	return nil
 }
 
 // launch claims resources in the order they can be undone.
-func (c *creation) launch(in *specconv.Input) error {
+func (c *creation) launch(in *planner.Input) error {
 	s := c.spec
-	c.state = &State{OCIVersion: specs.Version, ID: c.opts.ID, Status: Creating, Bundle: c.opts.Bundle,
+	c.state = &state.State{OCIVersion: specs.Version, ID: c.opts.ID, Status: state.Creating, Bundle: c.opts.Bundle,
 		Annotations: s.Annotations, Rootfs: in.Rootfs, Created: time.Now().UTC(), Owner: owner(), Hooks: s.Hooks}
 	if c.opts.NotifySocket != "" {
 		if err := addNotifySocket(c.handle, c.spec, &in.Process); err != nil {
@@ -251,7 +252,7 @@ func (c *creation) launch(in *specconv.Input) error {
 		return err
 	}
 	c.state.Cgroup = cgc
-	c.state.setCgroupPaths(c.cgm.GetPaths()) // in the "creating" runtime.json
+	c.state.SetCgroupPaths(c.cgm.GetPaths()) // in the "creating" runtime.json
 	// The executor is started now and waits for its plan, so that its exec
 	// and the namespaces it can make at once (its prelude) overlap making
 	// the cgroup and setting the limits. It is started into the cgroup2
@@ -284,7 +285,7 @@ func (c *creation) launch(in *specconv.Input) error {
 		}
 	}
 	// "creating" on disk lets delete clean up after a create that died
-	if err := c.handle.createRuntime(c.state); err != nil {
+	if err := c.handle.CreateRuntime(c.state); err != nil {
 		return err
 	}
 	if err := c.handle.Save(c.state); err != nil {
@@ -324,7 +325,7 @@ func (c *creation) startsEarly() bool {
 // takes uid 0. The executor's kernel uid is still the caller's, so it can
 // join the other v1 cgroups from inside it. The cgroup namespace waits for
 // the plan: its root is the cgroup at unshare time.
-func (c *creation) prelude(in *specconv.Input) ([]string, error) {
+func (c *creation) prelude(in *planner.Input) ([]string, error) {
 	var env []string
 	flags := c.ns.New &^ (unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME)
 	if len(c.ns.Joins) > 0 || flags == 0 {
@@ -366,7 +367,7 @@ func (c *creation) makeUnifiedDir() (*os.File, error) {
 // prepareFds opens what the executor gets as fds (the plan pipe, the sync
 // socket, namespaces to join, the console, the start socket) and notes
 // their numbers in the input.
-func (c *creation) prepareFds(in *specconv.Input) error {
+func (c *creation) prepareFds(in *planner.Input) error {
 	for i := 0; i < c.opts.ListenFds+c.opts.PreserveFds; i++ {
 		c.extra = append(c.extra, os.NewFile(uintptr(3+i), "preserved"))
 	}
@@ -455,12 +456,12 @@ func (c *creation) spawn(unified *os.File, extraEnv ...string) error {
 }
 
 // compilePlan builds the plan the executor runs.
-func (c *creation) compilePlan(in *specconv.Input) error {
+func (c *creation) compilePlan(in *planner.Input) error {
 	if !c.exec && hasCgroupMount(c.spec) {
 		in.Cgroup = cgroupView(c.cgm)
 	}
 	var err error
-	if c.plan, err = specconv.Build(in); err != nil {
+	if c.plan, err = planner.Build(in); err != nil {
 		return err
 	}
 	c.recordStartFields()
@@ -524,7 +525,7 @@ func (c *creation) makeCgroup() error {
 			logrus.Debugf("rootless: no cgroup (%v)", err)
 			c.cgm.Destroy()
 			c.cgm, c.state.Cgroup = nil, nil
-			c.state.setCgroupPaths(nil)
+			c.state.SetCgroupPaths(nil)
 			return c.handle.SaveRuntime(c.state)
 		}
 		return fmt.Errorf("%s: %w", applyField(c.spec, err), err)
@@ -542,7 +543,7 @@ func (c *creation) recordCgroupPaths() error {
 	if maps.Equal(paths, c.state.CgroupPaths) {
 		return nil
 	}
-	c.state.setCgroupPaths(paths)
+	c.state.SetCgroupPaths(paths)
 	return c.handle.SaveRuntime(c.state)
 }
 
@@ -587,7 +588,7 @@ func tasksFiles(paths map[string]string) []string {
 
 // joinAndSend sends the plan once the cgroup is made: the executor joins
 // it first (it is started now if it was not yet), or systemd puts it there.
-func (c *creation) joinAndSend(in *specconv.Input, spawned bool) error {
+func (c *creation) joinAndSend(in *planner.Input, spawned bool) error {
 	tasks, unified, err := c.cgroupJoin(!spawned)
 	if err != nil {
 		return err
@@ -608,13 +609,13 @@ func (c *creation) joinAndSend(in *specconv.Input, spawned bool) error {
 }
 
 // cgroupLate says whether the plan may reach the executor before the
-// cgroup is made (specconv.Input.CgroupLate). Not when the executor must be
+// cgroup is made (planner.Input.CgroupLate). Not when the executor must be
 // in the cgroup before it changes identity or enters other mounts (a user
 // namespace, namespaces to join): its first step joins the cgroup then.
 // And only when its prelude ran (it is in the memory or unified cgroup
 // already, where a failed create finds and kills the container's process)
 // in a mount namespace of its own (whose mounts go with it).
-func (c *creation) cgroupLate(in *specconv.Input) bool {
+func (c *creation) cgroupLate(in *planner.Input) bool {
 	return c.startsEarly() && in.PreludeUnshared != 0 && len(c.ns.Joins) == 0 &&
 		!c.ns.IsNew(specs.UserNamespace) && c.ns.IsNew(specs.MountNamespace)
 }
@@ -759,7 +760,7 @@ func (c *creation) stepError(i int, what string, errno unix.Errno) error {
 		return err
 	}
 	if code := c.plan.Ops[i].Code; code == plan.OpCapSet || code == plan.OpCapBset {
-		if caps := specconv.CapsBeyondBounding(c.spec.Process.Capabilities); len(caps) > 0 {
+		if caps := planner.CapsBeyondBounding(c.spec.Process.Capabilities); len(caps) > 0 {
 			return fmt.Errorf("%w (not in oci-rt's own bounding set: %s)", err, strings.Join(caps, ", "))
 		}
 	}
@@ -842,14 +843,14 @@ func writeMaps(pid int, l *specs.Linux) error {
 	base := "/proc/" + strconv.Itoa(pid)
 	if os.Geteuid() != 0 {
 		// the kernel takes an unprivileged gid_map only once setgroups is denied
-		if err := writeFile(base+"/setgroups", 0, 0, []byte("deny")); err != nil {
+		if err := state.WriteFile(base+"/setgroups", 0, 0, []byte("deny")); err != nil {
 			return fmt.Errorf("linux.gidMappings: setgroups: %w", pathErr(err))
 		}
 	}
-	if err := writeFile(base+"/uid_map", 0, 0, []byte(specconv.MapsText(l.UIDMappings))); err != nil {
+	if err := state.WriteFile(base+"/uid_map", 0, 0, []byte(planner.MapsText(l.UIDMappings))); err != nil {
 		return fmt.Errorf("linux.uidMappings: %w", pathErr(err))
 	}
-	if err := writeFile(base+"/gid_map", 0, 0, []byte(specconv.MapsText(l.GIDMappings))); err != nil {
+	if err := state.WriteFile(base+"/gid_map", 0, 0, []byte(planner.MapsText(l.GIDMappings))); err != nil {
 		return fmt.Errorf("linux.gidMappings: %w", pathErr(err))
 	}
 	return nil
@@ -861,12 +862,12 @@ func (c *creation) finish() error {
 	if err := c.recordProcess(); err != nil {
 		return err
 	}
-	c.state.Status = Created
+	c.state.Status = state.Created
 	if err := c.handle.Save(c.state); err != nil {
 		return err
 	}
 	if c.opts.PidFile != "" {
-		if err := WriteFileAtomic(c.opts.PidFile, []byte(strconv.Itoa(c.pid)), 0o644); err != nil {
+		if err := state.WriteFileAtomic(c.opts.PidFile, []byte(strconv.Itoa(c.pid)), 0o644); err != nil {
 			return fmt.Errorf("--pid-file %q: %w", c.opts.PidFile, err)
 		}
 	}
@@ -881,14 +882,14 @@ func (c *creation) recordProcess() error {
 	if c.exec || c.recorded {
 		return nil
 	}
-	t, _, err := procStat(c.pid)
+	t, _, err := state.ProcStat(c.pid)
 	if err != nil {
 		return fmt.Errorf("container init %d: %w", c.pid, err)
 	}
 	c.state.Pid, c.state.StartTime = c.pid, t
 	// a new file, not a rename: nothing reads config.json before state.json
 	// says created, and a create that dies here is removed whole
-	if err := writeNewFile(c.handle.Path("config.json"), c.bundle.Raw); err != nil {
+	if err := state.WriteNewFile(c.handle.File("config.json"), c.bundle.Raw); err != nil {
 		return err
 	}
 	c.recorded = true
@@ -936,15 +937,15 @@ func (c *creation) closeFiles() {
 // listenStart makes the socket `start` connects to. The path is bound
 // through /proc/self/fd so that long state paths stay under the 108-byte
 // limit of socket addresses.
-func listenStart(h *Handle) (*os.File, error) {
+func listenStart(h *state.Dir) (*os.File, error) {
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
-	addr := &unix.SockaddrUnix{Name: fmt.Sprintf("/proc/self/fd/%d/start.sock", h.fd)}
+	addr := &unix.SockaddrUnix{Name: h.ShortPath("start.sock")}
 	if err := unix.Bind(fd, addr); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("bind %s: %w", h.Path("start.sock"), err)
+		return nil, fmt.Errorf("bind %s: %w", h.File("start.sock"), err)
 	}
 	if err := unix.Listen(fd, 1); err != nil {
 		unix.Close(fd)
@@ -981,16 +982,6 @@ func pathErr(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// saveSpec keeps the container's config in its state directory: exec and
-// update start from it, whatever happens to the bundle later.
-func saveSpec(h *Handle, s *specs.Spec) error {
-	b, err := jsonlite.Marshal(s)
-	if err != nil {
-		return err
-	}
-	return WriteFileAtomic(h.Path("config.json"), b, 0o600)
 }
 
 // checkCgroupEmpty refuses a cgroup that already has processes (another

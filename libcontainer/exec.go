@@ -7,8 +7,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
-	specconv "github.com/oci-rt/oci-rt/libcontainer/planner"
+	"github.com/oci-rt/oci-rt/libcontainer/planner"
+	"github.com/oci-rt/oci-rt/libcontainer/state"
 )
 
 // ExecOpts describe a process to start in a running container.
@@ -22,34 +22,20 @@ type ExecOpts struct {
 	IgnorePaused  bool
 }
 
-// Spec returns the config the container was created with (saved in its
-// state directory, so that later edits of the bundle do not matter).
-func (st Store) Spec(id string) (*specs.Spec, error) {
-	if err := CheckID(id); err != nil {
-		return nil, err
-	}
-	b, err := os.ReadFile(st.dir(id) + "/config.json")
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, ErrNotExist
-		}
-		return nil, err
-	}
-	var s specs.Spec
-	return &s, jsonlite.Unmarshal(b, &s)
-}
+// Spec returns the config the container was created with.
+func (st Store) Spec(id string) (*specs.Spec, error) { return st.states().LoadSpec(id) }
 
 // Exec starts a process that joins every namespace and the cgroup of a
 // running container, with its seccomp filter, and returns its host pid.
 func (st Store) Exec(o ExecOpts) (pid int, err error) {
-	s, err := st.fullState(o.ID)
+	s, err := st.states().LoadFull(o.ID)
 	if err != nil {
 		return 0, err
 	}
 	switch {
-	case s.Status == Paused && !o.IgnorePaused:
+	case s.Status == state.Paused && !o.IgnorePaused:
 		return 0, errors.New("container is paused: resume it, or use --ignore-paused")
-	case s.Status != Running && s.Status != Paused:
+	case s.Status != state.Running && s.Status != state.Paused:
 		return 0, errors.New("container not running")
 	}
 	spec, err := st.Spec(o.ID)
@@ -76,12 +62,12 @@ func (st Store) Exec(o ExecOpts) (pid int, err error) {
 
 // prepareExec builds the exec's input: the container's namespaces joined
 // through its process, its seccomp filter, and the new process.
-func (c *creation) prepareExec(spec *specs.Spec, p *specs.Process) (*specconv.Input, error) {
+func (c *creation) prepareExec(spec *specs.Spec, p *specs.Process) (*planner.Input, error) {
 	execSpec := *spec
 	execSpec.Process = p
 	execSpec.Hooks = nil
 	c.spec = &execSpec
-	proc, err := specconv.ResolveProcess(p, c.state.Rootfs)
+	proc, err := planner.ResolveProcess(p, c.state.Rootfs)
 	if err != nil {
 		return nil, err
 	}
@@ -91,11 +77,11 @@ func (c *creation) prepareExec(spec *specs.Spec, p *specs.Process) (*specconv.In
 	if proc.Terminal && c.opts.ConsoleSocket == "" && c.opts.ConsoleConn == nil {
 		return nil, errors.New("--tty needs --console-socket, or exec in the foreground")
 	}
-	in := &specconv.Input{Spec: c.spec, Rootfs: c.state.Rootfs, Process: proc}
+	in := &planner.Input{Spec: c.spec, Rootfs: c.state.Rootfs, Process: proc}
 	if spec.Linux != nil {
 		for _, ns := range spec.Linux.Namespaces {
-			path := fmt.Sprintf("/proc/%d/ns/%s", c.state.Pid, specconv.ProcName(ns.Type))
-			c.ns.Joins = append(c.ns.Joins, specconv.Join{Type: ns.Type, Path: path,
+			path := fmt.Sprintf("/proc/%d/ns/%s", c.state.Pid, planner.ProcName(ns.Type))
+			c.ns.Joins = append(c.ns.Joins, planner.Join{Type: ns.Type, Path: path,
 				Field: fmt.Sprintf("container %s namespace %q", ns.Type, path)})
 		}
 	}
@@ -105,7 +91,7 @@ func (c *creation) prepareExec(spec *specs.Spec, p *specs.Process) (*specconv.In
 	return in, nil
 }
 
-func (c *creation) runExec(in *specconv.Input) error {
+func (c *creation) runExec(in *planner.Input) error {
 	if err := c.ns.Open(); err != nil {
 		return err
 	}
@@ -135,7 +121,7 @@ func (c *creation) runExec(in *specconv.Input) error {
 		return err
 	}
 	if c.opts.PidFile != "" {
-		return WriteFileAtomic(c.opts.PidFile, fmt.Appendf(nil, "%d", c.pid), 0o644)
+		return state.WriteFileAtomic(c.opts.PidFile, fmt.Appendf(nil, "%d", c.pid), 0o644)
 	}
 	return nil
 }

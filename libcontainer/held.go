@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"errors"
 
+	"github.com/oci-rt/oci-rt/libcontainer/state"
 	cg "github.com/opencontainers/cgroups"
 )
 
@@ -14,9 +15,9 @@ import (
 type Held struct {
 	store Store
 	id    string
-	s     *State
+	s     *state.State
 	m     cg.Manager
-	saved fileStamp
+	saved state.Stamp
 }
 
 // CreateHeld is Create for a caller that goes on to start and delete the
@@ -29,21 +30,21 @@ func (st Store) CreateHeld(o CreateOpts) (*Held, error) {
 	// what create wrote last; start does not rewrite it (start.sock's
 	// absence says the container runs)
 	// (without it the first lock reads the state back)
-	saved, _ := stampOf(c.handle.Path("state.json"))
+	saved, _ := state.StampOf(c.handle.File("state.json"))
 	return &Held{store: st, id: o.ID, s: c.state, m: c.cgm, saved: saved}, nil
 }
 
 // State is the container's state as last seen by this process.
-func (c *Held) State() *State { return c.s }
+func (c *Held) State() *state.State { return c.s }
 
 // lock locks the container again and checks the state in memory is still
 // current; if not, it reads the state from disk and forgets the manager.
-func (c *Held) lock() (*Handle, error) {
-	h, err := c.store.Open(c.id)
+func (c *Held) lock() (*state.Dir, error) {
+	h, err := c.store.states().Open(c.id)
 	if err != nil {
 		return nil, err
 	}
-	if st, err := stampOf(h.Path("state.json")); err != nil || st != c.saved {
+	if st, err := state.StampOf(h.File("state.json")); err != nil || st != c.saved {
 		s, err := h.LoadFull()
 		if err != nil {
 			h.Unlock()
@@ -61,24 +62,24 @@ func (c *Held) Start() error {
 		return err
 	}
 	defer h.Unlock()
-	return h.start(c.s)
+	return start(h, c.s)
 }
 
 // Exited records that the caller has reaped the container's process: its
 // pid may now be anyone's, and delete must not signal it.
 func (c *Held) Exited() {
-	c.s.Status, c.s.Pid = Stopped, 0
+	c.s.Status, c.s.Pid = state.Stopped, 0
 }
 
 // Delete is Store.Delete --force on the held container.
 func (c *Held) Delete() error {
 	h, err := c.lock()
-	if errors.Is(err, ErrNotExist) {
+	if errors.Is(err, state.ErrNotExist) {
 		return nil // deleted by someone else
 	}
 	if err != nil {
 		return err
 	}
 	defer h.Unlock()
-	return h.delete(c.s, c.m, true)
+	return deleteLocked(h, c.s, c.m, true)
 }

@@ -15,33 +15,29 @@ import (
 	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
 	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
 	"github.com/oci-rt/oci-rt/libcontainer/plan"
+	"github.com/oci-rt/oci-rt/libcontainer/state"
 )
 
 // State returns a container's current state.
-func (st Store) State(id string) (*State, error) {
-	if err := CheckID(id); err != nil {
-		return nil, err
-	}
-	return LoadState(st.dir(id))
-}
+func (st Store) State(id string) (*state.State, error) { return st.states().Load(id) }
 
 // Start lets a created container's process run: it connects to the socket
 // the process waits on, hands it the state for the startContainer hooks,
 // and reads back an error, or EOF once execve closed the connection.
 func (st Store) Start(id string) error {
-	h, s, err := st.openFull(id)
+	h, s, err := st.states().OpenFull(id)
 	if err != nil {
 		return err
 	}
 	defer h.Unlock()
-	return h.start(s)
+	return start(h, s)
 }
 
 // start runs the start operation on a locked container.
-func (h *Handle) start(s *State) error {
+func start(h *state.Dir, s *state.State) error {
 	switch s.Status {
-	case Created:
-	case Stopped:
+	case state.Created:
+	case state.Stopped:
 		return errors.New("cannot start a container that has stopped")
 	default:
 		return fmt.Errorf("cannot start an already %s container", s.Status)
@@ -50,17 +46,17 @@ func (h *Handle) start(s *State) error {
 	if err != nil {
 		return err
 	}
-	if err := h.release(s); err != nil {
+	if err := release(h, s); err != nil {
 		notify.close()
 		return err
 	}
 	// running from now on: what tells a started container from a created
 	// one is that start.sock is gone (LoadState), as runc's exec.fifo;
 	// state.json is not rewritten
-	if err := os.Remove(h.Path("start.sock")); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := os.Remove(h.File("start.sock")); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("start: %w", err)
 	}
-	s.Status = Running
+	s.Status = state.Running
 	if s.Hooks != nil {
 		st, _ := jsonlite.Marshal(s.SpecState())
 		// runtime-spec 1.3.0: a failed poststart hook is an error, and the
@@ -74,8 +70,8 @@ func (h *Handle) start(s *State) error {
 	return notify.relay(s.Pid)
 }
 
-func (h *Handle) release(s *State) error {
-	conn, err := net.Dial("unix", fmt.Sprintf("/proc/self/fd/%d/start.sock", h.fd))
+func release(h *state.Dir, s *state.State) error {
+	conn, err := net.Dial("unix", h.ShortPath("start.sock"))
 	if err != nil {
 		return fmt.Errorf("container init %d is not waiting for start: %w", s.Pid, err)
 	}
@@ -108,12 +104,12 @@ func (h *Handle) release(s *State) error {
 // Kill signals the container's process, or with all every process in its
 // cgroup.
 func (st Store) Kill(id string, sig unix.Signal, all bool) error {
-	h, s, err := st.openFull(id)
+	h, s, err := st.states().OpenFull(id)
 	if err != nil {
 		return err
 	}
 	defer h.Unlock()
-	if s.Status == Stopped {
+	if s.Status == state.Stopped {
 		return errors.New("container not running")
 	}
 	if all {
@@ -139,9 +135,9 @@ func (st Store) Kill(id string, sig unix.Signal, all bool) error {
 // Delete removes a stopped container; force kills a created or running
 // one first. Its cgroup goes, then poststop hooks run.
 func (st Store) Delete(id string, force bool) error {
-	h, err := st.Open(id)
-	if errors.Is(err, ErrNotExist) {
-		st.removeAborted(id)
+	h, err := st.states().Open(id)
+	if errors.Is(err, state.ErrNotExist) {
+		st.states().RemoveAborted(id)
 		if force {
 			return nil
 		}
@@ -154,18 +150,18 @@ func (st Store) Delete(id string, force bool) error {
 	if err != nil {
 		return err
 	}
-	return h.delete(s, nil, force)
+	return deleteLocked(h, s, nil, force)
 }
 
 // delete runs the delete operation on a locked container; m is its cgroup
 // manager when the caller has one already.
-func (h *Handle) delete(s *State, m cg.Manager, force bool) error {
+func deleteLocked(h *state.Dir, s *state.State, m cg.Manager, force bool) error {
 	// runtime.md: deleting a container that is not stopped MUST fail and
 	// leave it alone (runc deletes created ones; --force does here)
-	if (s.Status == Running || s.Status == Paused || s.Status == Created) && !force {
+	if (s.Status == state.Running || s.Status == state.Paused || s.Status == state.Created) && !force {
 		return fmt.Errorf("cannot delete container %s that is not stopped: %s", h.ID, s.Status)
 	}
-	if s.Status == Creating {
+	if s.Status == state.Creating {
 		// we hold the lock, which create keeps until it is done: that
 		// create died; whatever it started is in the cgroup
 		return removeAbortedCreate(h, s)
@@ -180,8 +176,8 @@ func (h *Handle) delete(s *State, m cg.Manager, force bool) error {
 			return err
 		}
 	}
-	if s.Status != Stopped {
-		if s.Status == Paused && m != nil {
+	if s.Status != state.Stopped {
+		if s.Status == state.Paused && m != nil {
 			m.Freeze("THAWED")
 		}
 		unix.Kill(s.Pid, unix.SIGKILL)
@@ -207,7 +203,7 @@ func (h *Handle) delete(s *State, m cg.Manager, force bool) error {
 		}
 	}
 	if s.Hooks != nil {
-		s.Status = Stopped
+		s.Status = state.Stopped
 		st, _ := jsonlite.Marshal(s.SpecState())
 		RunHooksWarn("hooks.poststop", s.Hooks.Poststop, st)
 	}
@@ -239,30 +235,13 @@ func waitGone(pid int) {
 
 func killPid(pid int) { unix.Kill(pid, unix.SIGKILL) }
 
-// removeAborted removes a state directory that a create left before it
-// wrote any state (it was killed): once we hold its lock, no create works there.
-func (st Store) removeAborted(id string) {
-	if CheckID(id) != nil {
-		return
-	}
-	h, err := lockDir(id, st.dir(id))
-	if err != nil {
-		return
-	}
-	if _, err := os.Stat(h.Path("state.json")); errors.Is(err, os.ErrNotExist) {
-		h.Remove()
-		return
-	}
-	h.Unlock()
-}
-
 // removeAbortedCreate kills what a dead create started and removes its
 // cgroup and state.
-func removeAbortedCreate(h *Handle, s *State) error {
+func removeAbortedCreate(h *state.Dir, s *state.State) error {
 	if s.HostMountNs {
 		detachRootfs(s.Rootfs)
 	}
-	c, err := s.cgroupConfig()
+	c, err := s.CgroupConfig()
 	if err != nil {
 		return err
 	}

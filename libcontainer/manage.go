@@ -8,14 +8,15 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
+	"github.com/oci-rt/oci-rt/libcontainer/state"
 )
 
 // errNoCgroup: a rootless container made without a cgroup.
 var errNoCgroup = errors.New("the container has no cgroup (created rootless without one)")
 
 // manager loads the container's cgroup manager from its state.
-func manager(s *State) (cg.Manager, error) {
-	c, err := s.cgroupConfig()
+func manager(s *state.State) (cg.Manager, error) {
+	c, err := s.CgroupConfig()
 	if err != nil {
 		return nil, err
 	}
@@ -25,24 +26,10 @@ func manager(s *State) (cg.Manager, error) {
 	return cgroups.Load(c, s.CgroupPaths)
 }
 
-// openFull locks a container and reads all its state; the caller unlocks.
-func (st Store) openFull(id string) (*Handle, *State, error) {
-	h, err := st.Open(id)
-	if err != nil {
-		return nil, nil, err
-	}
-	s, err := h.LoadFull()
-	if err != nil {
-		h.Unlock()
-		return nil, nil, err
-	}
-	return h, s, nil
-}
-
 // running opens a container and checks that its process is alive.
-func (st Store) running(id string) (*Handle, *State, error) {
-	h, s, err := st.openFull(id)
-	if err == nil && s.Status == Stopped {
+func (st Store) running(id string) (*state.Dir, *state.State, error) {
+	h, s, err := st.states().OpenFull(id)
+	if err == nil && s.Status == state.Stopped {
 		h.Unlock()
 		return nil, nil, errors.New("container not running")
 	}
@@ -56,7 +43,7 @@ func (st Store) Pause(id string) error {
 		return err
 	}
 	defer h.Unlock()
-	if s.Status != Running {
+	if s.Status != state.Running {
 		return fmt.Errorf("container not running: %s", s.Status)
 	}
 	m, err := manager(s)
@@ -73,7 +60,7 @@ func (st Store) Resume(id string) error {
 		return err
 	}
 	defer h.Unlock()
-	if s.Status != Paused {
+	if s.Status != state.Paused {
 		return errors.New("container not paused")
 	}
 	m, err := manager(s)
@@ -104,11 +91,11 @@ func (st Store) Stats(id string) (*cg.Stats, error) {
 // liveManager is the cgroup manager of a container whose process runs
 // (read without the lock: these commands only read the cgroup).
 func (st Store) liveManager(id string) (cg.Manager, error) {
-	s, err := st.fullState(id)
+	s, err := st.states().LoadFull(id)
 	if err != nil {
 		return nil, err
 	}
-	if s.Status == Stopped {
+	if s.Status == state.Stopped {
 		return nil, errors.New("container not running")
 	}
 	return manager(s)
@@ -147,19 +134,11 @@ func (st Store) Update(id string, apply func(*specs.LinuxResources) error) error
 		return fmt.Errorf("linux.resources: %w", err)
 	}
 	s.Cgroup.Resources = res
-	if err := saveSpec(h, spec); err != nil {
+	if err := h.SaveSpec(spec); err != nil {
 		return err
 	}
 	if err := h.SaveRuntime(s); err != nil {
 		return err
 	}
 	return h.Save(s)
-}
-
-// fullState reads a container's state and runtime.json without the lock.
-func (st Store) fullState(id string) (*State, error) {
-	if err := CheckID(id); err != nil {
-		return nil, err
-	}
-	return loadFull(st.dir(id))
 }

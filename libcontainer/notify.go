@@ -12,7 +12,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	specconv "github.com/oci-rt/oci-rt/libcontainer/planner"
+	"github.com/oci-rt/oci-rt/libcontainer/planner"
+	"github.com/oci-rt/oci-rt/libcontainer/state"
 )
 
 // sd_notify pass-through, as runc does it: when the caller has
@@ -24,8 +25,8 @@ const notifyInContainer = "/run/notify/notify.sock"
 
 // addNotifySocket prepares the container side: the directory the socket
 // will be bound in, the bind mount and NOTIFY_SOCKET in the process env.
-func addNotifySocket(h *Handle, spec *specs.Spec, proc *specconv.Process) error {
-	dir := h.Path("notify")
+func addNotifySocket(h *state.Dir, spec *specs.Spec, proc *planner.Process) error {
+	dir := h.File("notify")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return fmt.Errorf("NOTIFY_SOCKET: %w", err)
 	}
@@ -44,23 +45,23 @@ type notifyRelay struct {
 
 // listenNotify binds the container's notify socket when the container was
 // created with one and the caller of start has NOTIFY_SOCKET.
-func listenNotify(h *Handle) (*notifyRelay, error) {
+func listenNotify(h *state.Dir) (*notifyRelay, error) {
 	host := os.Getenv("NOTIFY_SOCKET")
 	if host == "" {
 		return nil, nil
 	}
-	if _, err := os.Stat(h.Path("notify")); err != nil {
+	if _, err := os.Stat(h.File("notify")); err != nil {
 		return nil, nil // created without NOTIFY_SOCKET
 	}
 	// through /proc/self/fd: state paths can exceed the 108 bytes of an address
-	name := fmt.Sprintf("/proc/self/fd/%d/notify/notify.sock", h.fd)
-	os.Remove(h.Path("notify/notify.sock"))
+	name := h.ShortPath("notify/notify.sock")
+	os.Remove(h.File("notify/notify.sock"))
 	sock, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: name, Net: "unixgram"})
 	if err != nil {
 		return nil, fmt.Errorf("NOTIFY_SOCKET: %w", err)
 	}
 	// any user in the container may notify
-	os.Chmod(h.Path("notify/notify.sock"), 0o777)
+	os.Chmod(h.File("notify/notify.sock"), 0o777)
 	return &notifyRelay{sock: sock, host: host}, nil
 }
 

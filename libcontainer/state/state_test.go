@@ -1,4 +1,4 @@
-package libcontainer
+package state
 
 import (
 	"fmt"
@@ -53,14 +53,14 @@ func TestHandleRemove(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range []string{"state.json", "runtime.json", "config.json", "start.sock"} {
-		if err := os.WriteFile(h.Path(n), []byte("x"), 0o600); err != nil {
+		if err := os.WriteFile(h.File(n), []byte("x"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := h.Remove(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(h.Dir); !os.IsNotExist(err) {
+	if _, err := os.Stat(h.Path); !os.IsNotExist(err) {
 		t.Fatalf("state directory still there: %v", err)
 	}
 	if h.fd != -1 {
@@ -75,25 +75,25 @@ func TestReadFile(t *testing.T) {
 		big[i] = byte('a' + i%26)
 	}
 	// one reader for all: its buffer, grown by the big file, is reused
-	var r fileReader
+	var r Reader
 	for _, data := range [][]byte{nil, []byte("x"), big[:2047], big[:2048], big[:2049], big, []byte("yz")} {
 		p := filepath.Join(dir, "f")
 		if err := os.WriteFile(p, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		b, err := readFile(p)
+		b, err := ReadFile(p)
 		if err != nil || string(b) != string(data) {
 			t.Fatalf("readFile of %d bytes: got %d bytes, %v", len(data), len(b), err)
 		}
 		b, err = r.read(p)
 		if err != nil || string(b) != string(data) {
-			t.Fatalf("fileReader.read of %d bytes: got %d bytes, %v", len(data), len(b), err)
+			t.Fatalf("Reader.read of %d bytes: got %d bytes, %v", len(data), len(b), err)
 		}
 	}
-	if _, err := readFile(filepath.Join(dir, "missing")); !os.IsNotExist(err) {
+	if _, err := ReadFile(filepath.Join(dir, "missing")); !os.IsNotExist(err) {
 		t.Errorf("missing file: %v, want a not-exist error", err)
 	}
-	if _, _, err := procStat(os.Getpid()); err != nil {
+	if _, _, err := ProcStat(os.Getpid()); err != nil {
 		t.Errorf("procStat of ourselves: %v", err)
 	}
 }
@@ -121,59 +121,22 @@ func TestParseStat(t *testing.T) {
 			t.Errorf("%q: no error", bad)
 		}
 	}
-	start, _, err := procStat(os.Getpid())
+	start, _, err := ProcStat(os.Getpid())
 	if err != nil || start == 0 {
 		t.Errorf("procStat of ourselves: %d %v", start, err)
 	}
 }
 
-// TestList: every container with a state, in directory order, whether
-// read in one pass or in two halves; a directory without state (being
-// created) is left out.
-func TestList(t *testing.T) {
-	for _, n := range []int{3, 40} {
-		st := Store{Root: t.TempDir()}
-		for i := 0; i < n; i++ {
-			h, err := st.Claim(fmt.Sprintf("c%03d", i))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if i != 1 {
-				if err := h.Save(&State{ID: h.ID, Status: Stopped}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			h.Unlock()
-		}
-		got, err := st.List()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got) != n-1 {
-			t.Fatalf("%d containers: List gave %d, want %d", n, len(got), n-1)
-		}
-		for i, s := range got {
-			want := i
-			if i >= 1 {
-				want = i + 1
-			}
-			if s.ID != fmt.Sprintf("c%03d", want) || s.Status != Stopped {
-				t.Errorf("%d containers: entry %d is %s (%s), want c%03d", n, i, s.ID, s.Status, want)
-			}
-		}
-	}
-}
-
 // claimForUs claims a container "c" whose process is this test's, and
 // returns its handle (unlocked at the end of the test) and our start time.
-func claimForUs(t *testing.T) (*Handle, uint64) {
+func claimForUs(t *testing.T) (*Dir, uint64) {
 	t.Helper()
 	h, err := Store{Root: t.TempDir()}.Claim("c")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.Unlock)
-	start, _, err := procStat(os.Getpid())
+	start, _, err := ProcStat(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,18 +150,18 @@ func TestCreatedOrRunning(t *testing.T) {
 	if err := h.Save(&State{ID: "c", Status: Created, Pid: os.Getpid(), StartTime: start}); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(h.Path("start.sock"), nil, 0o600); err != nil {
+	if err := os.WriteFile(h.File("start.sock"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{Created, Running} {
-		s, err := LoadState(h.Dir)
+		s, err := Load(h.Path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if s.Status != want {
 			t.Errorf("status %s, want %s", s.Status, want)
 		}
-		os.Remove(h.Path("start.sock"))
+		os.Remove(h.File("start.sock"))
 	}
 }
 
@@ -213,8 +176,8 @@ func TestCgroupPathsInRuntimeFile(t *testing.T) {
 	os.Mkdir(paths["freezer"], 0o755)
 	os.WriteFile(filepath.Join(paths["freezer"], "freezer.state"), []byte("FROZEN\n"), 0o644)
 	s := &State{ID: "c", Status: Running, Pid: os.Getpid(), StartTime: start}
-	s.setCgroupPaths(paths)
-	if err := h.createRuntime(s); err != nil {
+	s.SetCgroupPaths(paths)
+	if err := h.CreateRuntime(s); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.Save(s); err != nil {
@@ -223,13 +186,13 @@ func TestCgroupPathsInRuntimeFile(t *testing.T) {
 	if s.CgroupPaths == nil {
 		t.Fatal("Save dropped the paths from the state in memory")
 	}
-	b, _ := os.ReadFile(h.Path("state.json"))
+	b, _ := os.ReadFile(h.File("state.json"))
 	if strings.Contains(string(b), "cgroupPaths") || !strings.Contains(string(b), `"freezer":"`+paths["freezer"]+`/freezer.state"`) {
 		t.Errorf("state.json = %s, want the freezer file and no cgroupPaths", b)
 	}
 	check := func(what string) {
 		t.Helper()
-		if got, err := LoadState(h.Dir); err != nil || got.Status != Paused {
+		if got, err := Load(h.Path); err != nil || got.Status != Paused {
 			t.Errorf("%s: LoadState: %v, status %v; want paused", what, err, got)
 		}
 		full, err := h.LoadFull()
@@ -241,7 +204,7 @@ func TestCgroupPathsInRuntimeFile(t *testing.T) {
 	// what an older oci-rt wrote: the paths in state.json, none in runtime.json
 	old := fmt.Sprintf(`{"id":"c","status":"running","pid":%d,"startTime":%d,"cgroupPaths":{"freezer":%q,"memory":%q}}`,
 		os.Getpid(), start, paths["freezer"], paths["memory"])
-	os.WriteFile(h.Path("state.json"), []byte(old), 0o600)
-	os.WriteFile(h.Path("runtime.json"), []byte(`{}`), 0o600)
+	os.WriteFile(h.File("state.json"), []byte(old), 0o600)
+	os.WriteFile(h.File("runtime.json"), []byte(`{}`), 0o600)
 	check("older files")
 }

@@ -1,0 +1,60 @@
+package libcontainer
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+
+	"github.com/oci-rt/oci-rt/libcontainer/state"
+)
+
+// Store is the state root (--root): one directory per container.
+type Store struct{ Root string }
+
+// states is the on-disk store under the root.
+func (st Store) states() state.Store { return state.Store{Root: st.Root} }
+
+// List returns the states of every container under the root, sorted by id.
+func (st Store) List() ([]*state.State, error) {
+	ents, err := os.ReadDir(st.Root)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	states := make([]*state.State, len(ents))
+	load := func(lo, hi int) {
+		var r state.Reader
+		for i := lo; i < hi; i++ {
+			if ents[i].IsDir() {
+				// an error: being created or deleted
+				states[i], _ = r.Load(filepath.Join(st.Root, ents[i].Name()))
+			}
+		}
+	}
+	// most of the time is the kernel's (opening the files, making
+	// /proc/<pid>/stat): with many containers, half of them on another CPU
+	if half := len(ents) / 2; half >= listSplit {
+		UseCallerCPUs()
+		done := make(chan struct{})
+		go func() { load(half, len(ents)); close(done) }()
+		load(0, half)
+		<-done
+	} else {
+		load(0, len(ents))
+	}
+	var out []*state.State
+	for _, s := range states {
+		if s != nil {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// listSplit is how many containers make reading them in two halves pay.
+var listSplit = 16
+
+// State is a container's state, as the state directory keeps it.
+type State = state.State
