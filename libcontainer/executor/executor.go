@@ -1,4 +1,4 @@
-// Package executor links the plan executor (nsexec.c) into the binary. Its C
+// Package executor links the plan executor (its .c files) into the binary. Its C
 // constructor runs before the Go runtime starts, so it can join mount and
 // user namespaces, which the kernel refuses to multi-threaded processes.
 // Import it for its side effect from the runtime's main package.
@@ -46,12 +46,12 @@ func ForwardSignals(w int, sigs []syscall.Signal) error {
 }
 
 // CallerTimerSlack is the timer slack (ns) oci-rt was started with, before
-// the constructor raised its own (see nsexec.c): the processes oci-rt
+// the constructor raised its own (see cli.c): the processes oci-rt
 // starts get it back. -1 when the slack was left alone.
 func CallerTimerSlack() int64 { return int64(C.ocirt_caller_timerslack) }
 
 // CallerCPUs is the CPU affinity oci-rt was started with, when the
-// constructor pinned the runtime to one CPU (see nsexec.c): the processes
+// constructor pinned the runtime to one CPU (see cli.c): the processes
 // oci-rt starts get it back.
 func CallerCPUs() (unix.CPUSet, bool) {
 	if C.ocirt_caller_cpus_saved == 0 {

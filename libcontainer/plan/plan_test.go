@@ -13,8 +13,8 @@ import (
 )
 
 // planTestDecode is an independent reader of the wire format, written from
-// the description in plan.h / nsexec.c's parse_plan: "OCRTPLN1", u32 op count,
-// then per op u32 code, u32 int count, u32 string count, the ints (int64) and
+// the description in plan.h and the executor's parse_plan (readplan.c):
+// "OCRTPLN1", u32 op count, then per op u32 code, u32 int count, u32 string count, the ints (int64) and
 // the strings (u32 length, bytes, NUL).
 func planTestDecode(b []byte) (magic string, ops []Op, err error) {
 	if len(b) < 12 {

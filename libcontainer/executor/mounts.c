@@ -1,0 +1,223 @@
+/*
+ * Mounts: the config's mounts (with tmpcopyup and the flags a user
+ * namespace locks), recursive mount attributes, and the masked and
+ * read-only paths.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+
+#include "mounts.h"
+#include "paths.h"
+#include "plan.h"
+#include "sync.h"
+
+/* locked_flags returns the flags of the mount at path that a remount inside a
+ * user namespace must keep (the kernel locks them). */
+static unsigned long locked_flags(const char *path)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+	if (statvfs(path, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_RDONLY)
+		f |= MS_RDONLY;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+/* copy_tree copies the directory from (an fd) into the directory to, like
+ * cp -a: files, directories, symlinks, devices and fifos with their modes,
+ * owners and times. */
+static int copy_tree(int from, int to)
+{
+	DIR *d = fdopendir(dup(from));
+	if (!d)
+		return -1;
+	struct dirent *e;
+	int ret = 0;
+	while (ret == 0 && (errno = 0, e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		struct stat st;
+		if (fstatat(from, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			ret = -1;
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			int sd = -1, dd = -1;
+			if (mkdirat(to, e->d_name, st.st_mode & 07777) < 0 ||
+			    (sd = openat(from, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+			    (dd = openat(to, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+			    copy_tree(sd, dd) < 0 || fchmod(dd, st.st_mode & 07777) < 0)
+				ret = -1;
+			if (sd >= 0)
+				close(sd);
+			if (dd >= 0)
+				close(dd);
+		} else if (S_ISREG(st.st_mode)) {
+			int sf = openat(from, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			int df = sf < 0 ? -1 : openat(to, e->d_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777);
+			char buf[65536];
+			ssize_t n = 0;
+			while (df >= 0 && (n = read(sf, buf, sizeof(buf))) > 0)
+				if (write(df, buf, n) != n) {
+					n = -1;
+					break;
+				}
+			if (sf < 0 || df < 0 || n < 0 || fchmod(df, st.st_mode & 07777) < 0)
+				ret = -1;
+			if (sf >= 0)
+				close(sf);
+			if (df >= 0)
+				close(df);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlinkat(from, e->d_name, target, sizeof(target) - 1);
+			if (n < 0)
+				ret = -1;
+			else {
+				target[n] = '\0';
+				if (symlinkat(target, to, e->d_name) < 0)
+					ret = -1;
+			}
+		} else if (mknodat(to, e->d_name, st.st_mode, st.st_rdev) < 0) {
+			ret = -1;
+		}
+		if (ret == 0 && fchownat(to, e->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+			ret = -1;
+		if (ret == 0) {
+			struct timespec ts[2] = { st.st_atim, st.st_mtim };
+			utimensat(to, e->d_name, ts, AT_SYMLINK_NOFOLLOW);
+		}
+	}
+	if (ret == 0 && errno != 0)
+		ret = -1;
+	int saved = errno;
+	closedir(d);
+	errno = saved;
+	return ret;
+}
+
+void do_mount(struct op *o)
+{
+	const char *src = o->slen[0] ? o->s[0] : NULL;
+	const char *fstype = o->slen[2] ? o->s[2] : NULL;
+	const char *data = o->slen[3] ? o->s[3] : NULL;
+	unsigned long flags = o->i[0];
+	char target[64];
+	const char *t = o->s[1];
+	int fd = -1;
+
+	if (o->i[1] != TARGET_PLAIN) {
+		fd = open_in_root(o->s[1], o->i[1]);
+		if (fd < 0)
+			fail(errno, "resolving %s in the rootfs", o->s[1]);
+		fd_path(target, sizeof(target), fd);
+		t = target;
+	}
+	int extra = o->nint > 2 ? o->i[2] : 0;
+	int under = -1;
+	if (extra & MNT_COPY_UP) {
+		/* a directory fd opened now still reads the directory once it is
+		 * mounted over */
+		under = open(t, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (under < 0)
+			fail(errno, "open %s for tmpcopyup", o->s[1]);
+	}
+	int r = mount(src, t, fstype, flags, data);
+	if (r == 0 && under >= 0) {
+		int top = open_in_root(o->s[1], TARGET_PLAIN);
+		struct stat st;
+		char p[64];
+		int td = -1;
+		if (top >= 0) {
+			fd_path(p, sizeof(p), top);
+			td = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			close(top);
+		}
+		if (td < 0 || copy_tree(under, td) < 0 || fstat(under, &st) < 0 ||
+		    fchmod(td, st.st_mode & 07777) < 0 || fchown(td, st.st_uid, st.st_gid) < 0)
+			fail(errno, "tmpcopyup of %s", o->s[1]);
+		close(td);
+		close(under);
+	}
+	if (r < 0 && errno == EPERM && (extra & MNT_KEEP_LOCKED) && (flags & MS_REMOUNT))
+		r = mount(src, t, fstype, flags | locked_flags(t), data);
+	if (r < 0)
+		fail(errno, "mount %s on %s", src ? src : "none", o->s[1]);
+	if (fd >= 0)
+		close(fd);
+}
+
+#ifndef MOUNT_ATTR_SIZE_VER0
+struct mount_attr {
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+/* do_setattr changes the attributes of a whole mount tree (rro, rnosuid...). */
+void do_setattr(struct op *o)
+{
+	int fd = open_in_root(o->s[0], TARGET_PLAIN);
+	if (fd < 0)
+		fail(errno, "resolving %s in the rootfs", o->s[0]);
+	struct mount_attr a = { .attr_set = o->i[0], .attr_clr = o->i[1] };
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
+		fail(errno, "mount_setattr %s", o->s[0]);
+	close(fd);
+}
+
+void do_mask(struct op *o)
+{
+	struct stat st;
+	if (stat(o->s[0], &st) < 0) {
+		if (errno == ENOENT)
+			return;
+		fail(errno, "stat %s", o->s[0]);
+	}
+	int r;
+	if (S_ISDIR(st.st_mode))
+		r = mount("tmpfs", o->s[0], "tmpfs", MS_RDONLY, "size=0k,nr_inodes=1");
+	else
+		r = mount("/dev/null", o->s[0], NULL, MS_BIND, NULL);
+	if (r < 0)
+		fail(errno, "mask %s", o->s[0]);
+}
+
+void do_readonly(struct op *o)
+{
+	if (mount(o->s[0], o->s[0], NULL, MS_BIND | MS_REC, NULL) < 0) {
+		if (errno == ENOENT)
+			return;
+		fail(errno, "bind %s", o->s[0]);
+	}
+	unsigned long f = MS_BIND | MS_REMOUNT | MS_RDONLY |
+			  (locked_flags(o->s[0]) & (MS_NOSUID | MS_NODEV | MS_NOEXEC));
+	if (mount(NULL, o->s[0], NULL, f, NULL) < 0 &&
+	    mount(NULL, o->s[0], NULL, f | locked_flags(o->s[0]), NULL) < 0)
+		fail(errno, "remount %s read-only", o->s[0]);
+}

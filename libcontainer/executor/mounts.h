@@ -1,0 +1,12 @@
+/* Mounts: the config's mounts, mount attributes, masked and read-only paths. */
+#ifndef OCIRT_MOUNTS_H
+#define OCIRT_MOUNTS_H
+
+#include "readplan.h"
+
+void do_mount(struct op *o);
+void do_setattr(struct op *o);
+void do_mask(struct op *o);
+void do_readonly(struct op *o);
+
+#endif

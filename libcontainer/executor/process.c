@@ -1,0 +1,181 @@
+/*
+ * The container process's own set-up: /proc/self writes (oom_score_adj,
+ * LSM labels), rlimits, prctls, the bounding, effective... capability sets,
+ * uid, gid and groups, umask, cwd, the console, seccomp, fds, the session
+ * and its keyring.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "process.h"
+#include "sync.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+void do_write(struct op *o)
+{
+	int fd = open(o->s[0], O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail(errno, "open %s", o->s[0]);
+	if (write(fd, o->s[1], o->slen[1]) != (ssize_t)o->slen[1])
+		fail(errno, "write %s", o->s[0]);
+	close(fd);
+}
+
+void do_rlimit(struct op *o)
+{
+	struct rlimit rl = { (rlim_t)o->i[1], (rlim_t)o->i[2] };
+	if (setrlimit(o->i[0], &rl) < 0)
+		fail(errno, "setrlimit");
+}
+
+void do_prctl(struct op *o)
+{
+	if (prctl(o->i[0], o->i[1], 0, 0, 0) < 0)
+		fail(errno, "prctl %lld", (long long)o->i[0]);
+}
+
+void do_umask(struct op *o)
+{
+	umask(o->i[0]);
+}
+
+void do_chdir(struct op *o)
+{
+	if (chdir(o->s[0]) < 0)
+		fail(errno, "chdir %s", o->s[0]);
+}
+
+void do_close_fds(struct op *o)
+{
+	if (syscall(SYS_close_range, (unsigned)o->i[0], ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		fail(errno, "close_range");
+}
+
+void do_setsid(struct op *o)
+{
+	if (setsid() < 0)
+		fail(errno, "setsid");
+}
+
+/* do_keyring joins a session keyring of its own, so that the container
+ * cannot see the host's session keys; kernels without keys are fine. */
+void do_keyring(struct op *o)
+{
+	if (syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, o->s[0]) < 0 && errno != ENOSYS)
+		fail(errno, "join a new session keyring");
+}
+
+void do_capbset(struct op *o)
+{
+	uint64_t keep = o->i[0];
+	for (int c = 0; c <= o->i[1]; c++) {
+		if (keep & (1ULL << c))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			fail(errno, "drop capability %d from the bounding set", c);
+	}
+}
+
+void do_capset(struct op *o)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	uint64_t e = o->i[0], p = o->i[1], in = o->i[2], amb = o->i[3];
+	for (int k = 0; k < 2; k++) {
+		d[k].effective = e >> (32 * k);
+		d[k].permitted = p >> (32 * k);
+		d[k].inheritable = in >> (32 * k);
+	}
+	if (syscall(SYS_capset, &h, d) < 0)
+		fail(errno, "capset");
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		fail(errno, "clear ambient capabilities");
+	for (int c = 0; c <= o->i[4]; c++)
+		if ((amb & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+			fail(errno, "raise ambient capability %d", c);
+}
+
+void do_user(struct op *o)
+{
+	size_t n = o->nint > 2 ? o->nint - 2 : 0;
+	gid_t groups[n ? n : 1];
+	groups[0] = 0; /* gcc cannot tell that setgroups reads none when n is 0 */
+	for (size_t k = 0; k < n; k++)
+		groups[k] = o->i[2 + k];
+	/* setgroups is refused in a user namespace whose setgroups file says
+	 * deny; then only an empty list was asked for */
+	if (setgroups(n, groups) < 0 && !(errno == EPERM && n == 0))
+		fail(errno, "setgroups");
+	if (setresgid(o->i[1], o->i[1], o->i[1]) < 0)
+		fail(errno, "setresgid %lld", (long long)o->i[1]);
+	if (setresuid(o->i[0], o->i[0], o->i[0]) < 0)
+		fail(errno, "setresuid %lld", (long long)o->i[0]);
+}
+
+/* do_console makes a pty in the container's devpts, makes it our
+ * controlling terminal and stdio, and sends the master to the caller. */
+void do_console(struct op *o)
+{
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		fail(errno, "open /dev/ptmx");
+	int unlock = 0;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+		fail(errno, "unlock the pty");
+	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+	if (slave < 0)
+		fail(errno, "open the pty peer");
+	if (ioctl(slave, TIOCSCTTY, 0) < 0)
+		fail(errno, "set the controlling terminal");
+	for (int k = 0; k < 3; k++)
+		if (dup2(slave, k) < 0)
+			fail(errno, "dup the pty to fd %d", k);
+	if (slave > 2)
+		close(slave);
+	if (send_fd(o->i[0], "/dev/ptmx", strlen("/dev/ptmx"), master) < 0)
+		fail(errno, "send the fd over the socket");
+	close(master);
+	close(o->i[0]);
+}
+
+void do_seccomp(struct op *o)
+{
+	struct sock_fprog prog = {
+		.len = o->slen[0] / sizeof(struct sock_filter),
+		.filter = (struct sock_filter *)o->s[0],
+	};
+	/* the string is only byte aligned inside the plan: copy it */
+	struct sock_filter *copy = malloc(o->slen[0] ? o->slen[0] : 1);
+	if (!copy)
+		fail(ENOMEM, "seccomp");
+	memcpy(copy, o->s[0], o->slen[0]);
+	prog.filter = copy;
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)o->i[0], &prog);
+	if (fd < 0)
+		fail(errno, "seccomp");
+	if (!o->i[1])
+		return;
+	/* SCMP_ACT_NOTIFY: the runtime, still waiting for us, passes the
+	 * listener on to the agent at listenerPath with the container state */
+	send_seccomp_listener(fd);
+}
