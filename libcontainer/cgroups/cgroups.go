@@ -4,11 +4,12 @@
 // for it, wrapped so that Set also applies what the library has no field
 // for (extras.go: memory.kernelTCP).
 //
-// The library's own device-rule setters live in its devices package, which
-// needs github.com/cilium/ebpf; that module is not part of this repository's
-// go.mod, so this package installs its own (hooks.go: devices_v1.go writes
-// devices.allow/deny, devices_v2.go attaches an eBPF filter). Without them
-// every Set with device rules fails with cgroups.ErrDevicesUnsupported.
+// The library's own device-rule setters live in its devices package, whose
+// initialisers (with github.com/cilium/ebpf's) cost every command ~1 ms of
+// CPU (docs/performance.md, change 33), so this package installs its own
+// (hooks.go: devices_v1.go writes devices.allow/deny, devices_v2.go attaches
+// an eBPF filter). Without them every Set with device rules fails with
+// cgroups.ErrDevicesUnsupported.
 package cgroups
 
 import (

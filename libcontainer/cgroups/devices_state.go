@@ -12,7 +12,7 @@ import (
 
 // devState models a v1 devices cgroup the way the kernel does: a default
 // policy plus exceptions keyed by exact (type, major, minor). It plays the
-// role of the library's devices emulator, which we cannot import (see the
+// role of the library's devices emulator, which we do not import (see the
 // package comment): it tells what a rule list means, and which writes turn
 // the current cgroup into that without briefly denying what stays allowed.
 //
