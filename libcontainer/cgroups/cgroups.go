@@ -6,7 +6,7 @@
 //
 // The library's own device-rule setters live in its devices package, whose
 // initialisers (with github.com/cilium/ebpf's) cost every command ~1 ms of
-// CPU (docs/performance.md, change 33), so this package installs its own
+// CPU (docs/performance.md, change 34), so this package installs its own
 // (hooks.go: devices_v1.go writes devices.allow/deny, devices_v2.go attaches
 // an eBPF filter). Without them every Set with device rules fails with
 // cgroups.ErrDevicesUnsupported.
