@@ -10,8 +10,6 @@ import (
 	_ "embed"
 	"encoding/binary"
 	"fmt"
-
-	"github.com/oci-rt/oci-rt/libcontainer/internal/table"
 )
 
 // header is plan.h, for the test that compares its numbers with ours. It is
@@ -177,16 +175,16 @@ func (p *Plan) Encode() []byte {
 
 // String shows a plan for debugging (`--debug` logs it).
 func (o Op) String() string {
-	name, _ := codeNames.Get(o.Code)
+	name := codeNames[o.Code]
 	return fmt.Sprintf("%s %v %q", name, o.Ints, o.Strs)
 }
 
-var codeNames = table.Table[Code, string]{
-	{Key: OpSetns, Val: "setns"}, {Key: OpUnshare, Val: "unshare"}, {Key: OpSync, Val: "sync"}, {Key: OpSetID0, Val: "setid0"}, {Key: OpFork, Val: "fork"},
-	{Key: OpWrite, Val: "write"}, {Key: OpMount, Val: "mount"}, {Key: OpOpenRoot, Val: "open-root"}, {Key: OpMknod, Val: "mknod"}, {Key: OpSymlink, Val: "symlink"},
-	{Key: OpPivot, Val: "pivot"}, {Key: OpChroot, Val: "chroot"}, {Key: OpMask, Val: "mask"}, {Key: OpReadonly, Val: "readonly"},
-	{Key: OpSethostname, Val: "sethostname"}, {Key: OpSetdomainname, Val: "setdomainname"}, {Key: OpRlimit, Val: "rlimit"}, {Key: OpPrctl, Val: "prctl"},
-	{Key: OpCapBset, Val: "capbset"}, {Key: OpCapSet, Val: "capset"}, {Key: OpUser, Val: "user"}, {Key: OpUmask, Val: "umask"}, {Key: OpChdir, Val: "chdir"},
-	{Key: OpConsole, Val: "console"}, {Key: OpSeccomp, Val: "seccomp"}, {Key: OpCloseFds, Val: "close-fds"}, {Key: OpWaitStart, Val: "wait-start"},
-	{Key: OpHook, Val: "hook"}, {Key: OpExec, Val: "exec"}, {Key: OpSetsid, Val: "setsid"}, {Key: OpReady, Val: "ready"}, {Key: OpMkdir, Val: "mkdir"}, {Key: OpMountSetattr, Val: "mount-setattr"}, {Key: OpKeyring, Val: "keyring"}, {Key: OpJoinCgroup, Val: "join-cgroup"}, {Key: OpCheckExec, Val: "check-exec"},
+var codeNames = map[Code]string{
+	OpSetns: "setns", OpUnshare: "unshare", OpSync: "sync", OpSetID0: "setid0", OpFork: "fork",
+	OpWrite: "write", OpMount: "mount", OpOpenRoot: "open-root", OpMknod: "mknod", OpSymlink: "symlink",
+	OpPivot: "pivot", OpChroot: "chroot", OpMask: "mask", OpReadonly: "readonly",
+	OpSethostname: "sethostname", OpSetdomainname: "setdomainname", OpRlimit: "rlimit", OpPrctl: "prctl",
+	OpCapBset: "capbset", OpCapSet: "capset", OpUser: "user", OpUmask: "umask", OpChdir: "chdir",
+	OpConsole: "console", OpSeccomp: "seccomp", OpCloseFds: "close-fds", OpWaitStart: "wait-start",
+	OpHook: "hook", OpExec: "exec", OpSetsid: "setsid", OpReady: "ready", OpMkdir: "mkdir", OpMountSetattr: "mount-setattr", OpKeyring: "keyring", OpJoinCgroup: "join-cgroup", OpCheckExec: "check-exec",
 }

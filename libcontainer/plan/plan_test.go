@@ -191,8 +191,7 @@ func TestAddAndField(t *testing.T) {
 func TestOpStringNamesEveryCode(t *testing.T) {
 	t.Parallel()
 	seen := map[string]Code{}
-	for _, e := range codeNames {
-		c, name := e.Key, e.Val
+	for c, name := range codeNames {
 		if name == "" {
 			t.Errorf("code %d has an empty name", c)
 		}
@@ -318,8 +317,7 @@ func TestHeaderMatchesGo(t *testing.T) {
 			byValue[v] = name
 		}
 	}
-	for _, e := range codeNames {
-		c, name := e.Key, e.Val
+	for c, name := range codeNames {
 		if _, ok := byValue[int64(c)]; !ok {
 			t.Errorf("Go op %s (%d) is missing from the header table", name, c)
 		}

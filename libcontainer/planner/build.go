@@ -181,6 +181,6 @@ func cgroupsPath(s *specs.Spec) string {
 
 // nsFlag is a namespace type's CLONE_NEW* flag.
 func nsFlag(t specs.LinuxNamespaceType) int {
-	k, _ := nsKinds.Get(t)
+	k, _ := nsKinds[t]
 	return k.flag
 }

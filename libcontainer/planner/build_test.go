@@ -1032,7 +1032,7 @@ func TestFlagsAfterBind(t *testing.T) {
 		t.Errorf("flagsAfterBind %#x includes bind/rec/remount", flagsAfterBind)
 	}
 	for _, o := range []string{"ro", "nosuid", "nodev", "noexec", "noatime", "nodiratime", "relatime", "strictatime", "nosymfollow"} {
-		if m, _ := mountFlags.Get(o); flagsAfterBind&m.flag == 0 {
+		if m := mountFlags[o]; flagsAfterBind&m.flag == 0 {
 			t.Errorf("option %q (%#x) is lost on a bind mount: not in flagsAfterBind", o, m.flag)
 		}
 	}

@@ -1,11 +1,11 @@
 package planner
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/oci-rt/oci-rt/libcontainer/internal/table"
 )
 
 // mountFlag is what one mount option does to the flags.
@@ -14,50 +14,50 @@ type mountFlag struct {
 	flag  uintptr
 }
 
-var mountFlags = table.Table[string, mountFlag]{
-	{Key: "async", Val: mountFlag{true, unix.MS_SYNCHRONOUS}},
-	{Key: "atime", Val: mountFlag{true, unix.MS_NOATIME}},
-	{Key: "defaults", Val: mountFlag{false, 0}},
-	{Key: "dev", Val: mountFlag{true, unix.MS_NODEV}},
-	{Key: "diratime", Val: mountFlag{true, unix.MS_NODIRATIME}},
-	{Key: "dirsync", Val: mountFlag{false, unix.MS_DIRSYNC}},
-	{Key: "exec", Val: mountFlag{true, unix.MS_NOEXEC}},
-	{Key: "iversion", Val: mountFlag{false, unix.MS_I_VERSION}},
-	{Key: "lazytime", Val: mountFlag{false, unix.MS_LAZYTIME}},
-	{Key: "loud", Val: mountFlag{true, unix.MS_SILENT}},
-	{Key: "mand", Val: mountFlag{false, unix.MS_MANDLOCK}},
-	{Key: "noatime", Val: mountFlag{false, unix.MS_NOATIME}},
-	{Key: "nodev", Val: mountFlag{false, unix.MS_NODEV}},
-	{Key: "nodiratime", Val: mountFlag{false, unix.MS_NODIRATIME}},
-	{Key: "noexec", Val: mountFlag{false, unix.MS_NOEXEC}},
-	{Key: "noiversion", Val: mountFlag{true, unix.MS_I_VERSION}},
-	{Key: "nolazytime", Val: mountFlag{true, unix.MS_LAZYTIME}},
-	{Key: "nomand", Val: mountFlag{true, unix.MS_MANDLOCK}},
-	{Key: "norelatime", Val: mountFlag{true, unix.MS_RELATIME}},
-	{Key: "nostrictatime", Val: mountFlag{true, unix.MS_STRICTATIME}},
-	{Key: "nosuid", Val: mountFlag{false, unix.MS_NOSUID}},
-	{Key: "nosymfollow", Val: mountFlag{false, unix.MS_NOSYMFOLLOW}},
-	{Key: "relatime", Val: mountFlag{false, unix.MS_RELATIME}},
-	{Key: "remount", Val: mountFlag{false, unix.MS_REMOUNT}},
-	{Key: "ro", Val: mountFlag{false, unix.MS_RDONLY}},
-	{Key: "rw", Val: mountFlag{true, unix.MS_RDONLY}},
-	{Key: "silent", Val: mountFlag{false, unix.MS_SILENT}},
-	{Key: "strictatime", Val: mountFlag{false, unix.MS_STRICTATIME}},
-	{Key: "suid", Val: mountFlag{true, unix.MS_NOSUID}},
-	{Key: "sync", Val: mountFlag{false, unix.MS_SYNCHRONOUS}},
-	{Key: "bind", Val: mountFlag{false, unix.MS_BIND}},
-	{Key: "rbind", Val: mountFlag{false, unix.MS_BIND | unix.MS_REC}},
+var mountFlags = map[string]mountFlag{
+	"async":         {true, unix.MS_SYNCHRONOUS},
+	"atime":         {true, unix.MS_NOATIME},
+	"defaults":      {false, 0},
+	"dev":           {true, unix.MS_NODEV},
+	"diratime":      {true, unix.MS_NODIRATIME},
+	"dirsync":       {false, unix.MS_DIRSYNC},
+	"exec":          {true, unix.MS_NOEXEC},
+	"iversion":      {false, unix.MS_I_VERSION},
+	"lazytime":      {false, unix.MS_LAZYTIME},
+	"loud":          {true, unix.MS_SILENT},
+	"mand":          {false, unix.MS_MANDLOCK},
+	"noatime":       {false, unix.MS_NOATIME},
+	"nodev":         {false, unix.MS_NODEV},
+	"nodiratime":    {false, unix.MS_NODIRATIME},
+	"noexec":        {false, unix.MS_NOEXEC},
+	"noiversion":    {true, unix.MS_I_VERSION},
+	"nolazytime":    {true, unix.MS_LAZYTIME},
+	"nomand":        {true, unix.MS_MANDLOCK},
+	"norelatime":    {true, unix.MS_RELATIME},
+	"nostrictatime": {true, unix.MS_STRICTATIME},
+	"nosuid":        {false, unix.MS_NOSUID},
+	"nosymfollow":   {false, unix.MS_NOSYMFOLLOW},
+	"relatime":      {false, unix.MS_RELATIME},
+	"remount":       {false, unix.MS_REMOUNT},
+	"ro":            {false, unix.MS_RDONLY},
+	"rw":            {true, unix.MS_RDONLY},
+	"silent":        {false, unix.MS_SILENT},
+	"strictatime":   {false, unix.MS_STRICTATIME},
+	"suid":          {true, unix.MS_NOSUID},
+	"sync":          {false, unix.MS_SYNCHRONOUS},
+	"bind":          {false, unix.MS_BIND},
+	"rbind":         {false, unix.MS_BIND | unix.MS_REC},
 }
 
-var propagationFlags = table.Table[string, uintptr]{
-	{Key: "private", Val: unix.MS_PRIVATE},
-	{Key: "rprivate", Val: unix.MS_PRIVATE | unix.MS_REC},
-	{Key: "shared", Val: unix.MS_SHARED},
-	{Key: "rshared", Val: unix.MS_SHARED | unix.MS_REC},
-	{Key: "slave", Val: unix.MS_SLAVE},
-	{Key: "rslave", Val: unix.MS_SLAVE | unix.MS_REC},
-	{Key: "unbindable", Val: unix.MS_UNBINDABLE},
-	{Key: "runbindable", Val: unix.MS_UNBINDABLE | unix.MS_REC},
+var propagationFlags = map[string]uintptr{
+	"private":     unix.MS_PRIVATE,
+	"rprivate":    unix.MS_PRIVATE | unix.MS_REC,
+	"shared":      unix.MS_SHARED,
+	"rshared":     unix.MS_SHARED | unix.MS_REC,
+	"slave":       unix.MS_SLAVE,
+	"rslave":      unix.MS_SLAVE | unix.MS_REC,
+	"unbindable":  unix.MS_UNBINDABLE,
+	"runbindable": unix.MS_UNBINDABLE | unix.MS_REC,
 }
 
 // recursiveAttr sets (or clears) a MOUNT_ATTR_* on a whole bind tree with
@@ -67,22 +67,23 @@ type recursiveAttr struct {
 	attr uint64
 }
 
-var recursiveAttrs = table.Table[string, recursiveAttr]{
-	{Key: "rro", Val: recursiveAttr{true, unix.MOUNT_ATTR_RDONLY}}, {Key: "rrw", Val: recursiveAttr{false, unix.MOUNT_ATTR_RDONLY}},
-	{Key: "rnosuid", Val: recursiveAttr{true, unix.MOUNT_ATTR_NOSUID}}, {Key: "rsuid", Val: recursiveAttr{false, unix.MOUNT_ATTR_NOSUID}},
-	{Key: "rnodev", Val: recursiveAttr{true, unix.MOUNT_ATTR_NODEV}}, {Key: "rdev", Val: recursiveAttr{false, unix.MOUNT_ATTR_NODEV}},
-	{Key: "rnoexec", Val: recursiveAttr{true, unix.MOUNT_ATTR_NOEXEC}}, {Key: "rexec", Val: recursiveAttr{false, unix.MOUNT_ATTR_NOEXEC}},
-	{Key: "rnodiratime", Val: recursiveAttr{true, unix.MOUNT_ATTR_NODIRATIME}}, {Key: "rdiratime", Val: recursiveAttr{false, unix.MOUNT_ATTR_NODIRATIME}},
-	{Key: "rnosymfollow", Val: recursiveAttr{true, unix.MOUNT_ATTR_NOSYMFOLLOW}}, {Key: "rsymfollow", Val: recursiveAttr{false, unix.MOUNT_ATTR_NOSYMFOLLOW}},
+var recursiveAttrs = map[string]recursiveAttr{
+	"rro": {true, unix.MOUNT_ATTR_RDONLY}, "rrw": {false, unix.MOUNT_ATTR_RDONLY},
+	"rnosuid": {true, unix.MOUNT_ATTR_NOSUID}, "rsuid": {false, unix.MOUNT_ATTR_NOSUID},
+	"rnodev": {true, unix.MOUNT_ATTR_NODEV}, "rdev": {false, unix.MOUNT_ATTR_NODEV},
+	"rnoexec": {true, unix.MOUNT_ATTR_NOEXEC}, "rexec": {false, unix.MOUNT_ATTR_NOEXEC},
+	"rnodiratime": {true, unix.MOUNT_ATTR_NODIRATIME}, "rdiratime": {false, unix.MOUNT_ATTR_NODIRATIME},
+	"rnosymfollow": {true, unix.MOUNT_ATTR_NOSYMFOLLOW}, "rsymfollow": {false, unix.MOUNT_ATTR_NOSYMFOLLOW},
 }
 
 // MountOptions lists the options oci-rt understands, for `features`.
 func MountOptions() []string {
-	var out []string
-	out = append(out, mountFlags.Keys()...)
-	out = append(out, propagationFlags.Keys()...)
-	out = append(out, recursiveAttrs.Keys()...)
-	return append(out, "tmpcopyup")
+	out := slices.Collect(maps.Keys(mountFlags))
+	out = slices.AppendSeq(out, maps.Keys(propagationFlags))
+	out = slices.AppendSeq(out, maps.Keys(recursiveAttrs))
+	out = append(out, "tmpcopyup")
+	slices.Sort(out)
+	return out
 }
 
 // parsedMount is a mount's options split into what mount(2) takes.
@@ -98,7 +99,7 @@ type parsedMount struct {
 func parseMountOptions(opts []string) parsedMount {
 	var p parsedMount
 	for _, o := range opts {
-		if f, ok := mountFlags.Get(o); ok {
+		if f, ok := mountFlags[o]; ok {
 			if f.clear {
 				p.flags &^= f.flag
 			} else {
@@ -106,11 +107,11 @@ func parseMountOptions(opts []string) parsedMount {
 			}
 			continue
 		}
-		if f, ok := propagationFlags.Get(o); ok {
+		if f, ok := propagationFlags[o]; ok {
 			p.propagation = append(p.propagation, f)
 			continue
 		}
-		if a, ok := recursiveAttrs.Get(o); ok {
+		if a, ok := recursiveAttrs[o]; ok {
 			if a.set {
 				p.attrSet, p.attrClr = p.attrSet|a.attr, p.attrClr&^a.attr
 			} else {

@@ -12,8 +12,6 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-
-	"github.com/oci-rt/oci-rt/libcontainer/internal/table"
 )
 
 // nsKind describes one namespace type.
@@ -22,15 +20,15 @@ type nsKind struct {
 	proc string // its name under /proc/<pid>/ns
 }
 
-var nsKinds = table.Table[specs.LinuxNamespaceType, nsKind]{
-	{Key: specs.PIDNamespace, Val: nsKind{unix.CLONE_NEWPID, "pid"}},
-	{Key: specs.NetworkNamespace, Val: nsKind{unix.CLONE_NEWNET, "net"}},
-	{Key: specs.MountNamespace, Val: nsKind{unix.CLONE_NEWNS, "mnt"}},
-	{Key: specs.IPCNamespace, Val: nsKind{unix.CLONE_NEWIPC, "ipc"}},
-	{Key: specs.UTSNamespace, Val: nsKind{unix.CLONE_NEWUTS, "uts"}},
-	{Key: specs.UserNamespace, Val: nsKind{unix.CLONE_NEWUSER, "user"}},
-	{Key: specs.CgroupNamespace, Val: nsKind{unix.CLONE_NEWCGROUP, "cgroup"}},
-	{Key: specs.TimeNamespace, Val: nsKind{unix.CLONE_NEWTIME, "time"}},
+var nsKinds = map[specs.LinuxNamespaceType]nsKind{
+	specs.PIDNamespace:     {unix.CLONE_NEWPID, "pid"},
+	specs.NetworkNamespace: {unix.CLONE_NEWNET, "net"},
+	specs.MountNamespace:   {unix.CLONE_NEWNS, "mnt"},
+	specs.IPCNamespace:     {unix.CLONE_NEWIPC, "ipc"},
+	specs.UTSNamespace:     {unix.CLONE_NEWUTS, "uts"},
+	specs.UserNamespace:    {unix.CLONE_NEWUSER, "user"},
+	specs.CgroupNamespace:  {unix.CLONE_NEWCGROUP, "cgroup"},
+	specs.TimeNamespace:    {unix.CLONE_NEWTIME, "time"},
 }
 
 // NsTypes lists the namespace types oci-rt knows, for `features`.
@@ -39,7 +37,7 @@ func NsTypes() []string {
 }
 
 // ProcName is the /proc/<pid>/ns entry of a namespace type.
-func ProcName(t specs.LinuxNamespaceType) string { k, _ := nsKinds.Get(t); return k.proc }
+func ProcName(t specs.LinuxNamespaceType) string { k, _ := nsKinds[t]; return k.proc }
 
 // Join is a namespace entered with setns.
 type Join struct {
@@ -66,7 +64,7 @@ func (n *Namespaces) Has(t specs.LinuxNamespaceType) bool {
 
 // IsNew tells whether a namespace of type t is created.
 func (n *Namespaces) IsNew(t specs.LinuxNamespaceType) bool {
-	k, _ := nsKinds.Get(t)
+	k, _ := nsKinds[t]
 	return n.New&k.flag != 0
 }
 
@@ -88,7 +86,7 @@ func ParseNamespaces(l *specs.Linux) (Namespaces, error) {
 	}
 	seen := map[specs.LinuxNamespaceType]int{}
 	for i, ns := range l.Namespaces {
-		k, ok := nsKinds.Get(ns.Type)
+		k, ok := nsKinds[ns.Type]
 		if !ok {
 			return n, fmt.Errorf("linux.namespaces[%d].type %q: unknown namespace type", i, ns.Type)
 		}
@@ -152,7 +150,7 @@ func openNs(path string, t specs.LinuxNamespaceType, field string) (*os.File, er
 		f.Close()
 		return nil, fmt.Errorf("%s: not a namespace", field)
 	}
-	if k, _ := nsKinds.Get(t); got != k.flag {
+	if k, _ := nsKinds[t]; got != k.flag {
 		f.Close()
 		return nil, fmt.Errorf("%s: a %s namespace, not %s", field, flagName(got), t)
 	}
@@ -179,9 +177,9 @@ func nsOpenError(path string, err error) error {
 }
 
 func flagName(flag int) string {
-	for _, e := range nsKinds {
-		if e.Val.flag == flag {
-			return string(e.Key)
+	for typ, k := range nsKinds {
+		if k.flag == flag {
+			return string(typ)
 		}
 	}
 	return fmt.Sprintf("0x%x", flag)

@@ -136,7 +136,7 @@ func TestParseNamespacesNilAndEmpty(t *testing.T) {
 func TestNsTypesAndProcName(t *testing.T) {
 	t.Parallel()
 	var known []string
-	for _, typ := range nsKinds.Keys() {
+	for typ := range nsKinds {
 		known = append(known, string(typ))
 	}
 	sort.Strings(known)

@@ -14,7 +14,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-rt/oci-rt/libcontainer/internal/table"
 	"github.com/oci-rt/oci-rt/libcontainer/plan"
 )
 
@@ -47,13 +46,13 @@ type Rlimit struct {
 	Field      string
 }
 
-var rlimits = table.Table[string, int]{
-	{Key: "RLIMIT_AS", Val: unix.RLIMIT_AS}, {Key: "RLIMIT_CORE", Val: unix.RLIMIT_CORE}, {Key: "RLIMIT_CPU", Val: unix.RLIMIT_CPU},
-	{Key: "RLIMIT_DATA", Val: unix.RLIMIT_DATA}, {Key: "RLIMIT_FSIZE", Val: unix.RLIMIT_FSIZE}, {Key: "RLIMIT_LOCKS", Val: unix.RLIMIT_LOCKS},
-	{Key: "RLIMIT_MEMLOCK", Val: unix.RLIMIT_MEMLOCK}, {Key: "RLIMIT_MSGQUEUE", Val: unix.RLIMIT_MSGQUEUE}, {Key: "RLIMIT_NICE", Val: unix.RLIMIT_NICE},
-	{Key: "RLIMIT_NOFILE", Val: unix.RLIMIT_NOFILE}, {Key: "RLIMIT_NPROC", Val: unix.RLIMIT_NPROC}, {Key: "RLIMIT_RSS", Val: unix.RLIMIT_RSS},
-	{Key: "RLIMIT_RTPRIO", Val: unix.RLIMIT_RTPRIO}, {Key: "RLIMIT_RTTIME", Val: unix.RLIMIT_RTTIME}, {Key: "RLIMIT_SIGPENDING", Val: unix.RLIMIT_SIGPENDING},
-	{Key: "RLIMIT_STACK", Val: unix.RLIMIT_STACK},
+var rlimits = map[string]int{
+	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
+	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
+	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE,
+	"RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS,
+	"RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME, "RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
+	"RLIMIT_STACK": unix.RLIMIT_STACK,
 }
 
 // capByName maps "CAP_CHOWN" to its number, for every capability the
@@ -208,7 +207,7 @@ func resolveRlimits(rl []specs.POSIXRlimit) ([]Rlimit, error) {
 	seen := map[string]bool{}
 	for i, r := range rl {
 		field := fmt.Sprintf("process.rlimits[%d].type %q", i, r.Type)
-		res, ok := rlimits.Get(r.Type)
+		res, ok := rlimits[r.Type]
 		if !ok {
 			return nil, fmt.Errorf("%s: unknown resource limit", field)
 		}

@@ -88,7 +88,7 @@ func addRootPropagation(p *plan.Plan, in *Input) (uintptr, error) {
 	rootProp := uintptr(unix.MS_SLAVE | unix.MS_REC)
 	var finalProp uintptr
 	if s.Linux != nil && s.Linux.RootfsPropagation != "" {
-		f, ok := propagationFlags.Get(s.Linux.RootfsPropagation)
+		f, ok := propagationFlags[s.Linux.RootfsPropagation]
 		if !ok {
 			return 0, fmt.Errorf("linux.rootfsPropagation %q: unknown propagation", s.Linux.RootfsPropagation)
 		}

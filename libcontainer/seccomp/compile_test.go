@@ -94,7 +94,7 @@ func TestCompileErrorsNameTheField(t *testing.T) {
 // mixes endiannesses) must fail clearly, not be silently ignored.
 func TestCompileUnsupportedArch(t *testing.T) {
 	known := KnownArchs()
-	for _, name := range archs.Keys() {
+	for name := range archs {
 		if slices.Contains(known, string(name)) {
 			continue
 		}
@@ -119,10 +119,10 @@ func TestKnownLists(t *testing.T) {
 	}
 	got := KnownArchs()
 	native, _ := nativeArch(t)
-	for _, e := range archs {
+	for name, info := range archs {
 		// A filter can always be built for the host itself.
-		if e.Val.scmp == native && !slices.Contains(got, string(e.Key)) {
-			t.Errorf("KnownArchs() = %v, missing native %s", got, e.Key)
+		if info.scmp == native && !slices.Contains(got, string(name)) {
+			t.Errorf("KnownArchs() = %v, missing native %s", got, name)
 		}
 	}
 	if native == libseccomp.ArchAMD64 && !(slices.Contains(got, "SCMP_ARCH_X86") && slices.Contains(got, "SCMP_ARCH_X32")) {

@@ -69,13 +69,13 @@ func collectArchs(s *specs.LinuxSeccomp) ([]*stubArch, error) {
 		return nil, fmt.Errorf("native architecture: %w", err)
 	}
 	infos := []archInfo{}
-	for _, e := range archs {
-		if e.Val.scmp == native {
-			infos = append(infos, e.Val)
+	for _, info := range archs { // one entry a libseccomp architecture
+		if info.scmp == native {
+			infos = append(infos, info)
 		}
 	}
 	for _, a := range s.Architectures {
-		info, _ := archs.Get(a) // validated by configure
+		info, _ := archs[a] // validated by configure
 		infos = append(infos, info)
 	}
 	byAudit := map[uint32]*stubArch{}

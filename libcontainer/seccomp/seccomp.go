@@ -95,7 +95,7 @@ func defaultAction(s *specs.LinuxSeccomp) (libseccomp.ScmpAction, error) {
 func configure(sf *libseccomp.ScmpFilter, s *specs.LinuxSeccomp) error {
 	for i, a := range s.Architectures {
 		field := fmt.Sprintf("linux.seccomp.architectures[%d]", i)
-		info, ok := archs.Get(a)
+		info, ok := archs[a]
 		if !ok {
 			return fieldErr(field, string(a), "unknown architecture")
 		}
@@ -165,7 +165,7 @@ func finish(sf *libseccomp.ScmpFilter, s *specs.LinuxSeccomp, notify bool) (*Fil
 func filterFlags(s *specs.LinuxSeccomp, notify bool) (uint, error) {
 	var fl uint
 	for i, name := range s.Flags {
-		bit, ok := flags.Get(name)
+		bit, ok := flags[name]
 		if !ok {
 			return 0, fieldErr(fmt.Sprintf("linux.seccomp.flags[%d]", i), string(name), "unknown flag")
 		}
@@ -237,7 +237,7 @@ func addName(sf *libseccomp.ScmpFilter, field, name string, act, def libseccomp.
 // return code, every other action must not have one (the runtime-spec says
 // the runtime MUST fail then).
 func actionFor(field string, name specs.LinuxSeccompAction, retField string, ret *uint) (libseccomp.ScmpAction, error) {
-	act, ok := actions.Get(name)
+	act, ok := actions[name]
 	if !ok {
 		return libseccomp.ActInvalid, fieldErr(field, string(name), "unknown action")
 	}
@@ -290,7 +290,7 @@ func ruleConditions(field string, args []specs.LinuxSeccompArg) ([][]libseccomp.
 // condition converts one argument filter. For SCMP_CMP_MASKED_EQ, value is
 // the mask and valueTwo the expected result, as in libseccomp.
 func condition(field string, a specs.LinuxSeccompArg) (libseccomp.ScmpCondition, error) {
-	op, ok := operators.Get(a.Op)
+	op, ok := operators[a.Op]
 	if !ok {
 		return libseccomp.ScmpCondition{}, fieldErr(field+".op", string(a.Op), "unknown operator")
 	}

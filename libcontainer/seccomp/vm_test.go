@@ -133,9 +133,9 @@ func nativeArch(t *testing.T) (libseccomp.ScmpArch, uint32) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range archs {
-		if e.Val.scmp == native {
-			return native, e.Val.audit
+	for _, info := range archs {
+		if info.scmp == native {
+			return native, info.audit
 		}
 	}
 	t.Fatalf("native arch %v not in table", native)
