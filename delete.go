@@ -10,10 +10,10 @@ var deleteCommand = &cli.Command{
 		&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill the container first if it runs"},
 	},
 	Action: func(c *cli.Context) error {
-		id, err := idArg(c)
+		ctr, err := container(c)
 		if err != nil {
 			return err
 		}
-		return store(c).Delete(id, c.Bool("force"))
+		return ctr.Delete(c.Bool("force"))
 	},
 }

@@ -19,16 +19,17 @@ var eventsCommand = &cli.Command{
 		&cli.DurationFlag{Name: "interval", Value: 5 * time.Second, Usage: "time between statistics events"},
 	},
 	Action: func(c *cli.Context) error {
-		id, err := idArg(c)
+		ctr, err := container(c)
 		if err != nil {
 			return err
 		}
+		id := ctr.ID()
 		if c.Duration("interval") <= 0 {
 			return errors.New("--interval: must be positive")
 		}
 		enc := json.NewEncoder(os.Stdout)
 		for {
-			s, err := store(c).Stats(id)
+			s, err := ctr.Stats()
 			if err != nil {
 				return err
 			}

@@ -11,8 +11,8 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-rt/oci-rt/libcontainer"
 	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
+	"github.com/oci-rt/oci-rt/libcontainer/launch"
 )
 
 var execCommand = &cli.Command{
@@ -43,9 +43,11 @@ func execAction(c *cli.Context) error {
 	if c.NArg() < 1 {
 		return errors.New("exec: expects a container id")
 	}
-	id := c.Args().First()
-	st := store(c)
-	spec, err := st.Spec(id)
+	ctr, err := store(c).Load(c.Args().First())
+	if err != nil {
+		return err
+	}
+	spec, err := ctr.Spec()
 	if err != nil {
 		return err
 	}
@@ -55,7 +57,7 @@ func execAction(c *cli.Context) error {
 	}
 	detach := c.Bool("detach")
 	sigs := forwardSignals(!detach)
-	opts := libcontainer.ExecOpts{ID: id, Process: proc, PidFile: c.String("pid-file"),
+	opts := launch.ExecOpts{Process: proc, PidFile: c.String("pid-file"),
 		ConsoleSocket: c.String("console-socket"), PreserveFds: c.Int("preserve-fds"), IgnorePaused: c.Bool("ignore-paused")}
 	if !detach {
 		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
@@ -73,7 +75,7 @@ func execAction(c *cli.Context) error {
 		opts.ConsoleConn = pty.theirs
 		defer pty.close()
 	}
-	pid, err := st.Exec(opts)
+	pid, err := ctr.Exec(opts)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,11 @@ var killCommand = &cli.Command{
 				return err
 			}
 		}
-		return store(c).Kill(c.Args().First(), sig, c.Bool("all"))
+		ctr, err := store(c).Load(c.Args().First())
+		if err != nil {
+			return err
+		}
+		return ctr.Kill(sig, c.Bool("all"))
 	},
 }
 

@@ -7,11 +7,11 @@ var pauseCommand = &cli.Command{
 	Usage:     "freeze every process of a container",
 	ArgsUsage: "<container-id>",
 	Action: func(c *cli.Context) error {
-		id, err := idArg(c)
+		ctr, err := container(c)
 		if err != nil {
 			return err
 		}
-		return store(c).Pause(id)
+		return ctr.Pause()
 	},
 }
 
@@ -20,10 +20,10 @@ var resumeCommand = &cli.Command{
 	Usage:     "thaw a paused container",
 	ArgsUsage: "<container-id>",
 	Action: func(c *cli.Context) error {
-		id, err := idArg(c)
+		ctr, err := container(c)
 		if err != nil {
 			return err
 		}
-		return store(c).Resume(id)
+		return ctr.Resume()
 	},
 }

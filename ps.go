@@ -10,9 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/oci-rt/oci-rt/libcontainer/launch"
 	"github.com/urfave/cli/v2"
-
-	"github.com/oci-rt/oci-rt/libcontainer"
 )
 
 var psCommand = &cli.Command{
@@ -26,7 +25,11 @@ var psCommand = &cli.Command{
 		if c.NArg() < 1 {
 			return errors.New("ps: expects a container id")
 		}
-		pids, err := store(c).Pids(c.Args().First())
+		ctr, err := store(c).Load(c.Args().First())
+		if err != nil {
+			return err
+		}
+		pids, err := ctr.Pids()
 		if err != nil {
 			return err
 		}
@@ -52,7 +55,7 @@ func psTable(pids []int, args []string) error {
 	var buf bytes.Buffer
 	cmd := exec.Command("ps", args...)
 	cmd.Stdout, cmd.Stderr = &buf, os.Stderr
-	err := libcontainer.WithCallerScheduling(cmd.Start)
+	err := launch.WithCallerScheduling(cmd.Start)
 	if err == nil {
 		err = cmd.Wait()
 	}

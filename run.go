@@ -3,11 +3,10 @@ package main
 import (
 	"fmt"
 
+	"github.com/oci-rt/oci-rt/libcontainer/launch"
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
-
-	"github.com/oci-rt/oci-rt/libcontainer"
 )
 
 var runCommand = &cli.Command{
@@ -43,7 +42,7 @@ func run(c *cli.Context, id string) error {
 		}
 	}
 	// read once here (run needs process.terminal) and handed to create
-	if b, err := libcontainer.LoadBundle(opts.Bundle); err == nil {
+	if b, err := launch.LoadBundle(opts.Bundle); err == nil {
 		opts.Loaded = b
 	}
 	var pty *ptyRelay
@@ -55,16 +54,17 @@ func run(c *cli.Context, id string) error {
 		opts.ConsoleConn = pty.theirs
 		defer pty.close()
 	}
-	ctr, err := st.CreateHeld(opts)
+	ctr, err := st.Create(opts)
 	if err != nil {
 		return err
 	}
+	ctr.Hold() // start and delete use the state in memory
 	if err := pty.receive(); err != nil {
-		ctr.Delete()
+		ctr.Delete(true)
 		return err
 	}
 	if err := ctr.Start(); err != nil {
-		ctr.Delete()
+		ctr.Delete(true)
 		return err
 	}
 	if detach {
@@ -73,10 +73,11 @@ func run(c *cli.Context, id string) error {
 	// the signals stay caught (and dropped) while we delete: restoring
 	// their defaults would cost two thread hand-offs each, and a ^C now
 	// should not stop the clean-up half-way
-	code := waitForward(ctr.State().Pid, sigs, pty)
+	s, _ := ctr.State() // held: the state in memory
+	code := waitForward(s.Pid, sigs, pty)
 	ctr.Exited()
 	if !c.Bool("keep") {
-		if err := ctr.Delete(); err != nil {
+		if err := ctr.Delete(true); err != nil {
 			logrus.Warn(err)
 		}
 	}

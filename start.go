@@ -7,10 +7,10 @@ var startCommand = &cli.Command{
 	Usage:     "run the process of a created container",
 	ArgsUsage: "<container-id>",
 	Action: func(c *cli.Context) error {
-		id, err := idArg(c)
+		ctr, err := container(c)
 		if err != nil {
 			return err
 		}
-		return store(c).Start(id)
+		return ctr.Start()
 	},
 }

@@ -13,11 +13,11 @@ var stateCommand = &cli.Command{
 	Usage:     "print a container's state as JSON",
 	ArgsUsage: "<container-id>",
 	Action: func(c *cli.Context) error {
-		id, err := idArg(c)
+		ctr, err := container(c)
 		if err != nil {
 			return err
 		}
-		s, err := store(c).State(id)
+		s, err := ctr.State()
 		if err != nil {
 			return err
 		}

@@ -6,9 +6,8 @@ import (
 	"os"
 
 	"github.com/containerd/console"
+	"github.com/oci-rt/oci-rt/libcontainer/launch"
 	"golang.org/x/sys/unix"
-
-	"github.com/oci-rt/oci-rt/libcontainer"
 )
 
 // ptyRelay is run's own console socket when process.terminal is true and
@@ -22,7 +21,7 @@ type ptyRelay struct {
 }
 
 // wantsTerminal reads process.terminal; a bad config is create's to report.
-func wantsTerminal(b *libcontainer.Bundle) bool {
+func wantsTerminal(b *launch.Bundle) bool {
 	return b != nil && b.Spec.Process != nil && b.Spec.Process.Terminal
 }
 
@@ -39,7 +38,7 @@ func (p *ptyRelay) receive() error {
 		return nil
 	}
 	p.theirs.Close()
-	f, err := libcontainer.RecvFd(p.ours)
+	f, err := launch.RecvFd(p.ours)
 	if err != nil {
 		return fmt.Errorf("receive the pty: %w", err)
 	}

@@ -32,11 +32,11 @@ var updateCommand = &cli.Command{
 		&cli.StringFlag{Name: "pids-limit", Usage: "maximum number of processes (-1 unlimited)"},
 	},
 	Action: func(c *cli.Context) error {
-		id, err := idArg(c)
+		ctr, err := container(c)
 		if err != nil {
 			return err
 		}
-		return store(c).Update(id, func(r *specs.LinuxResources) error { return applyUpdate(c, r) })
+		return ctr.Update(func(r *specs.LinuxResources) error { return applyUpdate(c, r) })
 	},
 }
 

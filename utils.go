@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/oci-rt/oci-rt/libcontainer"
+	"github.com/oci-rt/oci-rt/libcontainer/launch"
 )
 
 // exitCode lets run hand the container's exit status on as our own.
@@ -31,6 +32,15 @@ func fatal(err error) {
 
 func store(c *cli.Context) libcontainer.Store {
 	return libcontainer.Store{Root: c.String("root")}
+}
+
+// container loads the container the one id argument names.
+func container(c *cli.Context) (*libcontainer.Container, error) {
+	id, err := idArg(c)
+	if err != nil {
+		return nil, err
+	}
+	return store(c).Load(id)
 }
 
 // idArg returns the one container id argument.
@@ -55,9 +65,9 @@ func rootless(c *cli.Context) (bool, error) {
 	}
 }
 
-func createOpts(c *cli.Context, id string) (libcontainer.CreateOpts, error) {
+func createOpts(c *cli.Context, id string) (launch.CreateOpts, error) {
 	rl, err := rootless(c)
-	return libcontainer.CreateOpts{ListenFds: listenFds(), NotifySocket: os.Getenv("NOTIFY_SOCKET"), Rootless: rl,
+	return launch.CreateOpts{ListenFds: listenFds(), NotifySocket: os.Getenv("NOTIFY_SOCKET"), Rootless: rl,
 		ID: id, Bundle: c.String("bundle"), PidFile: c.String("pid-file"),
 		ConsoleSocket: c.String("console-socket"), NoPivot: c.Bool("no-pivot"),
 		PreserveFds: c.Int("preserve-fds"), Systemd: c.Bool("systemd-cgroup"), NoNewKeyring: c.Bool("no-new-keyring"),

@@ -5,11 +5,32 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/oci-rt/oci-rt/libcontainer/launch"
 	"github.com/oci-rt/oci-rt/libcontainer/state"
 )
 
-// Store is the state root (--root): one directory per container.
+// Store is where containers are created, loaded and listed: the state
+// root (--root), one directory per container.
 type Store struct{ Root string }
+
+// Create creates a container whose process waits for start (see
+// launch.Create).
+func (st Store) Create(o launch.CreateOpts) (*Container, error) {
+	s, m, err := launch.Create(st.states(), o)
+	if err != nil {
+		return nil, err
+	}
+	return &Container{id: o.ID, states: st.states(), s: s, m: m}, nil
+}
+
+// Load names an existing container; its operations find out whether it
+// exists (ErrNotExist), each under its lock.
+func (st Store) Load(id string) (*Container, error) {
+	if err := state.CheckID(id); err != nil {
+		return nil, err
+	}
+	return &Container{id: id, states: st.states()}, nil
+}
 
 // states is the on-disk store under the root.
 func (st Store) states() state.Store { return state.Store{Root: st.Root} }
@@ -36,7 +57,7 @@ func (st Store) List() ([]*state.State, error) {
 	// most of the time is the kernel's (opening the files, making
 	// /proc/<pid>/stat): with many containers, half of them on another CPU
 	if half := len(ents) / 2; half >= listSplit {
-		UseCallerCPUs()
+		launch.UseCallerCPUs()
 		done := make(chan struct{})
 		go func() { load(half, len(ents)); close(done) }()
 		load(0, half)

@@ -1,4 +1,9 @@
-package libcontainer
+package launch
+
+// sd_notify pass-through, as runc does it: when the caller has
+// NOTIFY_SOCKET, the container gets a socket of ours at /run/notify/notify.sock
+// (its state directory's notify/ bound read-only), and `start` relays the
+// container's READY=1 to the caller's socket with MAINPID=<container pid>.
 
 import (
 	"bytes"
@@ -16,11 +21,6 @@ import (
 	"github.com/oci-rt/oci-rt/libcontainer/state"
 )
 
-// sd_notify pass-through, as runc does it: when the caller has
-// NOTIFY_SOCKET, the container gets a socket of ours at /run/notify/notify.sock
-// (its state directory's notify/ bound read-only), and `start` relays the
-// container's READY=1 to the caller's socket with MAINPID=<container pid>.
-
 const notifyInContainer = "/run/notify/notify.sock"
 
 // addNotifySocket prepares the container side: the directory the socket
@@ -37,15 +37,15 @@ func addNotifySocket(h *state.Dir, spec *specs.Spec, proc *planner.Process) erro
 	return nil
 }
 
-// notifyRelay is start's side: our socket, bound before the process runs.
-type notifyRelay struct {
+// NotifyRelay is start's side: our socket, bound before the process runs.
+type NotifyRelay struct {
 	sock *net.UnixConn
 	host string
 }
 
-// listenNotify binds the container's notify socket when the container was
+// ListenNotify binds the container's notify socket when the container was
 // created with one and the caller of start has NOTIFY_SOCKET.
-func listenNotify(h *state.Dir) (*notifyRelay, error) {
+func ListenNotify(h *state.Dir) (*NotifyRelay, error) {
 	host := os.Getenv("NOTIFY_SOCKET")
 	if host == "" {
 		return nil, nil
@@ -62,12 +62,12 @@ func listenNotify(h *state.Dir) (*notifyRelay, error) {
 	}
 	// any user in the container may notify
 	os.Chmod(h.File("notify/notify.sock"), 0o777)
-	return &notifyRelay{sock: sock, host: host}, nil
+	return &NotifyRelay{sock: sock, host: host}, nil
 }
 
-// relay waits for READY= from the container (or its exit) and passes it
+// Relay waits for READY= from the container (or its exit) and passes it
 // on to the caller's socket with MAINPID.
-func (n *notifyRelay) relay(pid int) error {
+func (n *NotifyRelay) Relay(pid int) error {
 	if n == nil {
 		return nil
 	}
@@ -90,7 +90,7 @@ func (n *notifyRelay) relay(pid int) error {
 	}
 }
 
-func (n *notifyRelay) send(ready []byte, pid int) error {
+func (n *NotifyRelay) send(ready []byte, pid int) error {
 	c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: n.host, Net: "unixgram"})
 	if err != nil {
 		return fmt.Errorf("NOTIFY_SOCKET %q: %w", n.host, err)
@@ -103,7 +103,7 @@ func (n *notifyRelay) send(ready []byte, pid int) error {
 	return nil
 }
 
-func (n *notifyRelay) close() {
+func (n *NotifyRelay) Close() {
 	if n != nil {
 		n.sock.Close()
 	}

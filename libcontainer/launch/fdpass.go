@@ -1,4 +1,4 @@
-package libcontainer
+package launch
 
 import (
 	"errors"
@@ -15,13 +15,22 @@ func RecvFd(sock *os.File) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
+	fd, ok := oneFd(oob[:oobn])
+	if !ok {
 		return nil, errors.New("no fd in the message")
+	}
+	return os.NewFile(uintptr(fd), string(name[:n])), nil
+}
+
+// oneFd is the one fd a message's control data carries (SCM_RIGHTS).
+func oneFd(oob []byte) (int, bool) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil || len(msgs) != 1 {
+		return -1, false
 	}
 	fds, err := unix.ParseUnixRights(&msgs[0])
 	if err != nil || len(fds) != 1 {
-		return nil, errors.New("no fd in the message")
+		return -1, false
 	}
-	return os.NewFile(uintptr(fds[0]), string(name[:n])), nil
+	return fds[0], true
 }

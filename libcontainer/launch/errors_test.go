@@ -1,4 +1,4 @@
-package libcontainer
+package launch
 
 import (
 	"strings"
@@ -13,7 +13,7 @@ import (
 // TestStepErrorFields: a failed step is named by its config field, the
 // executor's prelude steps (before it had the plan) included.
 func TestStepErrorFields(t *testing.T) {
-	c := &creation{spec: &specs.Spec{Linux: &specs.Linux{CgroupsPath: "/x/y"}}, plan: &plan.Plan{}}
+	c := &executorRun{spec: &specs.Spec{Linux: &specs.Linux{CgroupsPath: "/x/y"}}, plan: &plan.Plan{}}
 	c.plan.Add("mounts[2] destination \"/proc\"", plan.OpMount, nil)
 	for _, tc := range []struct {
 		index int

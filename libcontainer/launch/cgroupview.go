@@ -1,9 +1,8 @@
-package libcontainer
+package launch
 
 import (
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 
@@ -80,22 +79,4 @@ func subsystems(ss []string, paths map[string]string) (opts, hostPath string) {
 		}
 	}
 	return strings.Join(keep, ","), hostPath
-}
-
-// killCgroup SIGKILLs every process left in the cgroup: those the manager
-// lists (one hierarchy, and what is below it) and those in any other of its
-// hierarchies. A failed create can leave a process that joined only some:
-// the container's process moves into the v1 hierarchies itself, late when
-// the plan came before the cgroup (CgroupLate), and is in the memory one
-// (the executor's prelude) or the unified one from its start.
-func killCgroup(m cg.Manager) {
-	pids, _ := m.GetAllPids()
-	for _, dir := range m.GetPaths() {
-		more, _ := cg.GetPids(dir)
-		pids = append(pids, more...)
-	}
-	slices.Sort(pids)
-	for _, p := range slices.Compact(pids) {
-		killPid(p)
-	}
 }

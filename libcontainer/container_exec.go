@@ -1,0 +1,38 @@
+package libcontainer
+
+import (
+	"errors"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-rt/oci-rt/libcontainer/launch"
+	"github.com/oci-rt/oci-rt/libcontainer/state"
+)
+
+// Spec returns the config the container was created with.
+func (c *Container) Spec() (*specs.Spec, error) { return c.states.LoadSpec(c.id) }
+
+// Exec starts a process that joins every namespace and the cgroup of a
+// running container, with its seccomp filter, and returns its host pid.
+func (c *Container) Exec(o launch.ExecOpts) (pid int, err error) {
+	s, err := c.states.LoadFull(c.id)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case s.Status == state.Paused && !o.IgnorePaused:
+		return 0, errors.New("container is paused: resume it, or use --ignore-paused")
+	case s.Status != state.Running && s.Status != state.Paused:
+		return 0, errors.New("container not running")
+	}
+	spec, err := c.Spec()
+	if err != nil {
+		return 0, err
+	}
+	// the exec does not use the manager; loading it refuses a container
+	// whose runtime.json has a cgroup it cannot load, as exec always has
+	if _, err := cgroupManager(s); err != nil && !errors.Is(err, errNoCgroup) {
+		return 0, err
+	}
+	return launch.Exec(s, spec, o)
+}

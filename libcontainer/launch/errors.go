@@ -1,0 +1,63 @@
+package launch
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/oci-rt/oci-rt/libcontainer/plan"
+	"github.com/oci-rt/oci-rt/libcontainer/planner"
+)
+
+// stepError words the failure of step i; a capset refused for want of
+// privilege names the capabilities oci-rt itself does not have.
+func (c *executorRun) stepError(i int, what string, errno unix.Errno) error {
+	field := c.plan.Field(i)
+	switch i {
+	case plan.PreludeJoin:
+		field = fmt.Sprintf("linux.cgroupsPath %q", cgroupsPath(c.spec))
+	case plan.PreludeUnshare:
+		field = "linux.namespaces"
+	}
+	err := StepError(field, what, errno)
+	if i < 0 || i >= len(c.plan.Ops) || errno != unix.EPERM || c.spec.Process == nil {
+		return err
+	}
+	if code := c.plan.Ops[i].Code; code == plan.OpCapSet || code == plan.OpCapBset {
+		if caps := planner.CapsBeyondBounding(c.spec.Process.Capabilities); len(caps) > 0 {
+			return fmt.Errorf("%w (not in oci-rt's own bounding set: %s)", err, strings.Join(caps, ", "))
+		}
+	}
+	return err
+}
+
+// StepError words a failed plan step: the field, what failed and why
+// (errno 0: the text says it all, e.g. a hook's exit status).
+func StepError(field, what string, errno unix.Errno) error {
+	if field == "" {
+		field = "container init"
+	}
+	if errno == 0 {
+		return fmt.Errorf("%s: %s", field, what)
+	}
+	return fmt.Errorf("%s: %s: %w", field, what, errno)
+}
+
+func pathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func cgroupsPath(s *specs.Spec) string {
+	if s.Linux == nil {
+		return ""
+	}
+	return s.Linux.CgroupsPath
+}

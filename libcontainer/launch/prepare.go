@@ -1,0 +1,112 @@
+package launch
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/moby/sys/mountinfo"
+	"github.com/moby/sys/user"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+
+	"github.com/oci-rt/oci-rt/libcontainer/planner"
+)
+
+// prepare validates the spec and resolves everything that needs no state.
+func (c *initProcess) prepare() (*planner.Input, error) {
+	s := c.spec
+	if s.Root == nil || s.Root.Path == "" {
+		return nil, errors.New("root.path: missing")
+	}
+	rootfs := s.Root.Path
+	if !filepath.IsAbs(rootfs) {
+		rootfs = filepath.Join(c.opts.Bundle, rootfs)
+	}
+	if fi, err := os.Stat(rootfs); err != nil {
+		return nil, fmt.Errorf("root.path %q: %w", s.Root.Path, pathErr(err))
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("root.path %q: not a directory", s.Root.Path)
+	}
+	ns, err := planner.ParseNamespaces(s.Linux)
+	if err != nil {
+		return nil, err
+	}
+	if err := planner.Validate(s, &ns); err != nil {
+		return nil, err
+	}
+	proc := planner.NoProcess()
+	if s.Process != nil {
+		if proc, err = planner.ResolveProcess(s.Process, rootfs); err != nil {
+			return nil, err
+		}
+		if err := checkLSM(s.Process); err != nil {
+			return nil, err
+		}
+	}
+	if proc.Caps.AmbientDropped != 0 {
+		logrus.Warnf("process.capabilities.ambient: capabilities %#x are not both permitted and inheritable: not raised", proc.Caps.AmbientDropped)
+	}
+	if n := c.opts.ListenFds; n > 0 {
+		proc.Env = append(proc.Env, fmt.Sprintf("LISTEN_FDS=%d", n), "LISTEN_PID=1")
+	}
+	if proc.Terminal && c.opts.ConsoleSocket == "" && c.opts.ConsoleConn == nil {
+		return nil, errors.New("process.terminal: true needs --console-socket")
+	}
+	in := &planner.Input{Spec: s, Bundle: c.opts.Bundle, Rootfs: rootfs, NoPivot: c.opts.NoPivot, Process: proc,
+		ContainerID: c.opts.ID, NoNewKeyring: c.opts.NoNewKeyring}
+	// only a shared rootfsPropagation needs the parent mount (made private
+	// for pivot_root): no mountinfo parse on every create
+	if s.Linux != nil && strings.Contains(s.Linux.RootfsPropagation, "shared") {
+		if in.RootfsParent, err = mountPointOf(rootfs); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.compileSeccomp(in); err != nil {
+		return nil, err
+	}
+	c.ns = ns
+	return in, nil
+}
+
+// checkLSM refuses an AppArmor profile or SELinux label that this host
+// cannot apply: running the process unconfined instead would be a silent
+// loss of protection.
+func checkLSM(p *specs.Process) error {
+	if p.ApparmorProfile != "" {
+		if _, err := os.Stat("/sys/kernel/security/apparmor"); err != nil {
+			return fmt.Errorf("process.apparmorProfile %q: AppArmor is not enabled on this host", p.ApparmorProfile)
+		}
+	}
+	if p.SelinuxLabel != "" {
+		if _, err := os.Stat("/sys/fs/selinux/enforce"); err != nil {
+			return fmt.Errorf("process.selinuxLabel %q: SELinux is not enabled on this host", p.SelinuxLabel)
+		}
+	}
+	return nil
+}
+
+// mountPointOf finds the mount point holding path.
+func mountPointOf(path string) (string, error) {
+	mounts, err := mountinfo.GetMounts(mountinfo.ParentsFilter(path))
+	if err != nil {
+		return "", err
+	}
+	best := "/"
+	for _, m := range mounts {
+		if len(m.Mountpoint) > len(best) {
+			best = m.Mountpoint
+		}
+	}
+	return best, nil
+}
+
+func owner() string {
+	if u, err := user.LookupUid(os.Getuid()); err == nil {
+		return u.Name
+	}
+	return "#" + strconv.Itoa(os.Getuid())
+}

@@ -1,0 +1,44 @@
+package launch
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+)
+
+// spawn starts the read-only view of our own binary as the plan executor,
+// with the prepared fds; with unified, into that cgroup2 directory.
+func (c *executorRun) spawn(unified *os.File, extraEnv ...string) error {
+	exe, err := ExecutorPath()
+	if err != nil {
+		return err
+	}
+	// syscall.ForkExec, not os/exec: os/exec probes pidfd support with a
+	// throw-away clone on its first start
+	fds := []uintptr{os.Stdin.Fd(), os.Stdout.Fd(), os.Stderr.Fd()}
+	for _, f := range c.extra {
+		fds = append(fds, f.Fd())
+	}
+	env := append([]string{"_OCIRT_PLAN_FD=" + strconv.Itoa(c.planFd), "_OCIRT_SYNC_FD=" + strconv.Itoa(c.syncFd)}, extraEnv...)
+	attr := &syscall.ProcAttr{Files: fds, Sys: &syscall.SysProcAttr{}, Env: env}
+	if unified != nil {
+		attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, int(unified.Fd())
+	}
+	// with the caller's CPUs, so that its exec can overlap our work on
+	// another CPU, and the container inherits them
+	var pid int
+	err = WithCallerScheduling(func() (err error) {
+		pid, err = syscall.ForkExec(exe, []string{"oci-rt", "init"}, attr)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("start the executor %s: %w", exe, err)
+	}
+	c.executor, c.pid = pid, pid
+	for _, f := range c.childFiles {
+		f.Close()
+	}
+	c.childFiles = nil
+	return nil
+}
