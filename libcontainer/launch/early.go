@@ -31,7 +31,7 @@ func (c *initProcess) spawnEarly(in *planner.Input) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	env, err := c.prelude(in)
+	env, err := c.preludeEnv(in)
 	if err != nil {
 		return false, err
 	}
@@ -41,7 +41,7 @@ func (c *initProcess) spawnEarly(in *planner.Input) (bool, error) {
 	return true, nil
 }
 
-// prelude says what the executor does before it has its plan (nsexec.c's
+// preludeEnv says what the executor does before it has its plan (nsexec.c's
 // prelude): in the memory cgroup first, so that the namespaces are charged
 // to the container, then unshare the new namespaces when nothing has to
 // come before (no namespace to join). A new user namespace is unshared
@@ -50,7 +50,7 @@ func (c *initProcess) spawnEarly(in *planner.Input) (bool, error) {
 // takes uid 0. The executor's kernel uid is still the caller's, so it can
 // join the other v1 cgroups from inside it. The cgroup namespace waits for
 // the plan: its root is the cgroup at unshare time.
-func (c *initProcess) prelude(in *planner.Input) ([]string, error) {
+func (c *initProcess) preludeEnv(in *planner.Input) ([]string, error) {
 	var env []string
 	flags := c.ns.New &^ (unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME)
 	if len(c.ns.Joins) > 0 || flags == 0 {

@@ -87,7 +87,7 @@ func (c *execProcess) start(in *planner.Input) error {
 	if err := c.sendPlan(); err != nil {
 		return err
 	}
-	if err := c.converse(c); err != nil {
+	if err := c.answerUntilReady(c); err != nil {
 		return err
 	}
 	if c.opts.PidFile != "" {

@@ -100,12 +100,12 @@ func (c *initProcess) start(in *planner.Input) error {
 		// the answer to the container process's SyncCgroup, sent before
 		// it asks: it goes on without waiting for us to read messages. A
 		// write that fails finds an executor that failed meanwhile, whose
-		// report converse reads.
+		// report answerUntilReady reads.
 		c.reply(0, nil)
 	} else if err := c.joinAndSend(in, spawned); err != nil {
 		return err
 	}
-	if err := c.converse(c); err != nil {
+	if err := c.answerUntilReady(c); err != nil {
 		return err
 	}
 	return c.finish()

@@ -17,10 +17,11 @@ import (
 	"github.com/oci-rt/oci-rt/libcontainer/state"
 )
 
-// converse answers the executor for p until it says the process is ready.
+// answerUntilReady answers the executor for p until it says the process
+// is ready.
 // With a fork in the plan, the container's process may speak before the
 // executor's first half has reported its pid: what needs the pid waits.
-func (c *executorRun) converse(p process) error {
+func (c *executorRun) answerUntilReady(p process) error {
 	rc, err := c.sync.SyscallConn()
 	if err != nil {
 		return err
