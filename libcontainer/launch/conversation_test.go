@@ -21,7 +21,7 @@ type recorder struct {
 }
 
 func (r *recorder) start(*planner.Input) error { return nil }
-func (r *recorder) abort()                   {}
+func (r *recorder) abort()                     {}
 func (r *recorder) pidKnown() error {
 	r.calls = append(r.calls, "pid")
 	return nil

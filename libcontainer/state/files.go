@@ -100,3 +100,13 @@ func (r *Reader) Load(dir string) (*State, error) {
 	s.refresh(dir, r)
 	return &s, nil
 }
+
+// SaveSpec keeps the container's config in its state directory: exec and
+// update start from it, whatever happens to the bundle later.
+func (h *Dir) SaveSpec(s *specs.Spec) error {
+	b, err := jsonlite.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(h.File("config.json"), b, 0o600)
+}

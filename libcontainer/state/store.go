@@ -7,7 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
 )
 
 // Store is the state root (--root): one directory per container.
@@ -88,4 +91,54 @@ func lockDir(id, d string) (*Dir, error) {
 		return nil, fmt.Errorf("lock %q: %w", d, err)
 	}
 	return &Dir{ID: id, Path: d, fd: fd}, nil
+}
+
+// Load returns a container's current state.
+func (st Store) Load(id string) (*State, error) {
+	if err := CheckID(id); err != nil {
+		return nil, err
+	}
+	return Load(st.DirOf(id))
+}
+
+// LoadFull reads a container's state and runtime.json without the lock.
+func (st Store) LoadFull(id string) (*State, error) {
+	if err := CheckID(id); err != nil {
+		return nil, err
+	}
+	return loadFull(st.DirOf(id))
+}
+
+// LoadSpec returns the config the container was created with (saved in its
+// state directory, so that later edits of the bundle do not matter).
+func (st Store) LoadSpec(id string) (*specs.Spec, error) {
+	if err := CheckID(id); err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(st.DirOf(id) + "/config.json")
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, ErrNotExist
+		}
+		return nil, err
+	}
+	var s specs.Spec
+	return &s, jsonlite.Unmarshal(b, &s)
+}
+
+// RemoveAborted removes a state directory that a create left before it
+// wrote any state (it was killed): once we hold its lock, no create works there.
+func (st Store) RemoveAborted(id string) {
+	if CheckID(id) != nil {
+		return
+	}
+	h, err := lockDir(id, st.DirOf(id))
+	if err != nil {
+		return
+	}
+	if _, err := os.Stat(h.File("state.json")); errors.Is(err, os.ErrNotExist) {
+		h.Remove()
+		return
+	}
+	h.Unlock()
 }
