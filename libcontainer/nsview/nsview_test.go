@@ -124,17 +124,32 @@ func startUnshared(t *testing.T, args ...string) int {
 		t.Skip("needs root")
 	}
 	cmd := exec.Command("unshare", append(args, "sleep", "60")...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Skip("unshare: ", err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+		}
+	})
 	pid := cmd.Process.Pid
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		select {
+		case err := <-exited:
+			t.Fatalf("unshare %v: %v: %s", args, err, stderr.String())
+		default:
+		}
 		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); strings.TrimSpace(string(b)) == "sleep" {
 			return pid
 		}
 	}
-	t.Fatal("unshare did not exec sleep")
+	t.Fatalf("unshare %v did not exec sleep: %s", args, stderr.String())
 	return 0
 }
 
