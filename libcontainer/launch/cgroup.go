@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
+	"github.com/oci-rt/oci-rt/libcontainer/planner"
 	cg "github.com/opencontainers/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
@@ -132,7 +133,7 @@ func (c *initProcess) joinCgroupLate() error {
 		return nil
 	}
 	if err := c.cgm.Apply(c.pid); err != nil {
-		return fmt.Errorf("linux.cgroupsPath %q: %w", cgroupsPath(c.spec), err)
+		return fmt.Errorf("linux.cgroupsPath %q: %w", planner.CgroupsPath(c.spec), err)
 	}
 	if err := c.recordCgroupPaths(); err != nil {
 		return err
@@ -151,7 +152,7 @@ func checkCgroupEmpty(m cg.Manager, s *specs.Spec) error {
 	if err != nil || len(pids) == 0 {
 		return nil
 	}
-	return fmt.Errorf("linux.cgroupsPath %q: the cgroup is not empty (%d processes, e.g. pid %d)", cgroupsPath(s), len(pids), pids[0])
+	return fmt.Errorf("linux.cgroupsPath %q: the cgroup is not empty (%d processes, e.g. pid %d)", planner.CgroupsPath(s), len(pids), pids[0])
 }
 
 // limitsAsked tells whether linux.resources asks for limits (devices
@@ -181,7 +182,7 @@ func applyField(s *specs.Spec, err error) string {
 			return "linux.resources.cpu.realtimeRuntime/realtimePeriod"
 		}
 	}
-	return fmt.Sprintf("linux.cgroupsPath %q", cgroupsPath(s))
+	return fmt.Sprintf("linux.cgroupsPath %q", planner.CgroupsPath(s))
 }
 
 // KillCgroup SIGKILLs every process left in the cgroup: those the manager

@@ -150,14 +150,14 @@ func writeMaps(pid int, l *specs.Linux) error {
 	if os.Geteuid() != 0 {
 		// the kernel takes an unprivileged gid_map only once setgroups is denied
 		if err := state.WriteFile(base+"/setgroups", 0, 0, []byte("deny")); err != nil {
-			return fmt.Errorf("linux.gidMappings: setgroups: %w", pathErr(err))
+			return fmt.Errorf("linux.gidMappings: setgroups: %w", planner.PathReason(err))
 		}
 	}
 	if err := state.WriteFile(base+"/uid_map", 0, 0, []byte(planner.MapsText(l.UIDMappings))); err != nil {
-		return fmt.Errorf("linux.uidMappings: %w", pathErr(err))
+		return fmt.Errorf("linux.uidMappings: %w", planner.PathReason(err))
 	}
 	if err := state.WriteFile(base+"/gid_map", 0, 0, []byte(planner.MapsText(l.GIDMappings))); err != nil {
-		return fmt.Errorf("linux.gidMappings: %w", pathErr(err))
+		return fmt.Errorf("linux.gidMappings: %w", planner.PathReason(err))
 	}
 	return nil
 }

@@ -1,12 +1,9 @@
 package launch
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"strings"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer/plan"
@@ -19,7 +16,7 @@ func (c *executorRun) stepError(i int, what string, errno unix.Errno) error {
 	field := c.plan.Field(i)
 	switch i {
 	case plan.PreludeJoin:
-		field = fmt.Sprintf("linux.cgroupsPath %q", cgroupsPath(c.spec))
+		field = fmt.Sprintf("linux.cgroupsPath %q", planner.CgroupsPath(c.spec))
 	case plan.PreludeUnshare:
 		field = "linux.namespaces"
 	}
@@ -45,19 +42,4 @@ func StepError(field, what string, errno unix.Errno) error {
 		return fmt.Errorf("%s: %s", field, what)
 	}
 	return fmt.Errorf("%s: %s: %w", field, what, errno)
-}
-
-func pathErr(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-func cgroupsPath(s *specs.Spec) string {
-	if s.Linux == nil {
-		return ""
-	}
-	return s.Linux.CgroupsPath
 }

@@ -8,6 +8,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
+	"github.com/oci-rt/oci-rt/libcontainer/planner"
 )
 
 // CreateOpts are the create command's inputs.
@@ -58,7 +59,7 @@ func LoadBundle(bundle string) (*Bundle, error) {
 	path := filepath.Join(bundle, "config.json")
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("config.json: %w", pathErr(err))
+		return nil, fmt.Errorf("config.json: %w", planner.PathReason(err))
 	}
 	var s specs.Spec
 	if err := jsonlite.Unmarshal(b, &s); err != nil {

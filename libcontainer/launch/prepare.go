@@ -27,7 +27,7 @@ func (c *initProcess) prepare() (*planner.Input, error) {
 		rootfs = filepath.Join(c.opts.Bundle, rootfs)
 	}
 	if fi, err := os.Stat(rootfs); err != nil {
-		return nil, fmt.Errorf("root.path %q: %w", s.Root.Path, pathErr(err))
+		return nil, fmt.Errorf("root.path %q: %w", s.Root.Path, planner.PathReason(err))
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("root.path %q: not a directory", s.Root.Path)
 	}

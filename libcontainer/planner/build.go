@@ -97,7 +97,7 @@ func Build(in *Input) (*plan.Plan, error) {
 // addCgroupJoin moves the executor into the container's cgroup: at once,
 // or with CgroupLate once the runtime has made it.
 func addCgroupJoin(p *plan.Plan, in *Input) {
-	field := fmt.Sprintf("linux.cgroupsPath %q", cgroupsPath(in.Spec))
+	field := fmt.Sprintf("linux.cgroupsPath %q", CgroupsPath(in.Spec))
 	if in.CgroupLate {
 		p.Add(field, plan.OpSync, []int64{plan.SyncCgroup})
 	}
@@ -172,7 +172,8 @@ func addHostname(p *plan.Plan, s *specs.Spec) {
 	}
 }
 
-func cgroupsPath(s *specs.Spec) string {
+// CgroupsPath is linux.cgroupsPath, or "" without a linux section.
+func CgroupsPath(s *specs.Spec) string {
 	if s.Linux == nil {
 		return ""
 	}
@@ -181,6 +182,5 @@ func cgroupsPath(s *specs.Spec) string {
 
 // nsFlag is a namespace type's CLONE_NEW* flag.
 func nsFlag(t specs.LinuxNamespaceType) int {
-	k, _ := nsKinds[t]
-	return k.flag
+	return nsKinds[t].flag
 }

@@ -348,8 +348,9 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// pathError keeps the reason of a failed stat, without repeating the path.
-func pathError(err error) error {
+// PathReason keeps the reason of a failed file operation without repeating
+// its path, for errors that name the config field instead.
+func PathReason(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return pe.Err

@@ -150,7 +150,7 @@ func addBind(p *plan.Plan, in *Input, field string, i int, m specs.Mount, opts p
 	}
 	st, err := os.Stat(src)
 	if err != nil {
-		return fmt.Errorf("mounts[%d].source %q: %w", i, m.Source, pathError(err))
+		return fmt.Errorf("mounts[%d].source %q: %w", i, m.Source, PathReason(err))
 	}
 	kind := plan.TargetFile
 	if st.IsDir() {
