@@ -41,7 +41,7 @@ func (c *initProcess) spawnEarly(in *planner.Input) (bool, error) {
 	return true, nil
 }
 
-// preludeEnv says what the executor does before it has its plan (nsexec.c's
+// preludeEnv says what the executor does before it has its plan (executor/entry.c's
 // prelude): in the memory cgroup first, so that the namespaces are charged
 // to the container, then unshare the new namespaces when nothing has to
 // come before (no namespace to join). A new user namespace is unshared

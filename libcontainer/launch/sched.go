@@ -11,7 +11,7 @@ import (
 	"github.com/oci-rt/oci-rt/libcontainer/executor"
 )
 
-// The C constructor (nsexec.c) gives oci-rt's own threads a 1 ms timer
+// The C constructor (libcontainer/executor/cli.c) gives oci-rt's own threads a 1 ms timer
 // slack and pins them to one CPU. What oci-rt starts gets the caller's
 // slack and CPUs back.
 
