@@ -1,0 +1,101 @@
+package cgroups
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ParseSubCgroups reads exec's --cgroup arguments, runc's syntax: one
+// plain path (every hierarchy: cgroup v2, or all of v1 and the hybrid
+// unified one), or controller[,controller...]:path for v1 controllers.
+// The result maps a controller ("" for the plain path) to its path.
+func ParseSubCgroups(args []string) (map[string]string, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(args))
+	for _, a := range args {
+		ctrls, sub, ok := strings.Cut(a, ":")
+		if !ok {
+			if len(args) != 1 {
+				return nil, fmt.Errorf("--cgroup %q: a path without a controller must be the only --cgroup", cut(a))
+			}
+			out[""] = a
+			continue
+		}
+		for _, c := range strings.Split(ctrls, ",") {
+			if c == "" {
+				return nil, fmt.Errorf("--cgroup %q: empty controller name", cut(a))
+			}
+			if _, dup := out[c]; dup {
+				return nil, fmt.Errorf("--cgroup %q: controller %s given twice", cut(a), c)
+			}
+			out[c] = sub
+		}
+	}
+	return out, nil
+}
+
+// SubCgroupPaths applies subs (from ParseSubCgroups) to the container's
+// cgroup paths (controller -> directory, "" the cgroup2 one): a plain
+// path moves every entry, a controller's only its own. Each sub-cgroup
+// must exist and stay inside the container's cgroup.
+func SubCgroupPaths(paths, subs map[string]string) (map[string]string, error) {
+	out := make(map[string]string, len(paths))
+	for k, v := range paths {
+		out[k] = v
+	}
+	for ctrl, sub := range subs {
+		arg := sub
+		if ctrl != "" {
+			arg = ctrl + ":" + sub
+		}
+		rel := filepath.Clean("/" + sub)
+		if rel != "/"+strings.Trim(sub, "/") {
+			return nil, fmt.Errorf("--cgroup %q: the sub-cgroup must be a plain path inside the container's cgroup", cut(arg))
+		}
+		for k, base := range paths {
+			if ctrl != "" && !hasController(k, ctrl) {
+				continue
+			}
+			out[k] = filepath.Join(base, rel)
+		}
+		if ctrl != "" && !anyController(paths, ctrl) {
+			return nil, fmt.Errorf("--cgroup %q: the container has no cgroup for controller %s", cut(arg), ctrl)
+		}
+	}
+	for k, dir := range out {
+		if dir == paths[k] {
+			continue
+		}
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("--cgroup: no sub-cgroup %s (make it first)", cut(dir))
+		}
+	}
+	return out, nil
+}
+
+// hasController tells whether the v1 hierarchy key (the library's name
+// for it: "memory", "cpu", "name=systemd"...) is ctrl.
+func hasController(key, ctrl string) bool {
+	return key != "" && key == ctrl
+}
+
+func anyController(paths map[string]string, ctrl string) bool {
+	for k := range paths {
+		if hasController(k, ctrl) {
+			return true
+		}
+	}
+	return false
+}
+
+// cut shortens a value for an error line.
+func cut(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "..."
+	}
+	return s
+}
