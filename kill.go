@@ -11,10 +11,10 @@ import (
 
 var killCommand = &cli.Command{
 	Name:      "kill",
-	Usage:     "send a signal (default SIGTERM) to a container's process",
+	Usage:     "send a signal (default SIGTERM; 0 checks that it runs) to a container's process",
 	ArgsUsage: "<container-id> [signal]",
 	Flags: []cli.Flag{
-		&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "signal every process in the container's cgroup"},
+		&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "signal every process in the container's cgroup (also what is left once it stopped)"},
 	},
 	Action: func(c *cli.Context) error {
 		if c.NArg() < 1 || c.NArg() > 2 {
@@ -35,10 +35,11 @@ var killCommand = &cli.Command{
 	},
 }
 
-// parseSignal takes KILL, SIGKILL, kill or 9.
+// parseSignal takes KILL, SIGKILL, kill or 9; 0 checks that the process
+// is there, as kill(2) does.
 func parseSignal(s string) (unix.Signal, error) {
 	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
+		if n < 0 || n > 64 {
 			return 0, fmt.Errorf("signal %q: out of range", s)
 		}
 		return unix.Signal(n), nil

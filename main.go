@@ -41,7 +41,7 @@ func main() {
 	cli.VersionPrinter = func(c *cli.Context) {
 		fmt.Printf("oci-rt version %s\ncommit: %s\nspec: %s\n", version, commit, specs.Version)
 	}
-	if err := app.Run(os.Args); err != nil {
+	if err := app.Run(reorderArgs(app, os.Args)); err != nil {
 		fatal(err)
 	}
 }

@@ -13,8 +13,9 @@ import (
 	"github.com/oci-rt/oci-rt/libcontainer/state"
 )
 
-// Delete removes a stopped container; force kills a created or running
-// one first. Its cgroup goes, then poststop hooks run.
+// Delete removes a stopped or created container (whose process is killed,
+// as runc, crun and youki do); force kills a running one first. Its cgroup
+// goes, then poststop hooks run.
 func (c *Container) Delete(force bool) error {
 	h, s, err := c.lock()
 	if errors.Is(err, state.ErrNotExist) {
@@ -39,8 +40,9 @@ func (c *Container) Delete(force bool) error {
 func (c *Container) delete(h *state.Dir, s *state.State, force bool) error {
 	m := c.m
 	// runtime.md: deleting a container that is not stopped MUST fail and
-	// leave it alone (runc deletes created ones; --force does here)
-	if (s.Status == state.Running || s.Status == state.Paused || s.Status == state.Created) && !force {
+	// leave it alone; a created one is killed and deleted as runc does
+	// (containerd's shim deletes a task whose start failed without --force)
+	if (s.Status == state.Running || s.Status == state.Paused) && !force {
 		return fmt.Errorf("cannot delete container %s that is not stopped: %s", h.ID, s.Status)
 	}
 	if s.Status == state.Creating {

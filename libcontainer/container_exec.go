@@ -13,7 +13,8 @@ import (
 func (c *Container) Spec() (*specs.Spec, error) { return c.states.LoadSpec(c.id) }
 
 // Exec starts a process that joins every namespace and the cgroup of a
-// running container, with its seccomp filter, and returns its host pid.
+// created or running container, with its seccomp filter, and returns its
+// host pid.
 func (c *Container) Exec(o launch.ExecOpts) (pid int, err error) {
 	s, err := c.states.LoadFull(c.id)
 	if err != nil {
@@ -22,7 +23,7 @@ func (c *Container) Exec(o launch.ExecOpts) (pid int, err error) {
 	switch {
 	case s.Status == state.Paused && !o.IgnorePaused:
 		return 0, errors.New("container is paused: resume it, or use --ignore-paused")
-	case s.Status != state.Running && s.Status != state.Paused:
+	case s.Status != state.Running && s.Status != state.Paused && s.Status != state.Created:
 		return 0, errors.New("container not running")
 	}
 	spec, err := c.Spec()

@@ -1,8 +1,23 @@
 package libcontainer
 
-// Pids lists the host pids of every process in the container's cgroup.
+import (
+	"errors"
+
+	"github.com/oci-rt/oci-rt/libcontainer/state"
+)
+
+// Pids lists the host pids of every process in the container's cgroup:
+// none for a stopped container whose cgroup is gone or empty (runc lists
+// what is left in it).
 func (c *Container) Pids() ([]int, error) {
-	m, err := c.liveManager()
+	s, err := c.states.LoadFull(c.id)
+	if err != nil {
+		return nil, err
+	}
+	m, err := cgroupManager(s)
+	if s.Status == state.Stopped && (errors.Is(err, errNoCgroup) || err == nil && !m.Exists()) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
