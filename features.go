@@ -35,7 +35,8 @@ var featuresCommand = &cli.Command{
 				Apparmor:        &features.Apparmor{Enabled: &no},
 				Selinux:         &features.Selinux{Enabled: &no},
 				IntelRdt:        &features.IntelRdt{Enabled: &no},
-				MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &no}},
+				MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &yes}},
+				NetDevices:      &features.NetDevices{Enabled: &yes},
 			},
 			Annotations: map[string]string{"io.github.oci-rt.cgroup.v2-host": boolString(v2)},
 		}

@@ -119,6 +119,37 @@ static int copy_tree(int from, int to)
 	return ret;
 }
 
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
+
+/* move_tree puts the detached (idmapped) tree the runtime made for this
+ * mount onto the target fd. */
+static void move_tree(struct op *o, int target)
+{
+	int tree = ask_mount_source(o->i[3]);
+	if (syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		fail(errno, "move the idmapped tree of %s onto %s", o->s[0], o->s[1]);
+	close(tree);
+}
+
+/* bind_host_source binds the source the runtime opened for us, as our
+ * mount namespace has it: our user namespace could not reach it. */
+static int bind_host_source(struct op *o, const char *t, unsigned long flags)
+{
+	char sp[64];
+	int sfd = ask_mount_source(o->i[3]);
+	fd_path(sp, sizeof(sp), sfd);
+	int r = mount(sp, t, NULL, flags, NULL);
+	int e = errno;
+	close(sfd);
+	errno = e;
+	return r;
+}
+
 void do_mount(struct op *o)
 {
 	const char *src = o->slen[0] ? o->s[0] : NULL;
@@ -137,6 +168,11 @@ void do_mount(struct op *o)
 		t = target;
 	}
 	int extra = o->nint > 2 ? o->i[2] : 0;
+	if (extra & MNT_IDMAP_TREE) {
+		move_tree(o, fd);
+		close(fd);
+		return;
+	}
 	int under = -1;
 	if (extra & MNT_COPY_UP) {
 		/* a directory fd opened now still reads the directory once it is
@@ -146,6 +182,8 @@ void do_mount(struct op *o)
 			fail(errno, "open %s for tmpcopyup", o->s[1]);
 	}
 	int r = mount(src, t, fstype, flags, data);
+	if (r < 0 && errno == EACCES && (extra & MNT_HOST_SOURCE))
+		r = bind_host_source(o, t, flags);
 	if (r == 0 && under >= 0) {
 		int top = open_in_root(o->s[1], TARGET_PLAIN);
 		struct stat st;

@@ -133,6 +133,33 @@ void do_sync(struct op *o)
 		fail(errno, "prctl(PR_SET_DUMPABLE)");
 }
 
+/* ask_mount_source asks the runtime to open the source of mounts[index]
+ * (SYNC_MOUNT_SOURCE) and returns the fd it sends: a bind source we cannot
+ * reach, or an idmapped tree. A failure on its side it reports itself. */
+int ask_mount_source(int32_t index)
+{
+	send_msg(sync_fd, MSG_SYNC, SYNC_MOUNT_SOURCE, getpid(), (const char *)&index, sizeof(index));
+	struct msg m;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &m, sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	ssize_t n;
+	while ((n = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		fail(errno, "waiting for the runtime");
+	if (n == 0)
+		fail(EPIPE, "the runtime went away");
+	if (n < (ssize_t)sizeof(m) || m.a != 0)
+		_exit(1); /* the runtime failed on its side and reports it itself */
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+		fail(EBADMSG, "the runtime sent no mount source");
+	int fd;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
 /* do_wait_start blocks until `oci-rt start` connects. From then on errors go
  * to that connection, which closes by itself (O_CLOEXEC) when execve works. */
 void do_wait_start(struct op *o)

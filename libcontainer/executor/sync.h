@@ -3,6 +3,7 @@
 #define OCIRT_SYNC_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "readplan.h"
@@ -16,6 +17,7 @@ int send_fd(int sock, const void *data, size_t len, int fd);
 void send_seccomp_listener(int fd);
 const char *runtime_state(size_t *len);
 void do_sync(struct op *o);
+int ask_mount_source(int32_t index);
 void do_wait_start(struct op *o);
 void do_ready(struct op *o);
 

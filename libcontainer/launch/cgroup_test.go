@@ -131,8 +131,11 @@ func TestAbortRemovesAll(t *testing.T) {
 
 // TestCgroupLate: the plan goes before the cgroup is made only when the
 // executor started early and ran its prelude, in a mount namespace of its
-// own, with no user namespace and nothing to join.
+// own, with no user namespace and nothing to join, nor a request to the
+// runtime while it mounts (network devices, idmapped mounts) that would
+// take the early answer for its own.
 func TestCgroupLate(t *testing.T) {
+	usual := []specs.LinuxNamespaceType{specs.MountNamespace, specs.NetworkNamespace}
 	for _, tc := range []struct {
 		name    string
 		o       CreateOpts
@@ -140,14 +143,28 @@ func TestCgroupLate(t *testing.T) {
 		joins   bool
 		prelude int
 		want    bool
+		edit    func(*specs.Spec)
 	}{
-		{"usual", CreateOpts{}, []specs.LinuxNamespaceType{specs.MountNamespace, specs.PIDNamespace}, false, unix.CLONE_NEWNS, true},
-		{"no prelude", CreateOpts{}, []specs.LinuxNamespaceType{specs.MountNamespace}, false, 0, false},
-		{"systemd", CreateOpts{Systemd: true}, []specs.LinuxNamespaceType{specs.MountNamespace}, false, unix.CLONE_NEWNS, false},
-		{"rootless", CreateOpts{Rootless: true}, []specs.LinuxNamespaceType{specs.MountNamespace}, false, unix.CLONE_NEWNS, false},
-		{"host mounts", CreateOpts{}, []specs.LinuxNamespaceType{specs.PIDNamespace}, false, unix.CLONE_NEWPID, false},
-		{"user namespace", CreateOpts{}, []specs.LinuxNamespaceType{specs.MountNamespace, specs.UserNamespace}, false, unix.CLONE_NEWNS, false},
-		{"a join", CreateOpts{}, []specs.LinuxNamespaceType{specs.MountNamespace}, true, unix.CLONE_NEWNS, false},
+		{"usual", CreateOpts{}, []specs.LinuxNamespaceType{specs.MountNamespace, specs.PIDNamespace}, false, unix.CLONE_NEWNS, true, nil},
+		{"no prelude", CreateOpts{}, []specs.LinuxNamespaceType{specs.MountNamespace}, false, 0, false, nil},
+		{"systemd", CreateOpts{Systemd: true}, []specs.LinuxNamespaceType{specs.MountNamespace}, false, unix.CLONE_NEWNS, false, nil},
+		{"rootless", CreateOpts{Rootless: true}, []specs.LinuxNamespaceType{specs.MountNamespace}, false, unix.CLONE_NEWNS, false, nil},
+		{"host mounts", CreateOpts{}, []specs.LinuxNamespaceType{specs.PIDNamespace}, false, unix.CLONE_NEWPID, false, nil},
+		{"user namespace", CreateOpts{}, []specs.LinuxNamespaceType{specs.MountNamespace, specs.UserNamespace}, false, unix.CLONE_NEWNS, false, nil},
+		{"a join", CreateOpts{}, []specs.LinuxNamespaceType{specs.MountNamespace}, true, unix.CLONE_NEWNS, false, nil},
+		{"bind mounts", CreateOpts{}, usual, false, unix.CLONE_NEWNS, true, func(s *specs.Spec) {
+			s.Mounts = []specs.Mount{{Destination: "/d", Type: "bind", Source: "/tmp", Options: []string{"rbind", "ro"}}}
+		}},
+		{"net devices", CreateOpts{}, usual, false, unix.CLONE_NEWNS, false, func(s *specs.Spec) {
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {}}
+		}},
+		{"idmap", CreateOpts{}, usual, false, unix.CLONE_NEWNS, false, func(s *specs.Spec) {
+			s.Mounts = []specs.Mount{{Destination: "/d", Type: "bind", Source: "/tmp", Options: []string{"rbind", "idmap"}}}
+		}},
+		{"mappings of a mount", CreateOpts{}, usual, false, unix.CLONE_NEWNS, false, func(s *specs.Spec) {
+			m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}
+			s.Mounts = []specs.Mount{{Destination: "/d", Type: "bind", Source: "/tmp", UIDMappings: m, GIDMappings: m}}
+		}},
 	} {
 		l := &specs.Linux{}
 		for _, typ := range tc.new {
@@ -161,7 +178,10 @@ func TestCgroupLate(t *testing.T) {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		c := &initProcess{opts: tc.o}
-		c.ns = ns
+		c.ns, c.spec = ns, &specs.Spec{Linux: l}
+		if tc.edit != nil {
+			tc.edit(c.spec)
+		}
 		if got := c.cgroupLate(&planner.Input{PreludeUnshared: tc.prelude}); got != tc.want {
 			t.Errorf("%s: cgroupLate %v, want %v", tc.name, got, tc.want)
 		}

@@ -63,7 +63,7 @@ func (c *executorRun) answerUntilReady(p process) error {
 			}
 			switch typ {
 			case plan.MsgSync:
-				if err := p.answer(a, b); err != nil {
+				if err := p.answer(a, b, payload); err != nil {
 					c.reply(1, nil)
 					return err
 				}
@@ -132,7 +132,7 @@ func (c *executorRun) executorDied() error {
 }
 
 // answer answers the requests of the executor that any launch gets.
-func (c *executorRun) answer(kind, pid int) error {
+func (c *executorRun) answer(kind, pid int, _ string) error {
 	switch kind {
 	case plan.SyncMaps:
 		if err := writeMaps(pid, c.spec.Linux); err != nil {

@@ -26,7 +26,7 @@ func (r *recorder) pidKnown() error {
 	r.calls = append(r.calls, "pid")
 	return nil
 }
-func (r *recorder) answer(kind, pid int) error {
+func (r *recorder) answer(kind, pid int, _ string) error {
 	r.calls = append(r.calls, "sync")
 	return r.reply(0, nil)
 }

@@ -79,5 +79,5 @@ func (c *initProcess) preludeEnv(in *planner.Input) ([]string, error) {
 // in a mount namespace of its own (whose mounts go with it).
 func (c *initProcess) cgroupLate(in *planner.Input) bool {
 	return c.startsEarly() && in.PreludeUnshared != 0 && len(c.ns.Joins) == 0 &&
-		!c.ns.IsNew(specs.UserNamespace) && c.ns.IsNew(specs.MountNamespace)
+		!c.ns.IsNew(specs.UserNamespace) && c.ns.IsNew(specs.MountNamespace) && !needsHostSide(c.spec)
 }

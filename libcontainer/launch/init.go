@@ -27,6 +27,8 @@ type initProcess struct {
 	cgm    cg.Manager
 	// recorded: recordProcess has run
 	recorded bool
+	// idmapNs: the user namespaces idmapped mounts map through, by mappings
+	idmapNs map[string]*os.File
 }
 
 // Create sets up a container up to the point where its process waits for
@@ -270,12 +272,18 @@ func (c *initProcess) pidKnown() error { return c.recordProcess() }
 func (c *initProcess) hungUp() error { return c.executorDied() }
 
 // answer answers the executor's requests: the hooks that run before the
-// program, besides what any launch answers.
-func (c *initProcess) answer(kind, pid int) error {
-	if kind == plan.SyncHooks {
+// program, the network devices and the mount sources it needs from the
+// host, besides what any launch answers.
+func (c *initProcess) answer(kind, pid int, payload string) error {
+	switch kind {
+	case plan.SyncHooks:
 		return c.runCreateHooks()
+	case plan.SyncNetDevices:
+		return c.moveNetDevices()
+	case plan.SyncMountSource:
+		return c.sendMountSource(payload)
 	}
-	return c.executorRun.answer(kind, pid)
+	return c.executorRun.answer(kind, pid, payload)
 }
 
 // runCreateHooks runs the prestart and createRuntime hooks, and answers

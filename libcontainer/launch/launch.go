@@ -28,8 +28,9 @@ type process interface {
 	// pidKnown is told once the executor has reported the container
 	// process's pid
 	pidKnown() error
-	// answer answers a request of the executor (plan.Sync*)
-	answer(kind, pid int) error
+	// answer answers a request of the executor (plan.Sync*), with what
+	// it sent besides (a mount index for SyncMountSource)
+	answer(kind, pid int, payload string) error
 	// hungUp says what the executor's closing its socket before it said
 	// ready means
 	hungUp() error

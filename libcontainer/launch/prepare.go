@@ -57,7 +57,7 @@ func (c *initProcess) prepare() (*planner.Input, error) {
 		return nil, errors.New("process.terminal: true needs --console-socket")
 	}
 	in := &planner.Input{Spec: s, Bundle: c.opts.Bundle, Rootfs: rootfs, NoPivot: c.opts.NoPivot, Process: proc,
-		ContainerID: c.opts.ID, NoNewKeyring: c.opts.NoNewKeyring}
+		ContainerID: c.opts.ID, NoNewKeyring: c.opts.NoNewKeyring, HostSources: !c.opts.Rootless && os.Geteuid() == 0}
 	// only a shared rootfsPropagation needs the parent mount (made private
 	// for pivot_root): no mountinfo parse on every create
 	if s.Linux != nil && strings.Contains(s.Linux.RootfsPropagation, "shared") {

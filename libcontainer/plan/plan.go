@@ -78,11 +78,26 @@ const MountKeepLocked = 1
 // what the target directory held before it was mounted over.
 const MountCopyUp = 2
 
+// MountHostSource (OpMount's third int, a bind in a user namespace): a
+// source the container's process cannot reach (EACCES) is opened by the
+// runtime (SyncMountSource for the mount index, OpMount's fourth int).
+const MountHostSource = 4
+
+// MountIdmapTree (OpMount's third int): the source is a detached,
+// idmapped tree the runtime makes (SyncMountSource for the mount index,
+// OpMount's fourth int), moved onto the target.
+const MountIdmapTree = 8
+
 // OpSync kinds.
 const (
 	SyncMaps   = 1 // write my uid/gid maps
 	SyncHooks  = 2 // run createRuntime and prestart hooks now
 	SyncCgroup = 3 // wait until the container's cgroup is made
+	// SyncNetDevices: move linux.netDevices into the sender's network namespace
+	SyncNetDevices = 4
+	// SyncMountSource: open the source of the mount whose index is the
+	// payload (int32); the answer carries its fd
+	SyncMountSource = 5
 )
 
 // Messages from the executor.

@@ -59,12 +59,16 @@
 /* OP_MOUNT i2 bits */
 #define MNT_COPY_UP 2       /* tmpcopyup: copy what the target held into the new mount */
 #define MNT_KEEP_LOCKED 1   /* on EPERM, retry with the flags the kernel locked (user namespaces) */
+#define MNT_HOST_SOURCE 4   /* bind: a source we cannot reach (EACCES) is opened by the runtime (SYNC_MOUNT_SOURCE, i3 mount index) */
+#define MNT_IDMAP_TREE 8    /* the source is a detached idmapped tree the runtime makes (SYNC_MOUNT_SOURCE, i3 mount index) */
 
 
 /* OP_SYNC kinds */
 #define SYNC_MAPS 1         /* write my uid/gid maps */
 #define SYNC_HOOKS 2        /* run createRuntime (and prestart) hooks now */
 #define SYNC_CGROUP 3       /* wait until the container's cgroup is made */
+#define SYNC_NETDEV 4       /* move linux.netDevices into my network namespace */
+#define SYNC_MOUNT_SOURCE 5 /* payload: int32 mount index; the answer carries the source's fd */
 
 /* messages from the executor (SOCK_SEQPACKET, struct msg + payload) */
 struct msg {

@@ -38,8 +38,11 @@ type Input struct {
 	// PreludeUnshared are the namespaces the executor unshared before it
 	// had the plan (its prelude): the plan leaves them out
 	PreludeUnshared int
-	StartFd         int // listening socket `start` connects to; -1 for exec (no wait)
-	FirstCloseFd    int // fds from here up are closed at exec (3 + preserved fds)
+	// HostSources: the runtime can open bind sources the container's user
+	// namespace cannot reach (it is root)
+	HostSources  bool
+	StartFd      int // listening socket `start` connects to; -1 for exec (no wait)
+	FirstCloseFd int // fds from here up are closed at exec (3 + preserved fds)
 }
 
 // Seccomp is a compiled filter.
@@ -74,6 +77,11 @@ func Build(in *Input) (*plan.Plan, error) {
 	}
 	if err := addNamespaces(p, in); err != nil {
 		return nil, err
+	}
+	if in.StartFd >= 0 && in.Spec.Linux != nil && len(in.Spec.Linux.NetDevices) > 0 {
+		// the runtime moves them in now: before the mounts, the sysctls
+		// and the hooks, which may expect them
+		p.Add("linux.netDevices", plan.OpSync, []int64{plan.SyncNetDevices})
 	}
 	p.Add("process", plan.OpSetsid, nil)
 	if !in.NoNewKeyring && in.StartFd >= 0 {

@@ -81,7 +81,7 @@ func MountOptions() []string {
 	out := slices.Collect(maps.Keys(mountFlags))
 	out = slices.AppendSeq(out, maps.Keys(propagationFlags))
 	out = slices.AppendSeq(out, maps.Keys(recursiveAttrs))
-	out = append(out, "tmpcopyup")
+	out = append(out, "tmpcopyup", "idmap", "ridmap")
 	slices.Sort(out)
 	return out
 }
@@ -94,6 +94,8 @@ type parsedMount struct {
 	attrSet     uint64    // MOUNT_ATTR_* set on the whole tree (rro...)
 	attrClr     uint64    // MOUNT_ATTR_* cleared on the whole tree
 	copyUp      bool      // tmpcopyup (runc extension)
+	idmap       bool      // idmap or ridmap: an idmapped bind mount
+	idmapRec    bool      // ridmap: every mount of an rbind's tree idmapped
 }
 
 func parseMountOptions(opts []string) parsedMount {
@@ -119,8 +121,12 @@ func parseMountOptions(opts []string) parsedMount {
 			}
 			continue
 		}
-		if o == "tmpcopyup" {
+		switch o {
+		case "tmpcopyup":
 			p.copyUp = true
+			continue
+		case "idmap", "ridmap":
+			p.idmap, p.idmapRec = true, o == "ridmap"
 			continue
 		}
 		p.data = append(p.data, o)

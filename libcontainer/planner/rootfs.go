@@ -121,6 +121,11 @@ func addMount(p *plan.Plan, in *Input, i int, m specs.Mount) error {
 	if m.Type == "bind" {
 		opts.flags |= unix.MS_BIND
 	}
+	if isIdmapped(m, opts) {
+		if err := checkIdmap(in, field, i, m, opts); err != nil {
+			return err
+		}
+	}
 	if m.Type == "cgroup" || m.Type == "cgroup2" {
 		return addCgroupMount(p, in, field, m.Destination, opts)
 	}
@@ -156,7 +161,17 @@ func addBind(p *plan.Plan, in *Input, field string, i int, m specs.Mount, opts p
 	if st.IsDir() {
 		kind = plan.TargetDir
 	}
-	p.Add(field, plan.OpMount, []int64{int64(opts.flags & (unix.MS_BIND | unix.MS_REC)), int64(kind)}, src, m.Destination, "", "")
+	ints := []int64{int64(opts.flags & (unix.MS_BIND | unix.MS_REC)), int64(kind)}
+	switch {
+	case isIdmapped(m, opts):
+		// the runtime makes the tree (only a detached one takes an idmap)
+		ints = append(ints, plan.MountIdmapTree, int64(i))
+	case in.HostSources && in.Ns.Has(specs.UserNamespace):
+		// the container's root may not reach the source: the runtime
+		// opens it then
+		ints = append(ints, plan.MountHostSource, int64(i))
+	}
+	p.Add(field, plan.OpMount, ints, src, m.Destination, "", "")
 	if rest := opts.flags & flagsAfterBind; rest != 0 {
 		p.Add(field, plan.OpMount, []int64{int64(unix.MS_BIND | unix.MS_REMOUNT | rest), int64(kind), plan.MountKeepLocked}, "", m.Destination, "", "")
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-rt/oci-rt/libcontainer/netdev"
 )
 
 // Validate checks what the spec says about itself, before anything is
@@ -45,6 +47,9 @@ func Validate(s *specs.Spec, ns *Namespaces) error {
 		if len(l.GIDMappings) > 0 {
 			return errors.New("linux.gidMappings: given without a user namespace")
 		}
+	}
+	if err := checkNetDevices(l.NetDevices, ns); err != nil {
+		return err
 	}
 	if err := checkSysctls(l.Sysctl, ns); err != nil {
 		return err
@@ -119,4 +124,16 @@ func checkSysctls(sysctls map[string]string, ns *Namespaces) error {
 		}
 	}
 	return nil
+}
+
+// checkNetDevices refuses device names the kernel would refuse, and
+// devices for a container without a network namespace of its own.
+func checkNetDevices(devs map[string]specs.LinuxNetDevice, ns *Namespaces) error {
+	if len(devs) == 0 {
+		return nil
+	}
+	if !ns.Has(specs.NetworkNamespace) {
+		return errors.New("linux.netDevices: needs a network namespace of the container's (linux.namespaces has none)")
+	}
+	return netdev.Check(devs)
 }

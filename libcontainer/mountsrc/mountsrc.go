@@ -1,0 +1,132 @@
+// Package mountsrc opens mount sources on the runtime's side, for a
+// container process that cannot (runc's mount-source fds): a bind source
+// its user namespace cannot reach, and idmapped mounts, which only a
+// detached mount tree can be made into. The container's process asks for
+// one when it needs it and mounts what it is given.
+package mountsrc
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// OpenIn opens src (O_PATH) as the mount namespace of process pid sees it,
+// with the runtime's privileges: the container's process binds it from
+// its fd (mount(2) through /proc/self/fd), in its own user namespace, so
+// that the kernel still locks the flags of what it binds. The namespace
+// is entered on a thread of its own, which dies with it.
+func OpenIn(pid int, src string) (*os.File, error) {
+	type result struct {
+		f   *os.File
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		// never unlocked: the thread, in another mount namespace, ends
+		// with the goroutine
+		runtime.LockOSThread()
+		f, err := openIn(pid, src)
+		ch <- result{f, err}
+	}()
+	r := <-ch
+	return r.f, r.err
+}
+
+func openIn(pid int, src string) (*os.File, error) {
+	if err := unix.Unshare(unix.CLONE_FS); err != nil {
+		return nil, os.NewSyscallError("unshare(CLONE_FS)", err)
+	}
+	ns, err := os.Open("/proc/" + strconv.Itoa(pid) + "/ns/mnt")
+	if err != nil {
+		return nil, fmt.Errorf("the container's mount namespace: %w", err)
+	}
+	defer ns.Close()
+	if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNS); err != nil {
+		return nil, fmt.Errorf("enter the container's mount namespace: %w", os.NewSyscallError("setns", err))
+	}
+	fd, err := unix.Open(src, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: src, Err: err}
+	}
+	return os.NewFile(uintptr(fd), src), nil
+}
+
+// Idmapped clones the mount at src (with the mounts under it when
+// recursive: rbind) into a detached tree and idmaps it through the user
+// namespace userns: its top mount, or every mount of the tree when
+// idmapRecursive (ridmap).
+func Idmapped(src string, recursive, idmapRecursive bool, userns *os.File) (*os.File, error) {
+	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
+	if recursive {
+		flags |= unix.AT_RECURSIVE
+	}
+	fd, err := unix.OpenTree(unix.AT_FDCWD, src, flags)
+	if err != nil {
+		return nil, &os.PathError{Op: "open_tree", Path: src, Err: err}
+	}
+	tree := os.NewFile(uintptr(fd), src)
+	setFlags := uint(unix.AT_EMPTY_PATH)
+	if idmapRecursive {
+		setFlags |= unix.AT_RECURSIVE
+	}
+	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns.Fd())}
+	if err := unix.MountSetattr(fd, "", setFlags, attr); err != nil {
+		tree.Close()
+		return nil, os.NewSyscallError("mount_setattr(MOUNT_ATTR_IDMAP)", err)
+	}
+	return tree, nil
+}
+
+// Userns makes a user namespace with the given mappings and returns it
+// open. Its process is a child of ours stopped at its exec (ptrace), which
+// never runs: the kernel keeps the namespace as long as the file is open.
+func Userns(uids, gids []specs.LinuxIDMapping) (*os.File, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		exe = "/proc/self/exe"
+	}
+	// the tracer is this thread: held until the child is gone
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	pid, err := syscall.ForkExec(exe, []string{"oci-rt", "idmap-userns"}, &syscall.ProcAttr{
+		Env: []string{},
+		Sys: &syscall.SysProcAttr{
+			Cloneflags:  unix.CLONE_NEWUSER,
+			UidMappings: sysMaps(uids),
+			GidMappings: sysMaps(gids),
+			Ptrace:      true,
+			Pdeathsig:   syscall.SIGKILL,
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("a user namespace with the mappings: %w", err)
+	}
+	defer func() {
+		unix.Kill(pid, unix.SIGKILL)
+		var ws unix.WaitStatus
+		for {
+			if _, err := unix.Wait4(pid, &ws, 0, nil); err != unix.EINTR {
+				break
+			}
+		}
+	}()
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/ns/user")
+	if err != nil {
+		return nil, fmt.Errorf("a user namespace with the mappings: %w", err)
+	}
+	return f, nil
+}
+
+func sysMaps(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
+	out := make([]syscall.SysProcIDMap, len(m))
+	for i, r := range m {
+		out[i] = syscall.SysProcIDMap{ContainerID: int(r.ContainerID), HostID: int(r.HostID), Size: int(r.Size)}
+	}
+	return out
+}

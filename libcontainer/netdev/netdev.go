@@ -1,0 +1,268 @@
+// Package netdev moves host network interfaces into a container's network
+// namespace (linux.netDevices): renamed when asked, with the permanent
+// global addresses the kernel drops on a move put back, and up. Nothing
+// moves them back: when the namespace goes, the kernel returns physical
+// devices to the host and destroys virtual ones, and the spec forbids the
+// runtime to move them out before (config-linux.md, Network Devices).
+//
+// It speaks netlink through vishvananda/netlink's low-level package nl
+// only: the top-level package's initialisers (41 allocations, ~5 page
+// faults) would run in every command, netDevices or not; nl's cost two
+// allocations (docs/performance.md).
+package netdev
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/vishvananda/netlink/nl"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// field names one device of the config, as every error does.
+func field(name string) string {
+	return fmt.Sprintf("linux.netDevices[%q]", cut(name))
+}
+
+// cut shortens a value quoted in an error.
+func cut(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "..."
+	}
+	return s
+}
+
+// Check refuses names the kernel would refuse or misread, before anything
+// is made: empty, IFNAMSIZ (16) bytes or more, "." or "..", or with a '/',
+// a ':' or white space. A new name may end in "%d" (the kernel picks a
+// free number).
+func Check(devs map[string]specs.LinuxNetDevice) error {
+	for _, name := range sortedNames(devs) {
+		if err := checkName(name); err != nil {
+			return fmt.Errorf("%s: %w", field(name), err)
+		}
+		if n := devs[name].Name; n != "" {
+			if err := checkName(n); err != nil {
+				return fmt.Errorf("%s.name %q: %w", field(name), cut(n), err)
+			}
+		}
+	}
+	return nil
+}
+
+func checkName(n string) error {
+	switch {
+	case n == "":
+		return errors.New("an interface name cannot be empty")
+	case len(n) >= unix.IFNAMSIZ:
+		return fmt.Errorf("an interface name has at most %d bytes", unix.IFNAMSIZ-1)
+	case n == "." || n == "..":
+		return errors.New("not an interface name")
+	case strings.ContainsAny(n, "/:") || strings.IndexFunc(n, isSpace) >= 0:
+		return errors.New("an interface name cannot hold '/', ':' or white space")
+	}
+	return nil
+}
+
+func isSpace(r rune) bool { return r == ' ' || (r >= '\t' && r <= '\r') }
+
+func sortedNames(devs map[string]specs.LinuxNetDevice) []string {
+	names := make([]string, 0, len(devs))
+	for n := range devs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Move moves each device (in name order) from the caller's network
+// namespace into the one nsFd refers to. A device moved before a failure
+// stays there: the caller is about to tear the container (and with it
+// the namespace) down, and the kernel takes it from there.
+func Move(nsFd int, devs map[string]specs.LinuxNetDevice) error {
+	// a route socket of the container's namespace (made there: a netlink
+	// socket stays in the namespace it was made in)
+	sock, err := nl.GetNetlinkSocketAt(netns.NsHandle(nsFd), netns.None(), unix.NETLINK_ROUTE)
+	if err != nil {
+		return fmt.Errorf("linux.netDevices: a netlink socket in the container's network namespace: %w", err)
+	}
+	defer sock.Close()
+	inside := &nl.SocketHandle{Socket: sock}
+	for _, name := range sortedNames(devs) {
+		if err := move(inside, nsFd, name, devs[name].Name); err != nil {
+			return fmt.Errorf("%s: %w", field(name), err)
+		}
+	}
+	return nil
+}
+
+func move(inside *nl.SocketHandle, nsFd int, name, newName string) error {
+	dev, err := net.InterfaceByName(name)
+	if err != nil {
+		return errors.New("no interface of this name on the host")
+	}
+	if newName == "" {
+		newName = name
+	}
+	// the kernel would move the device first and fail the rename inside
+	// (where the device would then die with the namespace): refuse first
+	if !strings.Contains(newName, "%d") {
+		if _, err := linkIndex(inside, newName); err == nil {
+			return fmt.Errorf("the container already has an interface named %q", newName)
+		}
+	}
+	addrs, err := keptAddrs(dev.Index)
+	if err != nil {
+		return err
+	}
+	if err := setNs(dev.Index, nsFd, newName); err != nil {
+		return fmt.Errorf("move into the container's network namespace as %q: %w", newName, err)
+	}
+	index := dev.Index
+	if !strings.Contains(newName, "%d") {
+		// the index stays unless the namespace has it already
+		if index, err = linkIndex(inside, newName); err != nil {
+			return fmt.Errorf("moved, then not found in the container as %q: %w", newName, err)
+		}
+	}
+	for _, a := range addrs {
+		if err := addAddr(inside, index, a); err != nil {
+			return fmt.Errorf("address %s in the container: %w", a, err)
+		}
+	}
+	if err := setUp(inside, index); err != nil {
+		return fmt.Errorf("set it up in the container: %w", err)
+	}
+	return nil
+}
+
+// execute runs req on the socket h (nil: a socket of the caller's
+// network namespace) and returns the answers of type resType.
+func execute(h *nl.SocketHandle, req *nl.NetlinkRequest, resType uint16) ([][]byte, error) {
+	if h != nil {
+		req.Sockets = map[int]*nl.SocketHandle{unix.NETLINK_ROUTE: h}
+	}
+	return req.Execute(unix.NETLINK_ROUTE, resType)
+}
+
+// linkIndex finds an interface by name in h's namespace.
+func linkIndex(h *nl.SocketHandle, name string) (int, error) {
+	req := nl.NewNetlinkRequest(unix.RTM_GETLINK, unix.NLM_F_ACK)
+	req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
+	req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(name)))
+	msgs, err := execute(h, req, unix.RTM_NEWLINK)
+	if err != nil {
+		return 0, err
+	}
+	if len(msgs) == 0 || len(msgs[0]) < unix.SizeofIfInfomsg {
+		return 0, unix.ENODEV
+	}
+	return int(nl.DeserializeIfInfomsg(msgs[0]).Index), nil
+}
+
+// addr is one address of a device: what RTM_NEWADDR needs back.
+type addr struct {
+	family, prefixLen uint8
+	local, address    []byte // IFA_LOCAL, IFA_ADDRESS (the peer's on point-to-point)
+	broadcast         []byte
+}
+
+func (a addr) String() string {
+	ip := a.local
+	if ip == nil {
+		ip = a.address
+	}
+	return fmt.Sprintf("%s/%d", net.IP(ip), a.prefixLen)
+}
+
+// keptAddrs are the addresses of the host's device index that the spec
+// says a move preserves: permanent (not from autoconfiguration or a
+// lease), of global scope, of any family.
+func keptAddrs(index int) ([]addr, error) {
+	req := nl.NewNetlinkRequest(unix.RTM_GETADDR, unix.NLM_F_DUMP)
+	req.AddData(nl.NewIfAddrmsg(unix.AF_UNSPEC))
+	msgs, err := execute(nil, req, unix.RTM_NEWADDR)
+	if err != nil {
+		return nil, fmt.Errorf("list its addresses: %w", err)
+	}
+	var kept []addr
+	for _, m := range msgs {
+		if len(m) < unix.SizeofIfAddrmsg {
+			continue
+		}
+		h := nl.DeserializeIfAddrmsg(m)
+		if int(h.Index) != index || h.Scope != unix.RT_SCOPE_UNIVERSE {
+			continue
+		}
+		attrs, err := nl.ParseRouteAttr(m[unix.SizeofIfAddrmsg:])
+		if err != nil {
+			return nil, fmt.Errorf("list its addresses: %w", err)
+		}
+		flags := uint32(h.Flags)
+		a := addr{family: h.Family, prefixLen: h.Prefixlen}
+		for _, at := range attrs {
+			switch at.Attr.Type {
+			case unix.IFA_LOCAL:
+				a.local = at.Value
+			case unix.IFA_ADDRESS:
+				a.address = at.Value
+			case unix.IFA_BROADCAST:
+				a.broadcast = at.Value
+			case unix.IFA_FLAGS: // the 32-bit flags, when there are more than 8
+				if len(at.Value) == 4 {
+					flags = nl.NativeEndian().Uint32(at.Value)
+				}
+			}
+		}
+		if flags&unix.IFA_F_PERMANENT != 0 {
+			kept = append(kept, a)
+		}
+	}
+	return kept, nil
+}
+
+// addAddr gives the device index in h's namespace the address a.
+func addAddr(h *nl.SocketHandle, index int, a addr) error {
+	req := nl.NewNetlinkRequest(unix.RTM_NEWADDR, unix.NLM_F_CREATE|unix.NLM_F_EXCL|unix.NLM_F_ACK)
+	msg := nl.NewIfAddrmsg(int(a.family))
+	msg.Prefixlen, msg.Index = a.prefixLen, uint32(index)
+	req.AddData(msg)
+	for _, at := range []struct {
+		typ int
+		val []byte
+	}{{unix.IFA_LOCAL, a.local}, {unix.IFA_ADDRESS, a.address}, {unix.IFA_BROADCAST, a.broadcast}} {
+		if at.val != nil {
+			req.AddData(nl.NewRtAttr(at.typ, at.val))
+		}
+	}
+	_, err := execute(h, req, 0)
+	return err
+}
+
+// setUp sets the device index in h's namespace up.
+func setUp(h *nl.SocketHandle, index int) error {
+	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_ACK)
+	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
+	msg.Index, msg.Flags, msg.Change = int32(index), unix.IFF_UP, unix.IFF_UP
+	req.AddData(msg)
+	_, err := execute(h, req, 0)
+	return err
+}
+
+// setNs moves the device and names it in one request (RTM_SETLINK with
+// IFLA_NET_NS_FD and IFLA_IFNAME).
+func setNs(index, nsFd int, newName string) error {
+	req := nl.NewNetlinkRequest(unix.RTM_SETLINK, unix.NLM_F_ACK)
+	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
+	msg.Index = int32(index)
+	req.AddData(msg)
+	req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(newName)))
+	req.AddData(nl.NewRtAttr(unix.IFLA_NET_NS_FD, nl.Uint32Attr(uint32(nsFd))))
+	_, err := execute(nil, req, 0)
+	return err
+}

@@ -1,0 +1,44 @@
+package netdev
+
+import (
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func TestCheck(t *testing.T) {
+	good := []map[string]specs.LinuxNetDevice{
+		nil,
+		{"eth1": {}},
+		{"veth0": {Name: "eth0"}, "dummy1": {Name: "net%d"}},
+		{"abcdefghijklmno": {}}, // 15 bytes: the longest name
+	}
+	for _, d := range good {
+		if err := Check(d); err != nil {
+			t.Errorf("Check(%v): %v", d, err)
+		}
+	}
+	bad := []struct {
+		devs map[string]specs.LinuxNetDevice
+		want string
+	}{
+		{map[string]specs.LinuxNetDevice{"": {}}, `linux.netDevices[""]: an interface name cannot be empty`},
+		{map[string]specs.LinuxNetDevice{"abcdefghijklmnop": {}}, `linux.netDevices["abcdefghijklmnop"]: an interface name has at most 15 bytes`},
+		{map[string]specs.LinuxNetDevice{".": {}}, `linux.netDevices["."]: not an interface name`},
+		{map[string]specs.LinuxNetDevice{"a/b": {}}, `linux.netDevices["a/b"]`},
+		{map[string]specs.LinuxNetDevice{"a:b": {}}, `linux.netDevices["a:b"]`},
+		{map[string]specs.LinuxNetDevice{"a\tb": {}}, `linux.netDevices["a\tb"]`},
+		{map[string]specs.LinuxNetDevice{"eth1": {Name: ".."}}, `linux.netDevices["eth1"].name "..": not an interface name`},
+		{map[string]specs.LinuxNetDevice{"eth1": {Name: strings.Repeat("x", 300)}}, `..."`},
+	}
+	for _, b := range bad {
+		err := Check(b.devs)
+		if err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("Check(%q): %v, want an error with %q", b.devs, err, b.want)
+		}
+		if err != nil && len(err.Error()) > 300 {
+			t.Errorf("Check(%q): error of %d bytes, not cut", b.devs, len(err.Error()))
+		}
+	}
+}

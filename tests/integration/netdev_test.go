@@ -1,0 +1,216 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// ndNet is the seeds' docker0-style network, made by the test on this
+// machine only: a bridge with an address, a veth pair with one end on the
+// bridge and the other (with an address in the bridge's subnet) left for
+// the container's netDevices. Traffic goes only between these addresses.
+type ndNet struct {
+	Bridge, HostEnd, CtrEnd string
+	BridgeIP, CtrIP         string // without the prefix length
+}
+
+// ndIP runs ip(8) and fails the test on error.
+func ndIP(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("ip", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// ndLinkExists tells whether the host's network namespace has the link.
+func ndLinkExists(name string) bool {
+	return exec.Command("ip", "link", "show", "dev", name).Run() == nil
+}
+
+// ndMakeNet makes the bridge and the veth pair, named and addressed after
+// the test process and n (several may run at once), and removes them at
+// the end of the test.
+func ndMakeNet(t *testing.T, n int) ndNet {
+	t.Helper()
+	pid := os.Getpid()
+	tag := fmt.Sprintf("%d%d", pid%1000000, n)
+	net := ndNet{Bridge: "oib" + tag, HostEnd: "oih" + tag, CtrEnd: "oic" + tag}
+	sub := fmt.Sprintf("10.%d.%d", 200+(pid/250)%50, (pid%250)+n)
+	net.BridgeIP, net.CtrIP = sub+".1", sub+".2"
+	t.Cleanup(func() {
+		for _, l := range []string{net.Bridge, net.HostEnd, net.CtrEnd} {
+			exec.Command("ip", "link", "del", l).Run()
+		}
+	})
+	ndIP(t, "link", "add", net.Bridge, "type", "bridge", "stp_state", "0")
+	ndIP(t, "addr", "add", net.BridgeIP+"/24", "dev", net.Bridge)
+	ndIP(t, "link", "set", net.Bridge, "up")
+	ndIP(t, "link", "add", net.HostEnd, "type", "veth", "peer", "name", net.CtrEnd)
+	ndIP(t, "link", "set", net.HostEnd, "master", net.Bridge)
+	ndIP(t, "link", "set", net.HostEnd, "up")
+	// a permanent address of global scope: the kernel drops it on the move,
+	// the runtime must put it back
+	ndIP(t, "addr", "add", net.CtrIP+"/24", "dev", net.CtrEnd)
+	return net
+}
+
+// ndAllowPing lets the payload open the raw socket ping uses.
+func ndAllowPing(s *specs.Spec) {
+	c := s.Process.Capabilities
+	c.Bounding = append(c.Bounding, "CAP_NET_RAW")
+	c.Effective = append(c.Effective, "CAP_NET_RAW")
+	c.Permitted = append(c.Permitted, "CAP_NET_RAW")
+}
+
+// TestNetDevicesSeedNetwork moves the container end of a veth pair whose
+// other end is on a bridge into the container, renamed eth0. Inside: eth0
+// is up with its address and the bridge's address answers a ping. From the
+// host: the device is gone from the host's namespace and is in the
+// container's, with its address; after delete the pair is gone (a virtual
+// device dies with the namespace, as the spec says).
+func TestNetDevicesSeedNetwork(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	net := ndMakeNet(t, 0)
+	id := fmt.Sprintf("netdev-%d", os.Getpid())
+	b := e.Bundle(nsReport(`echo link $(ip -o link show eth0 | grep -o '<[^>]*>')
+echo addr $(ip -o -4 addr show dev eth0 | awk '{print $4}')
+echo ping $(ping -c 1 -W 5 `+net.BridgeIP+` >/dev/null 2>&1 && echo answered || echo silent)
+echo old $(ip link show `+net.CtrEnd+` >/dev/null 2>&1 && echo present || echo absent)`), func(s *specs.Spec) {
+		ndAllowPing(s)
+		s.Linux.NetDevices = map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: "eth0"}}
+	})
+	pid := nsMustCreate(e, b, id)
+	// from the host, before the payload runs: moved, renamed, addressed, up
+	if ndLinkExists(net.CtrEnd) {
+		t.Errorf("%s is still in the host's network namespace after create", net.CtrEnd)
+	}
+	out, err := exec.Command("nsenter", fmt.Sprintf("--net=/proc/%d/ns/net", pid), "ip", "-o", "addr", "show", "dev", "eth0").CombinedOutput()
+	if err != nil {
+		t.Fatalf("eth0 in the container's network namespace: %v: %s", err, out)
+	}
+	if !strings.Contains(string(out), "inet "+net.CtrIP+"/24") || !strings.Contains(string(out), "scope global") {
+		t.Errorf("eth0 in the container's namespace, seen from the host: %q, want inet %s/24 scope global", out, net.CtrIP)
+	}
+	e.MustRun("start", id)
+	got := nsOutput(e, id)
+	if l := nsField(t, got, "link"); !strings.Contains(l, "UP") || !strings.Contains(l, "LOWER_UP") {
+		t.Errorf("eth0 inside: flags %q, want UP and LOWER_UP", l)
+	}
+	if a := nsField(t, got, "addr"); a != net.CtrIP+"/24" {
+		t.Errorf("eth0 inside: address %q, want %s/24", a, net.CtrIP)
+	}
+	if p := nsField(t, got, "ping"); p != "answered" {
+		t.Errorf("ping of the bridge's %s from inside: %s", net.BridgeIP, p)
+	}
+	if o := nsField(t, got, "old"); o != "absent" {
+		t.Errorf("the old name %s inside: %s, want absent (renamed eth0)", net.CtrEnd, o)
+	}
+	// the bridge's side saw the container: its neighbour entry
+	if n := ndIP(t, "neigh", "show", "dev", net.Bridge, net.CtrIP); !strings.Contains(n, "lladdr") {
+		t.Errorf("the host has no neighbour entry for %s on %s: %q", net.CtrIP, net.Bridge, n)
+	}
+	e.MustRun("delete", "--force", id)
+	deadline := time.Now().Add(10 * time.Second)
+	for ndLinkExists(net.HostEnd) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if ndLinkExists(net.HostEnd) {
+		t.Errorf("the host end %s is still there 10s after delete: the namespace (and its veth) outlived the container", net.HostEnd)
+	}
+	if ndLinkExists(net.CtrEnd) {
+		t.Errorf("the container's end came back to the host after delete; a veth dies with its namespace")
+	}
+}
+
+// TestNetDevicesKeepName moves a device without a new name and with a
+// user namespace (the network namespace then belongs to it): inside it
+// has its host name, its address and is up.
+func TestNetDevicesKeepName(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	net := ndMakeNet(t, 1)
+	id := fmt.Sprintf("netdev-keep-%d", os.Getpid())
+	b := e.Bundle(nsReport(`echo link $(ip -o link show `+net.CtrEnd+` | grep -o '<[^>]*>')
+echo addr $(ip -o -4 addr show dev `+net.CtrEnd+` | awk '{print $4}')`), func(s *specs.Spec) {
+		nsAddUserns(s)
+		s.Linux.NetDevices = map[string]specs.LinuxNetDevice{net.CtrEnd: {}}
+	})
+	nsPrepareUserns(t, e, b)
+	nsMustCreate(e, b, id)
+	e.MustRun("start", id)
+	got := nsOutput(e, id)
+	if l := nsField(t, got, "link"); !strings.Contains(l, "UP") {
+		t.Errorf("%s inside: flags %q, want UP", net.CtrEnd, l)
+	}
+	if a := nsField(t, got, "addr"); a != net.CtrIP+"/24" {
+		t.Errorf("%s inside: address %q, want %s/24", net.CtrEnd, a, net.CtrIP)
+	}
+	if ndLinkExists(net.CtrEnd) {
+		t.Errorf("%s is still on the host", net.CtrEnd)
+	}
+}
+
+// TestNetDevicesRefused: bad names, a device that is not there, a name
+// taken inside and a container without a network namespace of its own are
+// refused with one line naming linux.netDevices and the device, leaving
+// nothing behind; the host's device stays where it was, with its address.
+func TestNetDevicesRefused(t *testing.T) {
+	t.Parallel()
+	net := ndMakeNet(t, 2)
+	missing := fmt.Sprintf("oino%d", os.Getpid()%1000000)
+	cases := []struct {
+		name string
+		devs map[string]specs.LinuxNetDevice
+		edit func(*specs.Spec)
+		want []string
+	}{
+		{"slash", map[string]specs.LinuxNetDevice{"bad/name": {}}, nil, []string{`linux.netDevices["bad/name"]`}},
+		{"too-long", map[string]specs.LinuxNetDevice{"abcdefghijklmnopq": {}}, nil, []string{`linux.netDevices["abcdefghijklmnopq"]`}},
+		{"dotdot", map[string]specs.LinuxNetDevice{"..": {}}, nil, []string{`linux.netDevices[".."]`}},
+		{"bad-new-name", map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: "eth 0"}}, nil, []string{`linux.netDevices["` + net.CtrEnd + `"].name`, "eth 0"}},
+		{"missing", map[string]specs.LinuxNetDevice{missing: {}}, nil, []string{`linux.netDevices["` + missing + `"]`}},
+		{"name-taken", map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: "lo"}}, nil, []string{`linux.netDevices["` + net.CtrEnd + `"]`, "lo"}},
+		{"host-netns", map[string]specs.LinuxNetDevice{net.CtrEnd: {}}, func(s *specs.Spec) { nsRemove(s, specs.NetworkNamespace) },
+			[]string{"linux.netDevices", "network namespace"}},
+	}
+	for _, c := range cases {
+		c := c
+		t.Run(c.name, func(t *testing.T) {
+			e := NewEnv(t)
+			id := fmt.Sprintf("netdev-bad-%s-%d", c.name, os.Getpid())
+			b := e.Bundle([]string{"sleep", "100"}, func(s *specs.Spec) {
+				s.Linux.NetDevices = c.devs
+				if c.edit != nil {
+					c.edit(s)
+				}
+			})
+			r := nsCreate(e, b, id)
+			if r.Code == 0 {
+				t.Fatalf("create succeeded; want an error with %q", c.want)
+			}
+			stderr := strings.TrimSpace(r.Stderr)
+			t.Logf("refused: %s", stderr)
+			for _, w := range c.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr %q lacks %q", stderr, w)
+				}
+			}
+			if strings.Contains(stderr, "\n") {
+				t.Errorf("stderr is not one line: %q", stderr)
+			}
+			nsAssertNothingLeft(t, e, id, b, true)
+			if out := ndIP(t, "-o", "-4", "addr", "show", "dev", net.CtrEnd); !strings.Contains(out, net.CtrIP+"/24") {
+				t.Errorf("%s on the host after the refusal: %q, want it there with %s/24", net.CtrEnd, out, net.CtrIP)
+			}
+		})
+	}
+}
