@@ -33,7 +33,7 @@ func main() {
 			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "true, false or auto (an unprivileged caller): without a cgroup when one cannot be made and no limits are asked"},
 		},
 		Before: setupLog,
-		Commands: []*cli.Command{createCommand, startCommand, stateCommand, killCommand, deleteCommand, runCommand, listCommand, specCommand, execCommand,
+		Commands: []*cli.Command{createCommand, startCommand, stateCommand, killCommand, deleteCommand, runCommand, listCommand, specCommand, execCommand, nsCommand,
 			pauseCommand, resumeCommand, psCommand, updateCommand, eventsCommand, featuresCommand},
 		// errors are printed once, by main, as one line
 		ExitErrHandler: func(*cli.Context, error) {},

@@ -67,6 +67,11 @@ func (c *Container) delete(h *state.Dir, s *state.State, force bool) error {
 		unix.Kill(s.Pid, unix.SIGKILL)
 		waitGone(s.Pid)
 	}
+	for _, n := range s.NetnsNames {
+		if err := n.Remove(); err != nil {
+			return err
+		}
+	}
 	if s.HostMountNs {
 		launch.DetachRootfs(s.Rootfs)
 	}

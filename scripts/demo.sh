@@ -20,6 +20,8 @@ echo "the container's PID 1 is host pid $pid: $(tr '\0' ' ' </proc/$pid/cmdline)
 for n in pid net ipc uts mnt cgroup; do
 	echo "$n: container $(readlink /proc/$pid/ns/$n)  host $(readlink /proc/self/ns/$n)"
 done
+echo "== oci-rt ns demo: the same, and who owns each =="
+./oci-rt --root "$root" ns demo
 ./oci-rt --root "$root" kill demo KILL
 sleep 0.2
 ./oci-rt --root "$root" delete demo

@@ -24,7 +24,8 @@ type NetnsName struct {
 }
 
 // CheckNetnsName refuses a name that is empty, too long or could name
-// another path than a file in NetnsDir.
+// another path than a file in NetnsDir. Its errors and NameNetns's do not
+// repeat the name: the caller says where it came from.
 func CheckNetnsName(name string) error {
 	ok := name != "" && name != "." && name != ".." && len(name) <= 255
 	for _, r := range name {
@@ -33,7 +34,7 @@ func CheckNetnsName(name string) error {
 		}
 	}
 	if !ok {
-		return fmt.Errorf("network namespace name %q: letters, digits and _ - . only, not . or .., at most 255 bytes", cut(name))
+		return errors.New("letters, digits and _ - . only, not . or .., at most 255 bytes")
 	}
 	return nil
 }
@@ -69,14 +70,14 @@ func (p *Process) NameNetns(name string) (NetnsName, error) {
 	fd, err := unix.Open(target, unix.O_RDONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if errors.Is(err, unix.EEXIST) {
-			return NetnsName{}, fmt.Errorf("network namespace name %q: %s already exists", name, target)
+			return NetnsName{}, fmt.Errorf("%s already exists", target)
 		}
-		return NetnsName{}, fmt.Errorf("network namespace name %q: %w", name, err)
+		return NetnsName{}, fmt.Errorf("%s: %w", target, err)
 	}
 	unix.Close(fd)
 	if err := unix.Mount("/proc/self/fd/"+strconv.Itoa(nsfd), target, "", unix.MS_BIND, ""); err != nil {
 		unix.Unlink(target)
-		return NetnsName{}, fmt.Errorf("network namespace name %q: bind %s: %w", name, target, err)
+		return NetnsName{}, fmt.Errorf("bind %s: %w", target, err)
 	}
 	return NetnsName{Name: name, Dev: st.Dev, Ino: st.Ino}, nil
 }
@@ -124,12 +125,4 @@ func (n NetnsName) Remove() error {
 		return fmt.Errorf("network namespace name %s: %w", target, err)
 	}
 	return nil
-}
-
-// cut shortens a value quoted in an error.
-func cut(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "..."
-	}
-	return s
 }

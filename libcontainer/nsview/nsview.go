@@ -160,15 +160,15 @@ func origin(isHost bool, asked map[string]Asked, kind string) (string, string) {
 	}
 }
 
-// ownerName names the owner of a namespace of kind: the container's own
-// user namespace (but a user namespace is not its own owner), the
-// host's, or another container's.
+// ownerName names the owner of a namespace of kind: the host's user
+// namespace, the container's own (but a user namespace is not its own
+// owner), or another container's.
 func ownerName(owner, userns, host nsID, kind string, others []openPeer) string {
 	switch {
-	case owner == userns && kind != "user":
-		return "container"
 	case owner == host:
 		return "host"
+	case owner == userns && kind != "user":
+		return "container"
 	}
 	for _, o := range others {
 		if theirs, err := o.proc.nsID("user"); err == nil && theirs == owner {

@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
+	"github.com/oci-rt/oci-rt/libcontainer/nsview"
 )
 
 // Status values, as the runtime spec names them.
@@ -64,6 +65,9 @@ type State struct {
 	// after start, from StartBase on, to word a failed start.
 	StartBase   int      `json:"startBase"`
 	StartFields []string `json:"startFields,omitempty"`
+	// NetnsNames are the names `ns --netns-name` gave the container's
+	// network namespace for ip netns: delete removes them
+	NetnsNames []nsview.NetnsName `json:"netnsNames,omitempty"`
 }
 
 // SpecState is the runtime-spec state document (what `state` prints and
