@@ -65,7 +65,7 @@ func (c *initProcess) idmapped(ms planner.MountSource) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: idmap: %w", ms.Field, err)
 	}
-	tree, err := mountsrc.Idmapped(ms.Source, ms.Recursive, ms.IdmapRecursive, userns)
+	tree, err := mountsrc.Idmapped(c.pid, ms.Source, ms.Recursive, ms.IdmapRecursive, userns)
 	if err != nil {
 		return nil, fmt.Errorf("%s: idmap: %w", ms.Field, err)
 	}

@@ -19,9 +19,51 @@ import (
 // OpenIn opens src (O_PATH) as the mount namespace of process pid sees it,
 // with the runtime's privileges: the container's process binds it from
 // its fd (mount(2) through /proc/self/fd), in its own user namespace, so
-// that the kernel still locks the flags of what it binds. The namespace
-// is entered on a thread of its own, which dies with it.
+// that the kernel still locks the flags of what it binds.
 func OpenIn(pid int, src string) (*os.File, error) {
+	return inMountNs(pid, func() (*os.File, error) {
+		fd, err := unix.Open(src, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, &os.PathError{Op: "open", Path: src, Err: err}
+		}
+		return os.NewFile(uintptr(fd), src), nil
+	})
+}
+
+// Idmapped clones the mount at src, as the mount namespace of process pid
+// has it (with the mounts under it when recursive: rbind), into a
+// detached tree and idmaps it through the user namespace userns: its top
+// mount, or every mount of the tree when idmapRecursive (ridmap). Cloned
+// from the container's mount namespace, as runc does, the tree keeps the
+// flags the kernel locked there (a user namespace cannot clear a
+// read-only or nosuid that the host's mount has).
+func Idmapped(pid int, src string, recursive, idmapRecursive bool, userns *os.File) (*os.File, error) {
+	return inMountNs(pid, func() (*os.File, error) {
+		flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
+		if recursive {
+			flags |= unix.AT_RECURSIVE
+		}
+		fd, err := unix.OpenTree(unix.AT_FDCWD, src, flags)
+		if err != nil {
+			return nil, &os.PathError{Op: "open_tree", Path: src, Err: err}
+		}
+		tree := os.NewFile(uintptr(fd), src)
+		setFlags := uint(unix.AT_EMPTY_PATH)
+		if idmapRecursive {
+			setFlags |= unix.AT_RECURSIVE
+		}
+		attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns.Fd())}
+		if err := unix.MountSetattr(fd, "", setFlags, attr); err != nil {
+			tree.Close()
+			return nil, os.NewSyscallError("mount_setattr(MOUNT_ATTR_IDMAP)", err)
+		}
+		return tree, nil
+	})
+}
+
+// inMountNs runs open on a thread of its own in the mount namespace of
+// process pid; the thread dies with it.
+func inMountNs(pid int, open func() (*os.File, error)) (*os.File, error) {
 	type result struct {
 		f   *os.File
 		err error
@@ -31,56 +73,30 @@ func OpenIn(pid int, src string) (*os.File, error) {
 		// never unlocked: the thread, in another mount namespace, ends
 		// with the goroutine
 		runtime.LockOSThread()
-		f, err := openIn(pid, src)
+		if err := enterMountNs(pid); err != nil {
+			ch <- result{nil, err}
+			return
+		}
+		f, err := open()
 		ch <- result{f, err}
 	}()
 	r := <-ch
 	return r.f, r.err
 }
 
-func openIn(pid int, src string) (*os.File, error) {
+func enterMountNs(pid int) error {
 	if err := unix.Unshare(unix.CLONE_FS); err != nil {
-		return nil, os.NewSyscallError("unshare(CLONE_FS)", err)
+		return os.NewSyscallError("unshare(CLONE_FS)", err)
 	}
 	ns, err := os.Open("/proc/" + strconv.Itoa(pid) + "/ns/mnt")
 	if err != nil {
-		return nil, fmt.Errorf("the container's mount namespace: %w", err)
+		return fmt.Errorf("the container's mount namespace: %w", err)
 	}
 	defer ns.Close()
 	if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNS); err != nil {
-		return nil, fmt.Errorf("enter the container's mount namespace: %w", os.NewSyscallError("setns", err))
+		return fmt.Errorf("enter the container's mount namespace: %w", os.NewSyscallError("setns", err))
 	}
-	fd, err := unix.Open(src, unix.O_PATH|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: src, Err: err}
-	}
-	return os.NewFile(uintptr(fd), src), nil
-}
-
-// Idmapped clones the mount at src (with the mounts under it when
-// recursive: rbind) into a detached tree and idmaps it through the user
-// namespace userns: its top mount, or every mount of the tree when
-// idmapRecursive (ridmap).
-func Idmapped(src string, recursive, idmapRecursive bool, userns *os.File) (*os.File, error) {
-	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
-	if recursive {
-		flags |= unix.AT_RECURSIVE
-	}
-	fd, err := unix.OpenTree(unix.AT_FDCWD, src, flags)
-	if err != nil {
-		return nil, &os.PathError{Op: "open_tree", Path: src, Err: err}
-	}
-	tree := os.NewFile(uintptr(fd), src)
-	setFlags := uint(unix.AT_EMPTY_PATH)
-	if idmapRecursive {
-		setFlags |= unix.AT_RECURSIVE
-	}
-	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns.Fd())}
-	if err := unix.MountSetattr(fd, "", setFlags, attr); err != nil {
-		tree.Close()
-		return nil, os.NewSyscallError("mount_setattr(MOUNT_ATTR_IDMAP)", err)
-	}
-	return tree, nil
+	return nil
 }
 
 // Userns makes a user namespace with the given mappings and returns it

@@ -306,3 +306,43 @@ echo canary $(cat /data/../canary 2>/dev/null || echo unreachable)`), func(s *sp
 	out := nsOutput(e, id)
 	imCheck(t, out, map[string]string{"hello": "from the host", "file": "from the host", "canary": "unreachable"})
 }
+
+// TestIdmapKeepsLockedFlags: the host's read-only mount of a volume stays
+// read-only through an idmapped mount of it in a container with a user
+// namespace, even for a root that may mount (CAP_SYS_ADMIN in its user
+// namespace): the tree is cloned from the container's mount namespace,
+// where the kernel locked the flag, not from the host's.
+func TestIdmapKeepsLockedFlags(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	src := imSource(t, e.Dir)
+	ro := filepath.Join(e.Dir, "ro")
+	if err := os.Mkdir(ro, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount(src, ro, "", unix.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Unmount(ro, unix.MNT_DETACH) })
+	if err := unix.Mount("", ro, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+		t.Fatal(err)
+	}
+	id := fmt.Sprintf("idmap-locked-%d", os.Getpid())
+	b := e.Bundle(nsReport(`echo owner $(stat -c %u /m/owned1000)
+echo remount $(mount -o remount,bind,rw /m 2>/dev/null && echo done || echo refused)
+echo write $(touch /m/new 2>/dev/null && echo wrote || echo refused)`), func(s *specs.Spec) {
+		nsAddUserns(s)
+		c := s.Process.Capabilities
+		c.Bounding = append(c.Bounding, "CAP_SYS_ADMIN")
+		c.Effective = append(c.Effective, "CAP_SYS_ADMIN")
+		c.Permitted = append(c.Permitted, "CAP_SYS_ADMIN")
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/m", Type: "bind", Source: ro, Options: []string{"bind", "idmap"}})
+	})
+	nsPrepareUserns(t, e, b)
+	nsMustCreate(e, b, id)
+	e.MustRun("start", id)
+	imCheck(t, nsOutput(e, id), map[string]string{"owner": "1000", "remount": "refused", "write": "refused"})
+	if _, err := os.Stat(filepath.Join(src, "new")); err == nil {
+		t.Errorf("the container wrote through the host's read-only mount")
+	}
+}
