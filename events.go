@@ -7,12 +7,15 @@ import (
 	"time"
 
 	cg "github.com/opencontainers/cgroups"
+	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
+
+	"github.com/oci-rt/oci-rt/libcontainer/state"
 )
 
 var eventsCommand = &cli.Command{
 	Name:      "events",
-	Usage:     "print a container's resource statistics as JSON events",
+	Usage:     "print a container's resource statistics, and its OOM kills, as JSON events (until it is deleted)",
 	ArgsUsage: "<container-id>",
 	Flags: []cli.Flag{
 		&cli.BoolFlag{Name: "stats", Usage: "print the statistics once and exit"},
@@ -28,18 +31,44 @@ var eventsCommand = &cli.Command{
 			return errors.New("--interval: must be positive")
 		}
 		enc := json.NewEncoder(os.Stdout)
-		for {
+		stats := func() error {
 			s, err := ctr.Stats()
 			if err != nil {
 				return err
 			}
-			if err := enc.Encode(event{Type: "stats", ID: id, Data: convertStats(s)}); err != nil {
-				return err
+			return enc.Encode(event{Type: "stats", ID: id, Data: convertStats(s)})
+		}
+		if c.Bool("stats") {
+			return stats()
+		}
+		oom, err := ctr.WatchOOM()
+		if err != nil {
+			return err
+		}
+		if err := stats(); err != nil {
+			return err
+		}
+		tick := time.NewTicker(c.Duration("interval"))
+		defer tick.Stop()
+		for {
+			select {
+			case _, ok := <-oom:
+				if !ok {
+					return nil // the cgroup is gone: the container was deleted
+				}
+				if err := enc.Encode(event{Type: "oom", ID: id}); err != nil {
+					return err
+				}
+			case <-tick.C:
+				err := stats()
+				if errors.Is(err, state.ErrNotExist) {
+					return nil
+				}
+				if err != nil {
+					// as runc: a failed read is logged, the events go on
+					logrus.Error(err)
+				}
 			}
-			if c.Bool("stats") {
-				return nil
-			}
-			time.Sleep(c.Duration("interval"))
 		}
 	},
 }

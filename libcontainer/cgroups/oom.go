@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,13 +12,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// WatchOOM reports each OOM kill the container's memory cgroup records:
-// one value on the channel per rise of its oom_kill counter. The channel
+// WatchOOM reports the container's memory cgroup running out of memory,
+// as runc does: with the v1 memory controller once each time the kernel
+// signals it (an eventfd registered through cgroup.event_control on
+// memory.oom_control; it signals before the kill is counted), with cgroup
+// v2 once per rise of memory.events' oom_kill (inotify). The channel
 // closes when the cgroup is removed. paths are the container's cgroup
-// paths (controller -> directory, "" the cgroup2 one): the v1 memory
-// controller is watched through cgroup.event_control on
-// memory.oom_control (an eventfd), cgroup v2 through inotify on
-// memory.events.
+// paths (controller -> directory, "" the cgroup2 one). Without a memory controller it returns a nil channel
+// (nothing to report).
 func WatchOOM(paths map[string]string) (<-chan struct{}, error) {
 	if dir, ok := paths["memory"]; ok {
 		return watchOOMv1(dir)
@@ -29,7 +29,7 @@ func WatchOOM(paths map[string]string) (<-chan struct{}, error) {
 			return watchOOMv2(dir)
 		}
 	}
-	return nil, errors.New("the container's cgroup has no memory controller to watch for OOM kills")
+	return nil, nil
 }
 
 func watchOOMv1(dir string) (<-chan struct{}, error) {
@@ -49,26 +49,21 @@ func watchOOMv1(dir string) (<-chan struct{}, error) {
 		ctl.Close()
 		return nil, err
 	}
-	kills := func() (uint64, bool) { return oomKills(filepath.Join(dir, "memory.oom_control")) }
 	ch := make(chan struct{})
 	go func() {
 		defer close(ch)
 		defer ctl.Close()
 		defer ev.Close()
-		last, _ := kills()
 		buf := make([]byte, 8)
 		for {
 			if _, err := ev.Read(buf); err != nil {
 				return
 			}
 			// the eventfd is also signalled when the cgroup goes
-			n, ok := kills()
-			if _, err := os.Lstat(evControl); err != nil || !ok {
+			if _, err := os.Lstat(evControl); err != nil {
 				return
 			}
-			for ; last < n; last++ {
-				ch <- struct{}{}
-			}
+			ch <- struct{}{}
 		}
 	}()
 	return ch, nil

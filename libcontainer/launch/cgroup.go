@@ -148,6 +148,11 @@ func checkCgroupEmpty(m cg.Manager, s *specs.Spec) error {
 	if !m.Exists() {
 		return nil
 	}
+	// a frozen cgroup (only an existing one can be: no cost for a new one)
+	// would freeze the executor as it joins, in D state, and create with it
+	if st, err := m.GetFreezerState(); err == nil && st == cg.Frozen {
+		return fmt.Errorf("linux.cgroupsPath %q: the cgroup is frozen (thaw it or choose another)", planner.CgroupsPath(s))
+	}
 	pids, err := m.GetAllPids()
 	if err != nil || len(pids) == 0 {
 		return nil

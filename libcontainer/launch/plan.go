@@ -54,8 +54,12 @@ func (c *executorRun) compileSeccomp(in *planner.Input) error {
 	if err != nil || f == nil {
 		return err
 	}
-	in.Seccomp = &planner.Seccomp{Program: f.Program, Flags: f.Flags, ListenerPath: f.ListenerPath,
-		ListenerMetadata: f.ListenerMetadata}
+	in.Seccomp = &planner.Seccomp{Program: f.Program, Flags: f.Flags}
+	if f.Notify {
+		// without an SCMP_ACT_NOTIFY rule the kernel makes no listener
+		// and the agent gets nothing, as with runc
+		in.Seccomp.ListenerPath, in.Seccomp.ListenerMetadata = f.ListenerPath, f.ListenerMetadata
+	}
 	c.seccomp = in.Seccomp
 	return nil
 }

@@ -854,7 +854,8 @@ func TestBuildProcessOps(t *testing.T) {
 		{plan.OpSeccomp, "linux.seccomp", []int64{8, 1}, []string{"\x01\x00\x02\x03"}},
 		{plan.OpReady, "create", nil, nil},
 		{plan.OpWaitStart, "start", []int64{5}, nil},
-		{plan.OpHook, `hooks.startContainer[0] path "/bin/sc"`, []int64{0, 1}, []string{"/bin/sc", "sc"}},
+		// a hook without an environment gets the process's, as with runc
+		{plan.OpHook, `hooks.startContainer[0] path "/bin/sc"`, []int64{0, 1}, []string{"/bin/sc", "sc", "PATH=/bin", "HOME=/home/app"}},
 		{plan.OpExec, `process.args[0] "sh"`, []int64{3}, []string{"sh", "-c", "echo hi", "PATH=/bin", "HOME=/home/app"}},
 	}
 	from := buildTestFind(p, 0, plan.OpConsole, "")
@@ -939,6 +940,34 @@ func TestBuildConsoleOnlyWithTerminalAndSocket(t *testing.T) {
 		if i >= 0 && p.Ops[i].Ints[0] != int64(c.fd) {
 			t.Errorf("console op %s, want fd %d", p.Ops[i], c.fd)
 		}
+	}
+}
+
+// TestBuildStartHooksUnderSeccomp: with startContainer hooks, a filter
+// that would go in right before exec (no_new_privs, no listener) goes in
+// before the hooks instead, as runc runs them under it; a hook's own
+// environment is kept.
+func TestBuildStartHooksUnderSeccomp(t *testing.T) {
+	t.Parallel()
+	in := buildTestInput(t)
+	in.Process.NoNewPrivs = true
+	in.Seccomp = &Seccomp{Program: []byte{1, 0, 2, 3}}
+	in.Spec.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/sc", Env: []string{"OWN=1"}}}}
+	p := buildTestBuild(t, in)
+	w := buildTestFind(p, 0, plan.OpWaitStart, "")
+	s := buildTestFind(p, 0, plan.OpSeccomp, "")
+	h := buildTestFind(p, 0, plan.OpHook, "")
+	if w < 0 || s != w+1 || h != s+1 || buildTestFind(p, s+1, plan.OpSeccomp, "") >= 0 {
+		t.Errorf("want wait-start, seccomp, hook (one filter): at %d, %d, %d:\n%s", w, s, h, buildTestDump(p))
+	}
+	if h >= 0 && strings.Join(p.Ops[h].Strs, " ") != "/bin/sc /bin/sc OWN=1" {
+		t.Errorf("hook op %s: want its own environment", p.Ops[h])
+	}
+	// without hooks the filter stays right before exec
+	in.Spec.Hooks = nil
+	p = buildTestBuild(t, in)
+	if s := buildTestFind(p, 0, plan.OpSeccomp, ""); s < 0 || p.Ops[s+1].Code != plan.OpExec {
+		t.Errorf("without hooks, seccomp at %d, not right before exec:\n%s", s, buildTestDump(p))
 	}
 }
 

@@ -293,6 +293,13 @@ func addProcess(p *plan.Plan, in *Input) error {
 	// runs, to hand the listener on (as runc does); otherwise as close to
 	// execve as possible, so that few syscalls run under it
 	seccompNow := in.Seccomp != nil && !seccompEarly && in.Seccomp.ListenerPath != ""
+	hooks := startHooks(in.Spec)
+	if in.StartFd < 0 {
+		hooks = nil
+	}
+	// startContainer hooks run as runc runs them: as the process's user,
+	// with its capabilities and under its seccomp filter
+	seccompBeforeHooks := in.Seccomp != nil && !seccompEarly && !seccompNow && len(hooks) > 0
 	if in.StartFd >= 0 {
 		// find args[0] now, as runc does, so that create (not start)
 		// reports a missing or non-executable command
@@ -303,7 +310,14 @@ func addProcess(p *plan.Plan, in *Input) error {
 		}
 		p.Add("create", plan.OpReady, nil)
 		p.Add("start", plan.OpWaitStart, []int64{int64(in.StartFd)})
-		for i, h := range startHooks(in.Spec) {
+		if seccompBeforeHooks {
+			addSeccomp(p, in.Seccomp)
+		}
+		for i, h := range hooks {
+			if len(h.Env) == 0 {
+				// runc gives a hook without an environment the process's
+				h.Env = pr.Env
+			}
 			addHook(p, fmt.Sprintf("hooks.startContainer[%d] path %q", i, h.Path), h)
 		}
 	}
@@ -316,7 +330,7 @@ func addProcess(p *plan.Plan, in *Input) error {
 		p.Add(fmt.Sprintf("process.selinuxLabel %q", pr.SelinuxLabel), plan.OpWrite, nil,
 			"/proc/self/attr/exec", pr.SelinuxLabel)
 	}
-	if in.Seccomp != nil && !seccompEarly && !(seccompNow && in.StartFd >= 0) {
+	if in.Seccomp != nil && !seccompEarly && !(seccompNow && in.StartFd >= 0) && !seccompBeforeHooks {
 		addSeccomp(p, in.Seccomp)
 	}
 	field := fmt.Sprintf("process.args[0] %q", pr.Args[0])

@@ -8,7 +8,10 @@ package integration
 // SCMP_ACT_NOTIFY, the rules startContainer hooks run under.
 
 import (
+	"bufio"
+	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +19,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // ---- helpers (prefix cn: corners) ----
@@ -213,4 +219,222 @@ func TestCornerFlagsAfterID(t *testing.T) {
 	e.WaitStatus(id, "stopped")
 	e.MustRun("delete", id, "--force")
 	lcAssertRemoved(t, e, id, b, pid)
+}
+
+// ---- events, cgroup, seccomp, hooks ----
+
+// TestCornerEventsOOM: events prints stats every --interval and an
+// {"type":"oom"} event when the container's memory cgroup OOM-kills a
+// process (go-runc's Events reads both); it ends once the container is
+// deleted.
+func TestCornerEventsOOM(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	b := e.Bundle([]string{"sh", "-c", "echo ready; while [ ! -e /go ]; do sleep 0.05; done; tail /dev/zero; echo survived; sleep 1000"}, func(s *specs.Spec) {
+		s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: rsI64(16 << 20), Swap: rsI64(16 << 20)}
+	})
+	id := cnID("oom")
+	_, out := lcMustRun(t, e, "run", "-d", "-b", b, id)
+	lcWaitOutput(t, out, "ready")
+	cmd, evOut, _, err := lcStart(e, "events", "--interval", "300ms", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	type event struct {
+		Type string          `json:"type"`
+		ID   string          `json:"id"`
+		Data json.RawMessage `json:"data"`
+	}
+	events := func() []event {
+		var evs []event
+		sc := bufio.NewScanner(strings.NewReader(evOut.String()))
+		for sc.Scan() {
+			var ev event
+			if err := json.Unmarshal(sc.Bytes(), &ev); err == nil {
+				evs = append(evs, ev)
+			}
+		}
+		return evs
+	}
+	count := func(typ string) int {
+		n := 0
+		for _, ev := range events() {
+			if ev.Type == typ && ev.ID == id {
+				n++
+			}
+		}
+		return n
+	}
+	for deadline := time.Now().Add(10 * time.Second); count("stats") == 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if count("stats") == 0 || count("oom") != 0 {
+		t.Fatalf("before the OOM: %d stats, %d oom events, want stats and no oom", count("stats"), count("oom"))
+	}
+	os.WriteFile(filepath.Join(b, "rootfs", "go"), nil, 0o644)
+	lcWaitOutput(t, out, "survived")
+	if oc := rsRead(filepath.Join(lcMemCgroup(id), "memory.oom_control")); !strings.Contains(oc, "oom_kill 1") {
+		t.Errorf("host: memory.oom_control %q, want oom_kill 1", oc)
+	}
+	for deadline := time.Now().Add(10 * time.Second); count("oom") == 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := count("oom"); n != 1 {
+		t.Errorf("%d oom events, want 1 (and %d stats)", n, count("stats"))
+	}
+	n := count("stats")
+	time.Sleep(700 * time.Millisecond)
+	if count("stats") <= n {
+		t.Errorf("no stats after the OOM (%d before, %d now)", n, count("stats"))
+	}
+	e.MustRun("delete", "--force", id)
+	if code := lcWaitCmd(t, cmd); code != 0 {
+		t.Errorf("events exited %d once the container was deleted, want 0", code)
+	}
+}
+
+// TestCornerFrozenCgroup: a cgroup at cgroupsPath that is already frozen
+// is refused at once with one line (the executor would join it and hang
+// in D state); the cgroup, not ours, is left as it was, and no state.
+func TestCornerFrozenCgroup(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	id := cnID("frozen")
+	rel := "/oci-rt/" + id
+	var made []string
+	hier, _ := filepath.Glob("/sys/fs/cgroup/*/cgroup.procs")
+	for _, h := range hier {
+		d := filepath.Join(filepath.Dir(h), rel)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		made = append(made, d)
+	}
+	freezer := filepath.Join("/sys/fs/cgroup/freezer", rel)
+	t.Cleanup(func() {
+		for _, d := range made {
+			os.Remove(d)
+		}
+	})
+	if err := os.WriteFile(filepath.Join(freezer, "freezer.state"), []byte("FROZEN"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.WriteFile(filepath.Join(freezer, "freezer.state"), []byte("THAWED"), 0o644) })
+	b := e.Bundle([]string{"sleep", "1000"}, nil)
+	cmd, out, errf, err := lcStart(e, "run", "-d", "-b", b, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := lcWaitCmd(t, cmd)
+	r := lcResult(nil, out, errf)
+	r.Code = code
+	lcOneLine(t, "run -d into a frozen cgroup", r, "linux.cgroupsPath", "frozen")
+	if _, err := os.Stat(filepath.Join(e.Root, id)); err == nil {
+		t.Errorf("state directory left behind")
+	}
+	if st := strings.TrimSpace(rsRead(filepath.Join(freezer, "freezer.state"))); st != "FROZEN" {
+		t.Errorf("freezer.state %q after the refusal: the cgroup was not ours to change", st)
+	}
+	for _, d := range made {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("the pre-existing cgroup %s was removed", d)
+		}
+		if p := strings.TrimSpace(rsRead(filepath.Join(d, "cgroup.procs"))); p != "" {
+			t.Errorf("processes left in %s: %s", d, p)
+		}
+	}
+}
+
+// TestCornerSeccompListenerWithoutNotify: a listenerPath with no
+// SCMP_ACT_NOTIFY rule: no listener fd reaches the agent (runc sends
+// none), the filter still applies, and run with a terminal returns when
+// the process exits.
+func TestCornerSeccompListenerWithoutNotify(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	sock := filepath.Join(e.Dir, "agent.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var conns atomic.Int64
+	go func() {
+		for {
+			c, err := l.AcceptUnix()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			// an agent keeps what it is sent
+			t.Cleanup(func() { c.Close() })
+			buf, oob := make([]byte, 8192), make([]byte, unix.CmsgSpace(4))
+			c.ReadMsgUnix(buf, oob)
+		}
+	}()
+	for _, terminal := range []bool{true, false} {
+		b := e.Bundle([]string{"sh", "-c", "mkdir /tmp/x 2>/dev/null || echo refused; exit 3"}, func(s *specs.Spec) {
+			s.Process.Terminal = terminal
+			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: sock,
+				Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno}}}
+		})
+		cmd, out, errf, err := lcStart(e, "run", "-b", b, cnID("nonotify"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		code := lcWaitCmd(t, cmd)
+		if code != 3 || !strings.Contains(out.String(), "refused") {
+			t.Errorf("terminal %v: run exit %d (want 3), output %q, stderr %q", terminal, code, out.String(), errf.String())
+		}
+	}
+	if n := conns.Load(); n != 0 {
+		t.Errorf("the agent at listenerPath was connected to %d times, want none", n)
+	}
+}
+
+// TestCornerStartContainerHookRules: startContainer hooks run as runc
+// runs them: as the process's user with its capabilities, under its
+// seccomp filter (also with noNewPrivileges), with the process's
+// environment when the hook has none.
+func TestCornerStartContainerHookRules(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	logDir := filepath.Join(e.Dir, "hooklog")
+	os.Mkdir(logDir, 0o777)
+	os.Chmod(logDir, 0o777)
+	report := func(who string) string {
+		return fmt.Sprintf(`echo "%s uid=$(id -u) var=$CNVAR $(grep -E '^(Seccomp|CapEff):' /proc/self/status | tr -s '\t\n' '  ')" >> /hooklog/log`, who)
+	}
+	b := e.Bundle([]string{"sh", "-c", report("process")}, func(s *specs.Spec) {
+		s.Process.User = specs.User{UID: 1000, GID: 1000}
+		s.Process.Env = append(s.Process.Env, "CNVAR=fromprocess")
+		s.Process.NoNewPrivileges = true
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/hooklog", Type: "bind", Source: logDir, Options: []string{"bind"}})
+		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno}}}
+		s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", report("hook")}}}}
+	})
+	id := cnID("hookrules")
+	lcMustRun(t, e, "create", "-b", b, id)
+	e.MustRun("start", id)
+	e.WaitStatus(id, "stopped")
+	log := rsRead(filepath.Join(logDir, "log"))
+	var hook, proc string
+	for _, l := range strings.Split(log, "\n") {
+		if v, ok := strings.CutPrefix(l, "hook "); ok {
+			hook = v
+		} else if v, ok := strings.CutPrefix(l, "process "); ok {
+			proc = v
+		}
+	}
+	if proc == "" || hook == "" {
+		t.Fatalf("log %q: want a hook and a process line", log)
+	}
+	if !strings.Contains(proc, "uid=1000") || !strings.Contains(proc, "Seccomp: 2") || !strings.Contains(proc, "var=fromprocess") {
+		t.Fatalf("process line %q", proc)
+	}
+	if strings.TrimSpace(hook) != strings.TrimSpace(proc) {
+		t.Errorf("the startContainer hook ran as %q, the process as %q: want the same user, environment, filter and capabilities", hook, proc)
+	}
 }
