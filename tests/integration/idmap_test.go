@@ -346,3 +346,28 @@ echo write $(touch /m/new 2>/dev/null && echo wrote || echo refused)`), func(s *
 		t.Errorf("the container wrote through the host's read-only mount")
 	}
 }
+
+// TestIdmapJoinedUserns: a container that joins another's user namespace
+// by path (a Kubernetes pod's containers with hostUsers: false join the
+// sandbox's) and idmaps a volume without mappings of its own maps it
+// through that namespace: the host's 1000 is 1000 inside.
+func TestIdmapJoinedUserns(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	src := imSource(t, e.Dir)
+	a := e.Bundle([]string{"sleep", "100"}, func(s *specs.Spec) { nsAddUserns(s) })
+	nsPrepareUserns(t, e, a)
+	aID, bID := fmt.Sprintf("idmap-ja-%d", os.Getpid()), fmt.Sprintf("idmap-jb-%d", os.Getpid())
+	aPid := nsStartBundle(e, a, aID)
+	b := e.Bundle(imScript("/idmapped"), func(s *specs.Spec) {
+		nsSet(s, specs.UserNamespace, fmt.Sprintf("/proc/%d/ns/user", aPid))
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/idmapped", Type: "bind", Source: src, Options: []string{"rbind", "idmap"}})
+	})
+	nsPrepareUserns(t, e, b)
+	nsMustCreate(e, b, bID)
+	e.MustRun("start", bID)
+	imCheck(t, nsOutput(e, bID), map[string]string{"o1000_0": "1000:1000", "o0_0": "0:0", "new_0": "0:0"})
+	if got := imOwner(t, filepath.Join(src, "new0")); got != "0:0" {
+		t.Errorf("what root made through the idmapped mount is %s on the host, want 0:0", got)
+	}
+}

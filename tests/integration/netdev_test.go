@@ -214,3 +214,39 @@ func TestNetDevicesRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestNetDevicesJoinedNamespace: with a network namespace joined by path
+// (a pod's, made by `ip netns add`), the device moves into that one; after
+// delete it stays there with its address, the namespace outliving the
+// container (the runtime does not move it out, as the spec says).
+func TestNetDevicesJoinedNamespace(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	net := ndMakeNet(t, 3)
+	name := fmt.Sprintf("oins%d", os.Getpid())
+	ndIP(t, "netns", "add", name)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	id := fmt.Sprintf("netdev-join-%d", os.Getpid())
+	b := e.Bundle(nsReport(`echo addr $(ip -o -4 addr show dev eth0 | awk '{print $4}')
+echo ping $(ping -c 1 -W 5 `+net.BridgeIP+` >/dev/null 2>&1 && echo answered || echo silent)`), func(s *specs.Spec) {
+		ndAllowPing(s)
+		nsSet(s, specs.NetworkNamespace, "/run/netns/"+name)
+		s.Linux.NetDevices = map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: "eth0"}}
+	})
+	nsMustCreate(e, b, id)
+	e.MustRun("start", id)
+	got := nsOutput(e, id)
+	if a := nsField(t, got, "addr"); a != net.CtrIP+"/24" {
+		t.Errorf("eth0 inside: address %q, want %s/24", a, net.CtrIP)
+	}
+	if p := nsField(t, got, "ping"); p != "answered" {
+		t.Errorf("ping of the bridge's %s from inside: %s", net.BridgeIP, p)
+	}
+	e.MustRun("delete", "--force", id)
+	if out := ndIP(t, "-n", name, "-o", "-4", "addr", "show", "dev", "eth0"); !strings.Contains(out, net.CtrIP+"/24") {
+		t.Errorf("eth0 in the joined namespace after delete: %q, want it there with %s/24", out, net.CtrIP)
+	}
+	if ndLinkExists(net.CtrEnd) {
+		t.Errorf("the device came back to the host while its namespace lives")
+	}
+}
