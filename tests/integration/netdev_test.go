@@ -62,6 +62,18 @@ func ndMakeNet(t *testing.T, n int) ndNet {
 	return net
 }
 
+// ndMoreAddrs gives the container's end an IPv6 address (permanent,
+// global: kept) and an IPv4 one with a lifetime (not permanent, as from a
+// lease: not kept), and returns them.
+func ndMoreAddrs(t *testing.T, net ndNet) (v6, leased string) {
+	t.Helper()
+	v6 = fmt.Sprintf("fd00:%x::2/64", os.Getpid()%0xffff)
+	leased = strings.TrimSuffix(net.CtrIP, ".2") + ".3/24"
+	ndIP(t, "addr", "add", v6, "dev", net.CtrEnd, "nodad")
+	ndIP(t, "addr", "add", leased, "dev", net.CtrEnd, "valid_lft", "1000", "preferred_lft", "1000")
+	return v6, leased
+}
+
 // ndAllowPing lets the payload open the raw socket ping uses.
 func ndAllowPing(s *specs.Spec) {
 	c := s.Process.Capabilities
@@ -80,9 +92,11 @@ func TestNetDevicesSeedNetwork(t *testing.T) {
 	t.Parallel()
 	e := NewEnv(t)
 	net := ndMakeNet(t, 0)
+	v6, leased := ndMoreAddrs(t, net)
 	id := fmt.Sprintf("netdev-%d", os.Getpid())
 	b := e.Bundle(nsReport(`echo link $(ip -o link show eth0 | grep -o '<[^>]*>')
 echo addr $(ip -o -4 addr show dev eth0 | awk '{print $4}')
+echo addr6 $(ip -o -6 addr show dev eth0 scope global | awk '{print $4}')
 echo ping $(ping -c 1 -W 5 `+net.BridgeIP+` >/dev/null 2>&1 && echo answered || echo silent)
 echo old $(ip link show `+net.CtrEnd+` >/dev/null 2>&1 && echo present || echo absent)`), func(s *specs.Spec) {
 		ndAllowPing(s)
@@ -106,7 +120,10 @@ echo old $(ip link show `+net.CtrEnd+` >/dev/null 2>&1 && echo present || echo a
 		t.Errorf("eth0 inside: flags %q, want UP and LOWER_UP", l)
 	}
 	if a := nsField(t, got, "addr"); a != net.CtrIP+"/24" {
-		t.Errorf("eth0 inside: address %q, want %s/24", a, net.CtrIP)
+		t.Errorf("eth0 inside: IPv4 addresses %q, want %s/24 only (not %s, which has a lifetime)", a, net.CtrIP, leased)
+	}
+	if a := nsField(t, got, "addr6"); a != v6 {
+		t.Errorf("eth0 inside: global IPv6 addresses %q, want %s", a, v6)
 	}
 	if p := nsField(t, got, "ping"); p != "answered" {
 		t.Errorf("ping of the bridge's %s from inside: %s", net.BridgeIP, p)
