@@ -125,9 +125,12 @@ func Userns(uids, gids []specs.LinuxIDMapping) (*os.File, error) {
 	}
 	defer func() {
 		unix.Kill(pid, unix.SIGKILL)
+		// a traced child's stop at its exec is reported first: wait on
+		// until it is gone, not left a zombie of a long-lived `run`
 		var ws unix.WaitStatus
 		for {
-			if _, err := unix.Wait4(pid, &ws, 0, nil); err != unix.EINTR {
+			_, err := unix.Wait4(pid, &ws, 0, nil)
+			if err != unix.EINTR && (err != nil || ws.Exited() || ws.Signaled()) {
 				break
 			}
 		}

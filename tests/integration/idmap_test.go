@@ -210,6 +210,11 @@ func TestIdmapRefused(t *testing.T) {
 				UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 10}, {ContainerID: 5, HostID: 5000, Size: 10}},
 				GIDMappings: imMap(0, 1000, 1)}
 		}, nil, []string{"mounts[", "uidMappings[1]", "overlap"}},
+		{"kernel-refuses-mapping", func(src string) specs.Mount {
+			// the host range ends past the last id
+			return specs.Mount{Destination: "/m", Type: "bind", Source: src, Options: []string{"bind", "idmap"},
+				UIDMappings: imMap(0, 4294967290, 100), GIDMappings: imMap(0, 1000, 1)}
+		}, nil, []string{"mounts[", `"/m"`, "idmap", "invalid argument"}},
 		{"kernel-refuses", func(string) specs.Mount {
 			// procfs does not take idmapped mounts
 			return specs.Mount{Destination: "/m", Type: "bind", Source: "/proc/sys", Options: []string{"rbind", "idmap"},
