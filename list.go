@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"text/tabwriter"
 	"time"
@@ -23,6 +25,13 @@ var listCommand = &cli.Command{
 	},
 	Action: func(c *cli.Context) error {
 		states, err := store(c).List()
+		if errors.Is(err, fs.ErrNotExist) {
+			if c.IsSet("root") {
+				// runc 1.5: a --root given that does not exist is an error
+				return fmt.Errorf("--root %q: no such file or directory", c.String("root"))
+			}
+			err = nil // the default root: nothing was created yet
+		}
 		if err != nil {
 			return err
 		}

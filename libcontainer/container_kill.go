@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	cg "github.com/opencontainers/cgroups"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer/state"
@@ -17,6 +18,14 @@ func (c *Container) Kill(sig unix.Signal, all bool) error {
 		return err
 	}
 	defer h.Unlock()
+	if sig == unix.SIGKILL && !s.NewPidNs && s.Status != state.Creating {
+		// no pid namespace of its own: the kernel takes no other process
+		// with its init, so SIGKILL goes to every process of its cgroup,
+		// also once the init is gone (runc 1.5)
+		if killed, err := killAllFrozen(s); err != nil || killed || s.Status != state.Stopped {
+			return err
+		}
+	}
 	if all {
 		return signalCgroup(s, sig)
 	}
@@ -52,4 +61,29 @@ func signalCgroup(s *state.State, sig unix.Signal) error {
 		unix.Kill(p, sig)
 	}
 	return nil
+}
+
+// killAllFrozen SIGKILLs every process in the container's cgroup, frozen
+// meanwhile so that none forks past the kill (as runc's
+// signalAllProcesses); it tells whether there was any.
+func killAllFrozen(s *state.State) (bool, error) {
+	m, err := cgroupManager(s)
+	if errors.Is(err, errNoCgroup) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	frozen := m.Freeze(cg.Frozen) == nil
+	pids, err := m.GetAllPids()
+	for _, p := range pids {
+		unix.Kill(p, unix.SIGKILL)
+	}
+	if frozen {
+		m.Freeze(cg.Thawed)
+	}
+	if err != nil {
+		return false, fmt.Errorf("the container's processes: %w", err)
+	}
+	return len(pids) > 0, nil
 }

@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 
@@ -39,9 +38,8 @@ func (st Store) states() state.Store { return state.Store{Root: st.Root} }
 func (st Store) List() ([]*state.State, error) {
 	ents, err := os.ReadDir(st.Root)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil
-		}
+		// a root that does not exist is the caller's to judge (runc 1.5:
+		// an error for --root, nothing to list for the default)
 		return nil, err
 	}
 	states := make([]*state.State, len(ents))

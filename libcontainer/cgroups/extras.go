@@ -66,10 +66,46 @@ func (m manager) Set(r *cg.Resources) error {
 	if err := m.checkAvailable(r); err != nil {
 		return err
 	}
-	if err := m.Manager.Set(r); err != nil {
+	lib, err := m.orderIdle(r)
+	if err != nil {
+		return err
+	}
+	if err := m.Manager.Set(lib); err != nil {
 		return unifiedWriteErr(err, r.Unified)
 	}
 	return m.setKernelTCP(extrasOf(r).kernelTCP)
+}
+
+// orderIdle makes cpu.idle and the CPU shares settable together: the
+// kernel refuses (EINVAL) shares or weight while a group is idle, and the
+// library writes v1's cpu.shares before cpu.idle but v2's cpu.idle before
+// cpu.weight. With both given, the group leaves idle first; on v2 the
+// weight is written here, before the library sets idle again. It returns
+// the resources left for the library.
+func (m manager) orderIdle(r *cg.Resources) (*cg.Resources, error) {
+	if r.CPUIdle == nil || (r.CpuShares == 0 && r.CpuWeight == 0) {
+		return r, nil
+	}
+	paths := m.GetPaths()
+	dir, v2 := paths["cpu"], false
+	if dir == "" {
+		dir, v2 = paths[""], true
+	}
+	if dir == "" {
+		return r, nil
+	}
+	if err := cg.WriteFile(dir, "cpu.idle", "0"); err != nil {
+		return nil, fmt.Errorf("linux.resources.cpu.idle: %w", err)
+	}
+	if !v2 || *r.CPUIdle == 0 || r.CpuWeight == 0 {
+		return r, nil
+	}
+	if err := cg.WriteFile(dir, "cpu.weight", strconv.FormatUint(r.CpuWeight, 10)); err != nil {
+		return nil, fmt.Errorf("linux.resources.cpu.shares: %w", err)
+	}
+	lib := *r
+	lib.CpuWeight = 0
+	return &lib, nil
 }
 
 const kmemTCPFile = "memory.kmem.tcp.limit_in_bytes"

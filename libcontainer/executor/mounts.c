@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mount.h>
@@ -150,24 +151,87 @@ static int bind_host_source(struct op *o, const char *t, unsigned long flags)
 	return r;
 }
 
+/*
+ * source_in_root opens a bind source inside the rootfs once the mounts before
+ * it are made (one of them makes or covers it), resolved as the container
+ * would see it; *kind becomes a directory or a file target as the source is.
+ */
+static int source_in_root(const char *path, int *kind, char *buf, size_t len)
+{
+	int fd = openat2_in_root(path, O_PATH);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		fail(errno, "resolving the source %s in the rootfs", path);
+	*kind = S_ISDIR(st.st_mode) ? TARGET_DIR : TARGET_FILE;
+	fd_path(buf, len, fd);
+	return fd;
+}
+
+/*
+ * tmpfs_mode gives a tmpfs without mode= the mode of the directory it is
+ * mounted on, when that exists (as runc): data becomes "mode=0NNN[,data]".
+ */
+static const char *tmpfs_mode(const char *path, const char *data, char *buf, size_t len)
+{
+	int fd = openat2_in_root(path, O_PATH);
+	struct stat st;
+	if (fd < 0)
+		return data;
+	int r = fstat(fd, &st);
+	close(fd);
+	if (r < 0 || !S_ISDIR(st.st_mode))
+		return data;
+	if (snprintf(buf, len, "mode=%04o%s%s", st.st_mode & 07777, data ? "," : "", data ? data : "") >= (int)len)
+		fail(ENAMETOOLONG, "tmpfs options of %s", path);
+	return buf;
+}
+
+#define LOCKABLE_ATIME (MS_NOATIME | MS_RELATIME | MS_STRICTATIME | MS_NODIRATIME)
+#define LOCKABLE (MS_RDONLY | MS_NODEV | MS_NOEXEC | MS_NOSUID | LOCKABLE_ATIME)
+
+/*
+ * remount_keep_locked retries a remount refused with EPERM in a user
+ * namespace, keeping the flags the kernel locked on the mount, unless the
+ * config asked to clear one of them (cleared) or for other atime flags:
+ * then the mount would not be what was asked, and that is the error.
+ */
+static int remount_keep_locked(const char *src, const char *t, const char *fstype, const char *name, unsigned long flags,
+			       unsigned long cleared, const char *data)
+{
+	unsigned long lf = locked_flags(t);
+	if (!(lf & (MS_NOATIME | MS_RELATIME)))
+		lf |= MS_STRICTATIME;
+	if (lf & cleared & LOCKABLE)
+		fail(EPERM, "remount %s: cannot clear flags the kernel locked on it (%#lx)", name, lf & cleared & LOCKABLE);
+	if ((flags & LOCKABLE_ATIME) && (flags & LOCKABLE_ATIME) != (lf & LOCKABLE_ATIME))
+		fail(EPERM, "remount %s: cannot change the atime flags the kernel locked on it (%#lx)", name, lf & LOCKABLE_ATIME);
+	return mount(src, t, fstype, flags | (lf & LOCKABLE & ~MS_STRICTATIME), data);
+}
+
 void do_mount(struct op *o)
 {
 	const char *src = o->slen[0] ? o->s[0] : NULL;
 	const char *fstype = o->slen[2] ? o->s[2] : NULL;
 	const char *data = o->slen[3] ? o->s[3] : NULL;
 	unsigned long flags = o->i[0];
-	char target[64];
+	char target[64], source[64], tmpfs_data[4096];
 	const char *t = o->s[1];
-	int fd = -1;
+	int fd = -1, sfd = -1, kind = o->i[1];
+	int extra = o->nint > 2 ? o->i[2] : 0;
 
-	if (o->i[1] != TARGET_PLAIN) {
-		fd = open_in_root(o->s[1], o->i[1]);
+	if (extra & MNT_SRC_IN_ROOT) {
+		sfd = source_in_root(o->s[0], &kind, source, sizeof(source));
+		src = source;
+	}
+	if (extra & MNT_TMPFS_MODE)
+		data = tmpfs_mode(o->s[1], data, tmpfs_data, sizeof(tmpfs_data));
+	if (kind != TARGET_PLAIN) {
+		fd = open_in_root(o->s[1], kind);
 		if (fd < 0)
 			fail(errno, "resolving %s in the rootfs", o->s[1]);
 		fd_path(target, sizeof(target), fd);
 		t = target;
 	}
-	int extra = o->nint > 2 ? o->i[2] : 0;
 	if (extra & MNT_IDMAP_TREE) {
 		move_tree(o, fd);
 		close(fd);
@@ -201,11 +265,13 @@ void do_mount(struct op *o)
 		close(under);
 	}
 	if (r < 0 && errno == EPERM && (extra & MNT_KEEP_LOCKED) && (flags & MS_REMOUNT))
-		r = mount(src, t, fstype, flags | locked_flags(t), data);
+		r = remount_keep_locked(src, t, fstype, o->s[1], flags, o->nint > 3 ? o->i[3] : 0, data);
 	if (r < 0)
 		fail(errno, "mount %s on %s", src ? src : "none", o->s[1]);
 	if (fd >= 0)
 		close(fd);
+	if (sfd >= 0)
+		close(sfd);
 }
 
 #ifndef MOUNT_ATTR_SIZE_VER0

@@ -30,7 +30,7 @@ void do_open_root(struct op *o)
 		fail(errno, "open the rootfs %s", o->s[0]);
 }
 
-static int openat2_in_root(const char *path, int flags)
+int openat2_in_root(const char *path, int flags)
 {
 	struct open_how how = {
 		.flags = flags | O_CLOEXEC,
@@ -40,7 +40,12 @@ static int openat2_in_root(const char *path, int flags)
 		path++;
 	if (*path == '\0')
 		path = ".";
-	return syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+	/* RESOLVE_IN_ROOT fails with EAGAIN when a rename or mount anywhere
+	 * raced with the walk (other containers mount all the time) */
+	int fd, tries = 0;
+	while ((fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how))) < 0 && errno == EAGAIN && ++tries < 64)
+		;
+	return fd;
 }
 
 /*

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -21,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "plan.h"
 #include "process.h"
 #include "sync.h"
 
@@ -59,10 +61,29 @@ void do_umask(struct op *o)
 	umask(o->i[0]);
 }
 
+/* set when process.cwd could not be entered with the runtime's privileges */
+static int cwd_pending;
+
+/*
+ * do_chdir enters process.cwd. CHDIR_FIRST runs while we still have the
+ * privileges to reach it (a cwd under a directory only root may enter); if
+ * they do not suffice (root squashed on a network filesystem), CHDIR_RETRY
+ * tries again as the process's user, as runc does.
+ */
 void do_chdir(struct op *o)
 {
-	if (chdir(o->s[0]) < 0)
-		fail(errno, "chdir %s", o->s[0]);
+	int mode = o->nint > 0 ? o->i[0] : 0;
+	if (mode == CHDIR_RETRY && !cwd_pending)
+		return;
+	if (chdir(o->s[0]) == 0) {
+		cwd_pending = 0;
+		return;
+	}
+	if (mode == CHDIR_FIRST && (errno == EACCES || errno == EPERM)) {
+		cwd_pending = 1;
+		return;
+	}
+	fail(errno, "chdir %s", o->s[0]);
 }
 
 void do_close_fds(struct op *o)
@@ -134,6 +155,18 @@ void do_user(struct op *o)
 
 /* do_console makes a pty in the container's devpts, makes it our
  * controlling terminal and stdio, and sends the master to the caller. */
+/* clear_onlcr stops the pty turning "\n" into "\r\n" for oci-rt's own
+ * relay, which copies to a terminal that does it (runc's run and exec -t) */
+static void clear_onlcr(int fd)
+{
+	struct termios t;
+	if (tcgetattr(fd, &t) < 0)
+		fail(errno, "read the pty's settings");
+	t.c_oflag &= ~ONLCR;
+	if (tcsetattr(fd, TCSANOW, &t) < 0)
+		fail(errno, "clear ONLCR on the pty");
+}
+
 void do_console(struct op *o)
 {
 	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -147,6 +180,8 @@ void do_console(struct op *o)
 		fail(errno, "open the pty peer");
 	if (ioctl(slave, TIOCSCTTY, 0) < 0)
 		fail(errno, "set the controlling terminal");
+	if (o->nint > 1 && o->i[1])
+		clear_onlcr(slave);
 	for (int k = 0; k < 3; k++)
 		if (dup2(slave, k) < 0)
 			fail(errno, "dup the pty to fd %d", k);

@@ -57,7 +57,7 @@ func (c *executorRun) answerUntilReady(p process) error {
 		default:
 			// the uid/gid maps are asked for before any fork, with the pid
 			// to write them for: all else waits for the container's pid
-			if needPid && !(typ == plan.MsgSync && a == plan.SyncMaps) {
+			if needPid && !(typ == plan.MsgSync && (a == plan.SyncMaps || a == plan.SyncTimens)) {
 				waiting = append(waiting, m)
 				continue
 			}
@@ -141,6 +141,14 @@ func (c *executorRun) answer(kind, pid int, _ string) error {
 		return c.reply(0, nil)
 	case plan.SyncCgroup:
 		return nil // answered once the cgroup was made (initProcess.start)
+	case plan.SyncTimens:
+		// with the host's privileges over the new user namespace that
+		// owns the time namespace, before its first process is forked
+		offs := planner.TimeOffsets(c.spec.Linux.TimeOffsets)
+		if err := state.WriteFile("/proc/"+strconv.Itoa(pid)+"/timens_offsets", 0, 0, []byte(offs)); err != nil {
+			return fmt.Errorf("linux.timeOffsets: %w", planner.PathReason(err))
+		}
+		return c.reply(0, nil)
 	}
 	return fmt.Errorf("executor: unknown request %d", kind)
 }

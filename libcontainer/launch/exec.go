@@ -47,6 +47,7 @@ func (c *execProcess) prepare(spec *specs.Spec, p *specs.Process) (*planner.Inpu
 	if err := checkLSM(p); err != nil {
 		return nil, err
 	}
+	warnProcess(proc)
 	if proc.Terminal && c.consoleSocket == "" && c.consoleConn == nil {
 		return nil, errors.New("--tty needs --console-socket, or exec in the foreground")
 	}

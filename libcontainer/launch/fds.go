@@ -46,6 +46,7 @@ func (c *executorRun) prepareFds(in *planner.Input) error {
 			return err
 		}
 		in.ConsoleFd = c.add(con)
+		in.ConsoleRelayed = c.consoleConn != nil
 	}
 	in.StartFd = -1
 	in.FirstCloseFd = 3 + c.listenFds + c.preserveFds

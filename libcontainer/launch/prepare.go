@@ -47,9 +47,7 @@ func (c *initProcess) prepare() (*planner.Input, error) {
 			return nil, err
 		}
 	}
-	if proc.Caps.AmbientDropped != 0 {
-		logrus.Warnf("process.capabilities.ambient: capabilities %#x are not both permitted and inheritable: not raised", proc.Caps.AmbientDropped)
-	}
+	warnProcess(proc)
 	if n := c.opts.ListenFds; n > 0 {
 		proc.Env = append(proc.Env, fmt.Sprintf("LISTEN_FDS=%d", n), "LISTEN_PID=1")
 	}
@@ -109,4 +107,16 @@ func owner() string {
 		return u.Name
 	}
 	return "#" + strconv.Itoa(os.Getuid())
+}
+
+// warnProcess logs what of the process is left out rather than refused:
+// the runtime-spec asks for a warning, not a failure, for capabilities
+// that cannot be granted.
+func warnProcess(proc planner.Process) {
+	if len(proc.Caps.Ignored) > 0 {
+		logrus.Warnf("process.capabilities: ignoring unknown or unavailable capabilities: %s", strings.Join(proc.Caps.Ignored, ", "))
+	}
+	if proc.Caps.AmbientDropped != 0 {
+		logrus.Warnf("process.capabilities.ambient: capabilities %#x are not both permitted and inheritable: not raised", proc.Caps.AmbientDropped)
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // spawn starts the read-only view of our own binary as the plan executor,
@@ -19,6 +21,12 @@ func (c *executorRun) spawn(unified *os.File, extraEnv ...string) error {
 	fds := []uintptr{os.Stdin.Fd(), os.Stdout.Fd(), os.Stderr.Fd()}
 	for _, f := range c.extra {
 		fds = append(fds, f.Fd())
+	}
+	// what we inherited beyond stdio stays out of the executor (runc:
+	// CloseExecFrom(3)); the fds passed on are dup'd to their numbers,
+	// which clears the flag again
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("mark inherited fds close-on-exec: %w", err)
 	}
 	env := append([]string{"_OCIRT_PLAN_FD=" + strconv.Itoa(c.planFd), "_OCIRT_SYNC_FD=" + strconv.Itoa(c.syncFd)}, extraEnv...)
 	attr := &syscall.ProcAttr{Files: fds, Sys: &syscall.SysProcAttr{}, Env: env}

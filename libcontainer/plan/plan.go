@@ -71,7 +71,9 @@ const (
 )
 
 // MountKeepLocked (OpMount's third int): on EPERM retry a remount with the
-// flags the kernel locked on the mount (inside user namespaces).
+// flags the kernel locked on the mount (inside user namespaces); the fourth
+// int, when given, holds the flags the config asked to clear: one of them
+// locked is an error rather than kept.
 const MountKeepLocked = 1
 
 // MountCopyUp (OpMount's third int, "tmpcopyup"): fill the new mount with
@@ -88,6 +90,22 @@ const MountHostSource = 4
 // OpMount's fourth int), moved onto the target.
 const MountIdmapTree = 8
 
+// MountSrcInRoot (OpMount's third int): the source is a path inside the
+// rootfs that an earlier mount makes or covers, resolved there when this
+// mount is made; the target becomes a directory or a file as the source is.
+const MountSrcInRoot = 16
+
+// MountTmpfsMode (OpMount's third int): a tmpfs given no mode= takes the
+// mode of the directory it is mounted on, when that exists (runc 1.5).
+const MountTmpfsMode = 32
+
+// OpChdir's int: entered first with the runtime's privileges, and if they
+// do not suffice, again as the process's user.
+const (
+	ChdirFirst = 1
+	ChdirRetry = 2
+)
+
 // OpSync kinds.
 const (
 	SyncMaps   = 1 // write my uid/gid maps
@@ -98,6 +116,7 @@ const (
 	// SyncMountSource: open the source of the mount whose index is the
 	// payload (int32); the answer carries its fd
 	SyncMountSource = 5
+	SyncTimens      = 6 // write my timens_offsets (in a new user namespace I cannot)
 )
 
 // Messages from the executor.

@@ -36,8 +36,8 @@
 #define OP_CAPSET 20        /* i0 effective, i1 permitted, i2 inheritable, i3 ambient, i4 last cap */
 #define OP_USER 21          /* i0 uid, i1 gid, i2.. additional gids */
 #define OP_UMASK 22         /* i0 */
-#define OP_CHDIR 23         /* s0 */
-#define OP_CONSOLE 24       /* i0 console socket fd */
+#define OP_CHDIR 23         /* s0; i0 (optional): CHDIR_FIRST or CHDIR_RETRY */
+#define OP_CONSOLE 24       /* i0 console socket fd; i1: clear ONLCR (our own relay) */
 #define OP_SECCOMP 25       /* s0 BPF program, i0 flags, i1 listener socket wanted (s1 path, s2 state) */
 #define OP_CLOSE_FDS 26     /* i0 first fd to mark close-on-exec */
 #define OP_WAIT_START 27    /* i0 listening socket: block until `start` connects */
@@ -58,9 +58,15 @@
 
 /* OP_MOUNT i2 bits */
 #define MNT_COPY_UP 2       /* tmpcopyup: copy what the target held into the new mount */
-#define MNT_KEEP_LOCKED 1   /* on EPERM, retry with the flags the kernel locked (user namespaces) */
+#define MNT_KEEP_LOCKED 1   /* on EPERM, retry with the flags the kernel locked (user namespaces); i3: flags the config cleared */
 #define MNT_HOST_SOURCE 4   /* bind: a source we cannot reach (EACCES) is opened by the runtime (SYNC_MOUNT_SOURCE, i3 mount index) */
 #define MNT_IDMAP_TREE 8    /* the source is a detached idmapped tree the runtime makes (SYNC_MOUNT_SOURCE, i3 mount index) */
+#define MNT_SRC_IN_ROOT 16  /* s0 is a path in the root, resolved now; the target is made a dir or file as it is */
+#define MNT_TMPFS_MODE 32   /* no mode= given: take the mode of the existing target directory */
+
+/* OP_CHDIR i0 */
+#define CHDIR_FIRST 1       /* with the runtime's privileges; refused for want of them: retried */
+#define CHDIR_RETRY 2       /* as the process's user, if CHDIR_FIRST was refused */
 
 
 /* OP_SYNC kinds */
@@ -69,6 +75,7 @@
 #define SYNC_CGROUP 3       /* wait until the container's cgroup is made */
 #define SYNC_NETDEV 4       /* move linux.netDevices into my network namespace */
 #define SYNC_MOUNT_SOURCE 5 /* payload: int32 mount index; the answer carries the source's fd */
+#define SYNC_TIMENS 6       /* write my timens_offsets (a new user namespace: we cannot) */
 
 /* messages from the executor (SOCK_SEQPACKET, struct msg + payload) */
 struct msg {

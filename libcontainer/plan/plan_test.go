@@ -266,11 +266,16 @@ var planTestHeaderConsts = map[string]int64{
 	"MSG_SECCOMP":       MsgSeccomp,
 	"PRELUDE_JOIN":      PreludeJoin,
 	"PRELUDE_UNSHARE":   PreludeUnshare,
+	"MNT_SRC_IN_ROOT":   MountSrcInRoot,
+	"MNT_TMPFS_MODE":    MountTmpfsMode,
+	"CHDIR_FIRST":       ChdirFirst,
+	"CHDIR_RETRY":       ChdirRetry,
+	"SYNC_TIMENS":       SyncTimens,
 }
 
 func TestHeaderMatchesGo(t *testing.T) {
 	t.Parallel()
-	num := regexp.MustCompile(`^#define\s+((?:OP|SYNC|MSG|TARGET|WRITE|MNT|PRELUDE)_[A-Z0-9_]+)\s+(-?\d+)\b`)
+	num := regexp.MustCompile(`^#define\s+((?:OP|SYNC|MSG|TARGET|WRITE|MNT|PRELUDE|CHDIR)_[A-Z0-9_]+)\s+(-?\d+)\b`)
 	magic := regexp.MustCompile(`^#define\s+PLAN_MAGIC\s+"([^"]*)"`)
 	found := map[string]int64{}
 	var headerMagic string
@@ -284,7 +289,7 @@ func TestHeaderMatchesGo(t *testing.T) {
 		m := num.FindStringSubmatch(text)
 		if m == nil {
 			if strings.HasPrefix(strings.TrimSpace(text), "#define") &&
-				regexp.MustCompile(`^#define\s+(OP|SYNC|MSG|TARGET|WRITE|MNT|PRELUDE)_`).MatchString(text) {
+				regexp.MustCompile(`^#define\s+(OP|SYNC|MSG|TARGET|WRITE|MNT|PRELUDE|CHDIR)_`).MatchString(text) {
 				t.Errorf("plan.h:%d: a define this test cannot read as a number: %q", line, text)
 			}
 			continue

@@ -27,6 +27,10 @@ type Input struct {
 	ContainerID  string // names the session keyring
 	NoNewKeyring bool   // keep the caller's session keyring
 	ConsoleFd    int    // console socket, -1 without a terminal
+	// ConsoleRelayed: the pty goes to oci-rt's own relay (run, exec in
+	// the foreground), which copies it to a terminal of its own: its
+	// ONLCR is cleared, as runc does (a --console-socket gets it as is)
+	ConsoleRelayed bool
 	// CgroupTasks are the container's cgroup v1 `tasks` files: the
 	// executor opens them and moves itself there first
 	CgroupTasks []string
@@ -153,13 +157,23 @@ func addNamespaces(p *plan.Plan, in *Input) error {
 		p.Add("linux.namespaces", plan.OpUnshare, []int64{int64(rest)})
 	}
 	if ns.IsNew(specs.TimeNamespace) && in.Spec.Linux != nil && len(in.Spec.Linux.TimeOffsets) > 0 {
-		p.Add("linux.timeOffsets", plan.OpWrite, nil, "/proc/self/timens_offsets", timeOffsets(in.Spec.Linux.TimeOffsets))
+		if ns.Has(specs.UserNamespace) {
+			// our /proc/self is not ours to write in a user namespace
+			// (we are not dumpable): the runtime writes it, as runc's
+			// parent does
+			p.Add("linux.timeOffsets", plan.OpSync, []int64{plan.SyncTimens})
+		} else {
+			p.Add("linux.timeOffsets", plan.OpWrite, nil, "/proc/self/timens_offsets", timeOffsets(in.Spec.Linux.TimeOffsets))
+		}
 	}
 	if ns.Has(specs.PIDNamespace) || ns.IsNew(specs.TimeNamespace) {
 		p.Add("linux.namespaces (entering the pid or time namespace)", plan.OpFork, nil)
 	}
 	return nil
 }
+
+// TimeOffsets is what linux.timeOffsets writes to timens_offsets.
+func TimeOffsets(offs map[string]specs.LinuxTimeOffset) string { return timeOffsets(offs) }
 
 func timeOffsets(offs map[string]specs.LinuxTimeOffset) string {
 	var out string

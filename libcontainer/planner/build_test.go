@@ -201,9 +201,19 @@ func TestBuildNewUsernsAndTimeOffsets(t *testing.T) {
 		{plan.OpSetID0, "linux.uidMappings", nil, nil},
 		{plan.OpSetns, "uts join", []int64{11, unix.CLONE_NEWUTS}, nil},
 		{plan.OpUnshare, "linux.namespaces", []int64{unix.CLONE_NEWNS | unix.CLONE_NEWTIME | unix.CLONE_NEWNET}, nil},
-		{plan.OpWrite, "linux.timeOffsets", nil, []string{"/proc/self/timens_offsets", "monotonic 86400 0\nboottime -7 3\n"}},
+		// in a user namespace the runtime writes them (runc: its parent)
+		{plan.OpSync, "linux.timeOffsets", []int64{plan.SyncTimens}, nil},
 		{plan.OpFork, "linux.namespaces (entering the pid or time namespace)", nil, nil},
 		{plan.OpSetsid, "process", nil, nil},
+	})
+
+	// without one the executor writes its own timens_offsets
+	in.Ns = Namespaces{New: unix.CLONE_NEWNS | unix.CLONE_NEWTIME}
+	p = buildTestBuild(t, in)
+	buildTestExpect(t, p, 0, []buildTestOp{
+		{plan.OpUnshare, "linux.namespaces", []int64{unix.CLONE_NEWNS | unix.CLONE_NEWTIME}, nil},
+		{plan.OpWrite, "linux.timeOffsets", nil, []string{"/proc/self/timens_offsets", "monotonic 86400 0\nboottime -7 3\n"}},
+		{plan.OpFork, "linux.namespaces (entering the pid or time namespace)", nil, nil},
 	})
 }
 
@@ -836,16 +846,18 @@ func TestBuildProcessOps(t *testing.T) {
 	in.Spec.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/sc", Args: []string{"sc"}}}}
 	p := buildTestBuild(t, in)
 	want := []buildTestOp{
-		{plan.OpConsole, "process.terminal", []int64{4}, nil},
+		{plan.OpConsole, "process.terminal", []int64{4, 0}, nil},
 		{plan.OpRlimit, "rl0", []int64{unix.RLIMIT_NOFILE, 1024, 4096}, nil},
 		{plan.OpRlimit, "rl1", []int64{unix.RLIMIT_CORE, 0, -1}, nil},
 		{plan.OpCloseFds, "--preserve-fds", []int64{6}, nil},
+		// entered with root's privileges, again as the user if refused
+		{plan.OpChdir, `process.cwd "/home/app"`, []int64{plan.ChdirFirst}, []string{"/home/app"}},
 		{plan.OpCapBset, "process.capabilities.bounding", []int64{0b111, 40}, nil},
 		{plan.OpPrctl, "process.user", []int64{unix.PR_SET_KEEPCAPS, 1}, nil},
 		{plan.OpUser, "process.user 1000:1001", []int64{1000, 1001, 2000, 2001}, nil},
+		{plan.OpChdir, `process.cwd "/home/app"`, []int64{plan.ChdirRetry}, []string{"/home/app"}},
 		{plan.OpPrctl, "process.user", []int64{unix.PR_SET_KEEPCAPS, 0}, nil},
 		{plan.OpCapSet, "process.capabilities", []int64{0b1, 0b11, 0b100, 0b1, 40}, nil},
-		{plan.OpChdir, `process.cwd "/home/app"`, nil, []string{"/home/app"}},
 		{plan.OpUmask, "process.user.umask", []int64{0o027}, nil},
 		{plan.OpPrctl, "process.noNewPrivileges", []int64{unix.PR_SET_NO_NEW_PRIVS, 1}, nil},
 		{plan.OpCheckExec, `process.args[0] "sh"`, []int64{3}, []string{"sh", "-c", "echo hi", "PATH=/bin", "HOME=/home/app"}},
@@ -883,6 +895,7 @@ func TestBuildSeccompEarlyWithoutNNP(t *testing.T) {
 	from := buildTestFind(p, 0, plan.OpCloseFds, "")
 	buildTestExpect(t, p, from, []buildTestOp{
 		{plan.OpCloseFds, "--preserve-fds", []int64{3}, nil},
+		{plan.OpChdir, `process.cwd "/"`, []int64{plan.ChdirFirst}, []string{"/"}},
 		{plan.OpSeccomp, "linux.seccomp", []int64{0, 0}, []string{"\x09"}},
 		{plan.OpCapBset, "process.capabilities.bounding", []int64{0, 40}, nil},
 	})
@@ -1065,14 +1078,23 @@ func TestFlagsAfterBind(t *testing.T) {
 			t.Errorf("option %q (%#x) is lost on a bind mount: not in flagsAfterBind", o, m.flag)
 		}
 	}
-	// a bind with only unrelated flags needs no remount
+	// a bind with no flag asked keeps its source's: no remount
 	in := buildTestInput(t)
-	in.Spec.Mounts = []specs.Mount{{Destination: "/x", Type: "bind", Source: in.Rootfs, Options: []string{"rbind", "rw", "suid"}}}
+	in.Spec.Mounts = []specs.Mount{{Destination: "/x", Type: "bind", Source: in.Rootfs, Options: []string{"rbind", "rprivate"}}}
 	p := buildTestBuild(t, in)
 	for _, o := range p.Ops {
 		if o.Field == `mounts[0] destination "/x"` && o.Ints[0]&unix.MS_REMOUNT != 0 {
 			t.Errorf("remount for a bind without flags to apply: %s", o)
 		}
+	}
+	// flags asked to be cleared (rw of a read-only source) are a remount
+	// too, as runc 1.5, and the executor is told which were cleared
+	in.Spec.Mounts[0].Options = []string{"rbind", "rw", "suid"}
+	p = buildTestBuild(t, in)
+	i := buildTestFind(p, 0, plan.OpMount, `mounts[0] destination "/x"`)
+	want := []int64{unix.MS_BIND | unix.MS_REMOUNT, plan.TargetDir, plan.MountKeepLocked, unix.MS_RDONLY | unix.MS_NOSUID}
+	if i < 0 || i+1 >= len(p.Ops) || !reflect.DeepEqual(p.Ops[i+1].Ints, want) {
+		t.Errorf("rbind,rw,suid: want a remount %v after the bind:\n%s", want, buildTestDump(p))
 	}
 }
 
@@ -1248,5 +1270,63 @@ func TestBuildPreludeUserNamespace(t *testing.T) {
 	}
 	if strings.Join(order, ",") != "maps,setid0" {
 		t.Errorf("id maps and uid 0: %v, want maps then setid0\n%s", order, buildTestDump(p))
+	}
+}
+
+// A bind source inside the rootfs that an earlier mount makes or covers is
+// resolved in the rootfs when mounted (it need not exist yet); one that no
+// earlier mount touches is still checked at once.
+func TestBuildMountSourceInRoot(t *testing.T) {
+	t.Parallel()
+	in := buildTestInput(t)
+	host := t.TempDir()
+	in.Spec.Mounts = []specs.Mount{
+		{Destination: "/mnt/a", Type: "bind", Source: host, Options: []string{"bind"}},
+		{Destination: "/z", Type: "bind", Source: filepath.Join(in.Rootfs, "mnt/a/sub"), Options: []string{"bind", "ro"}},
+		{Destination: "/q/r", Type: "tmpfs", Source: "tmpfs"},
+		{Destination: "/w", Type: "bind", Source: filepath.Join(in.Rootfs, "q"), Options: []string{"bind"}},
+	}
+	p := buildTestBuild(t, in)
+	for _, c := range []struct {
+		field, src string
+	}{{`mounts[1] destination "/z"`, "/mnt/a/sub"}, {`mounts[3] destination "/w"`, "/q"}} {
+		i := buildTestFind(p, 0, plan.OpMount, c.field)
+		if i < 0 || p.Ops[i].Strs[0] != c.src || len(p.Ops[i].Ints) < 3 || p.Ops[i].Ints[2]&plan.MountSrcInRoot == 0 {
+			t.Errorf("%s: want a mount of %s resolved in the rootfs:\n%s", c.field, c.src, buildTestDump(p))
+		}
+	}
+	// the ro of /z is still a remount after its bind
+	if i := buildTestFind(p, 0, plan.OpMount, `mounts[1] destination "/z"`); i < 0 || p.Ops[i+1].Ints[0]&unix.MS_REMOUNT == 0 {
+		t.Errorf("no remount for /z:\n%s", buildTestDump(p))
+	}
+
+	in.Spec.Mounts = []specs.Mount{
+		{Destination: "/mnt/a", Type: "bind", Source: host, Options: []string{"bind"}},
+		{Destination: "/z", Type: "bind", Source: filepath.Join(in.Rootfs, "elsewhere"), Options: []string{"bind"}},
+	}
+	if _, err := Build(in); err == nil || !strings.Contains(err.Error(), "mounts[1].source") {
+		t.Errorf("a missing source no earlier mount makes: error %v, want mounts[1].source", err)
+	}
+}
+
+// A tmpfs without mode= asks the executor for the mode of its mount point.
+func TestBuildTmpfsMode(t *testing.T) {
+	t.Parallel()
+	in := buildTestInput(t)
+	in.Spec.Mounts = []specs.Mount{
+		{Destination: "/a", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=1k"}},
+		{Destination: "/b", Type: "tmpfs", Source: "tmpfs", Options: []string{"mode=700"}},
+		{Destination: "/c", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup"}},
+	}
+	p := buildTestBuild(t, in)
+	for dest, want := range map[string]int64{"/a": plan.MountTmpfsMode, "/b": 0, "/c": plan.MountTmpfsMode | plan.MountCopyUp} {
+		i := buildTestFind(p, 0, plan.OpMount, fmt.Sprintf("mounts[%d] destination %q", dest[1]-'a', dest))
+		var got int64
+		if i >= 0 && len(p.Ops[i].Ints) > 2 {
+			got = p.Ops[i].Ints[2]
+		}
+		if i < 0 || got != want {
+			t.Errorf("%s: mount bits %d, want %d:\n%s", dest, got, want, buildTestDump(p))
+		}
 	}
 }

@@ -89,6 +89,7 @@ func MountOptions() []string {
 // parsedMount is a mount's options split into what mount(2) takes.
 type parsedMount struct {
 	flags       uintptr   // MS_* flags, MS_BIND included
+	cleared     uintptr   // MS_* flags an option asked to clear (rw, suid, dev, exec...)
 	propagation []uintptr // applied one by one after the mount
 	data        []string  // filesystem options, passed as the data string
 	attrSet     uint64    // MOUNT_ATTR_* set on the whole tree (rro...)
@@ -104,8 +105,10 @@ func parseMountOptions(opts []string) parsedMount {
 		if f, ok := mountFlags[o]; ok {
 			if f.clear {
 				p.flags &^= f.flag
+				p.cleared |= f.flag
 			} else {
 				p.flags |= f.flag
+				p.cleared &^= f.flag
 			}
 			continue
 		}
@@ -135,6 +138,16 @@ func parseMountOptions(opts []string) parsedMount {
 }
 
 func (p parsedMount) dataString() string { return strings.Join(p.data, ",") }
+
+// hasMode tells whether the filesystem options give a mode=.
+func (p parsedMount) hasMode() bool {
+	for _, d := range p.data {
+		if strings.HasPrefix(d, "mode=") {
+			return true
+		}
+	}
+	return false
+}
 
 // flagsAfterBind are the flags a bind mount only gets from a remount.
 const flagsAfterBind = unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC |

@@ -37,6 +37,16 @@ type Caps struct {
 	Bounding, Effective, Permitted, Inheritable, Ambient uint64
 	Last                                                 int    // the kernel's last capability
 	AmbientDropped                                       uint64 // ambient ones neither permitted nor inheritable
+	// Ignored names the capabilities left out: unknown, beyond the
+	// kernel's last one, or outside oci-rt's own bounding set (they cannot
+	// be granted); runtime-spec: logged as a warning, not a failure
+	Ignored []string
+}
+
+// inOwnBounding tells whether oci-rt's bounding set has capability bit.
+func inOwnBounding(bit int) bool {
+	r, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(bit), 0, 0, 0)
+	return err != nil || r == 1
 }
 
 // Rlimit is one resource limit.
@@ -156,19 +166,56 @@ func ResolveProcess(p *specs.Process, rootfs string) (Process, error) {
 		out.Umask = *p.User.Umask
 	}
 	var err error
-	if out.Caps, err = resolveCaps(p.Capabilities); err != nil {
+	if out.Caps, err = resolveCaps(p.Capabilities, inOwnBounding); err != nil {
 		return Process{}, err
 	}
 	if out.Rlimits, err = resolveRlimits(p.Rlimits); err != nil {
 		return Process{}, err
 	}
-	if !hasEnv(out.Env, "HOME") {
-		out.Env = append(append([]string(nil), out.Env...), "HOME="+homeOf(rootfs, int(out.UID)))
-	}
+	out.Env = prepareEnv(p.Env, rootfs, int(out.UID))
 	return out, nil
 }
 
-func resolveCaps(c *specs.LinuxCapabilities) (Caps, error) {
+// prepareEnv gives the process its environment as runc 1.5 does: a name
+// given twice keeps its last value (where that one stands), and HOME,
+// when missing or empty, comes from the user's entry in the container's
+// /etc/passwd, else "/". The spec's slice is not written to.
+func prepareEnv(env []string, rootfs string, uid int) []string {
+	out := make([]string, 0, len(env)+1)
+	home := false
+	for i, kv := range env {
+		name, val, _ := strings.Cut(kv, "=")
+		if lastOf(env, name) != i {
+			continue
+		}
+		if name == "HOME" {
+			if val == "" {
+				continue // replaced below
+			}
+			home = true
+		}
+		out = append(out, kv)
+	}
+	if !home {
+		out = append(out, "HOME="+homeOf(rootfs, uid))
+	}
+	return out
+}
+
+// lastOf is the index of the last variable named name in env; environments
+// are short, and a map would cost more than this scan for the usual few.
+func lastOf(env []string, name string) int {
+	for i := len(env) - 1; i >= 0; i-- {
+		if n, _, _ := strings.Cut(env[i], "="); n == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// resolveCaps turns the capability names into masks; have tells whether a
+// capability is in oci-rt's own bounding set (only asked of those named).
+func resolveCaps(c *specs.LinuxCapabilities, have func(bit int) bool) (Caps, error) {
 	caps := Caps{Last: lastCap()}
 	if c == nil {
 		return caps, nil
@@ -182,14 +229,24 @@ func resolveCaps(c *specs.LinuxCapabilities) (Caps, error) {
 		{"permitted", c.Permitted, &caps.Permitted}, {"inheritable", c.Inheritable, &caps.Inheritable},
 		{"ambient", c.Ambient, &caps.Ambient},
 	}
+	var checked, grantable uint64 // bits asked of the bounding set so far
+	ignored := map[string]bool{}
 	for _, s := range sets {
-		for i, n := range s.names {
+		for _, n := range s.names {
 			bit, ok := capByName()[strings.ToUpper(n)]
-			if !ok {
-				return caps, fmt.Errorf("process.capabilities.%s[%d] %q: unknown capability", s.name, i, n)
+			if ok && bit <= caps.Last && checked&(1<<bit) == 0 {
+				checked |= 1 << bit
+				if have(bit) {
+					grantable |= 1 << bit
+				}
 			}
-			if bit > caps.Last {
-				continue // the kernel lacks it: ignored, as runc does
+			if !ok || bit > caps.Last || grantable&(1<<bit) == 0 {
+				// unknown, missing from the kernel, or not ours to give
+				if !ignored[n] {
+					ignored[n] = true
+					caps.Ignored = append(caps.Ignored, n)
+				}
+				continue
 			}
 			*s.mask |= 1 << bit
 		}
@@ -223,15 +280,6 @@ func resolveRlimits(rl []specs.POSIXRlimit) ([]Rlimit, error) {
 	return out, nil
 }
 
-func hasEnv(env []string, key string) bool {
-	for _, e := range env {
-		if strings.HasPrefix(e, key+"=") {
-			return true
-		}
-	}
-	return false
-}
-
 // homeOf finds uid's home in the container's /etc/passwd, without
 // following links out of the rootfs; "/" when there is none, as runc does.
 func homeOf(rootfs string, uid int) string {
@@ -252,12 +300,17 @@ func homeOf(rootfs string, uid int) string {
 func addProcess(p *plan.Plan, in *Input) error {
 	pr := &in.Process
 	if pr.Terminal && in.ConsoleFd >= 0 {
-		p.Add("process.terminal", plan.OpConsole, []int64{int64(in.ConsoleFd)})
+		p.Add("process.terminal", plan.OpConsole, []int64{int64(in.ConsoleFd), boolInt(in.ConsoleRelayed)})
 	}
 	for _, r := range pr.Rlimits {
 		p.Add(r.Field, plan.OpRlimit, []int64{int64(r.Resource), int64(r.Soft), int64(r.Hard)})
 	}
 	p.Add("--preserve-fds", plan.OpCloseFds, []int64{int64(in.FirstCloseFd)})
+	// process.cwd is entered while the privileges to reach it are still
+	// ours (a directory only root may enter on the way), and again as the
+	// user if they did not suffice (root squashed on NFS), as runc does
+	cwdField := fmt.Sprintf("process.cwd %q", pr.Cwd)
+	p.Add(cwdField, plan.OpChdir, []int64{plan.ChdirFirst}, pr.Cwd)
 	seccompEarly := in.Seccomp != nil && !pr.NoNewPrivs
 	if seccompEarly {
 		// without no_new_privs installing a filter needs CAP_SYS_ADMIN: do
@@ -272,10 +325,10 @@ func addProcess(p *plan.Plan, in *Input) error {
 		ids = append(ids, int64(g))
 	}
 	p.Add(fmt.Sprintf("process.user %d:%d", pr.UID, pr.GID), plan.OpUser, ids)
+	p.Add(cwdField, plan.OpChdir, []int64{plan.ChdirRetry}, pr.Cwd)
 	p.Add("process.user", plan.OpPrctl, []int64{unix.PR_SET_KEEPCAPS, 0})
 	p.Add("process.capabilities", plan.OpCapSet,
 		[]int64{int64(c.Effective), int64(c.Permitted), int64(c.Inheritable), int64(c.Ambient), int64(c.Last)})
-	p.Add(fmt.Sprintf("process.cwd %q", pr.Cwd), plan.OpChdir, nil, pr.Cwd)
 	p.Add("process.user.umask", plan.OpUmask, []int64{int64(pr.Umask)})
 	if pr.NoNewPrivs {
 		p.Add("process.noNewPrivileges", plan.OpPrctl, []int64{unix.PR_SET_NO_NEW_PRIVS, 1})
@@ -336,6 +389,13 @@ func addProcess(p *plan.Plan, in *Input) error {
 	field := fmt.Sprintf("process.args[0] %q", pr.Args[0])
 	p.Add(field, plan.OpExec, []int64{int64(len(pr.Args))}, append(append([]string(nil), pr.Args...), pr.Env...)...)
 	return nil
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func startHooks(s *specs.Spec) []specs.Hook {

@@ -64,14 +64,6 @@ func TestResolveProcessErrors(t *testing.T) {
 			p.Env = append(p.Env, "BIG="+strings.Repeat("x", 32*os.Getpagesize()))
 			return p
 		}, fmt.Sprintf("process.env[1]: %d bytes, longer than execve takes (%d)", 4+32*os.Getpagesize(), 32*os.Getpagesize()-1)},
-		{"unknown bounding capability", func(p *specs.Process) *specs.Process {
-			p.Capabilities = &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL", "CAP_BOGUS"}}
-			return p
-		}, `process.capabilities.bounding[1] "CAP_BOGUS": unknown capability`},
-		{"unknown ambient capability", func(p *specs.Process) *specs.Process {
-			p.Capabilities = &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL"}, Ambient: []string{"KILL"}}
-			return p
-		}, `process.capabilities.ambient[0] "KILL": unknown capability`},
 		{"unknown rlimit", func(p *specs.Process) *specs.Process {
 			p.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 1, Hard: 2}, {Type: "RLIMIT_BOGUS", Soft: 1, Hard: 1}}
 			return p
@@ -94,6 +86,36 @@ func TestResolveProcessErrors(t *testing.T) {
 				t.Errorf("error %q, want %q", err, c.want)
 			}
 		})
+	}
+}
+
+// Unknown capabilities, those the kernel lacks and those outside oci-rt's
+// own bounding set are left out of every set and named once, for the
+// warning create logs (runtime-spec: a warning, not a failure).
+func TestResolveCapsIgnored(t *testing.T) {
+	t.Parallel()
+	c := &specs.LinuxCapabilities{
+		Bounding:  []string{"CAP_KILL", "CAP_BOGUS", "CAP_SYS_RESOURCE", "CAP_CHOWN"},
+		Effective: []string{"CAP_KILL", "CAP_SYS_RESOURCE", "KILL"},
+		Permitted: []string{"CAP_KILL", "CAP_SYS_RESOURCE", "CAP_BOGUS"},
+	}
+	asked := map[int]int{}
+	have := func(bit int) bool { asked[bit]++; return bit != unix.CAP_SYS_RESOURCE }
+	got, err := resolveCaps(c, have)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"CAP_BOGUS", "CAP_SYS_RESOURCE", "KILL"}; !reflect.DeepEqual(got.Ignored, want) {
+		t.Errorf("Ignored = %q, want %q", got.Ignored, want)
+	}
+	kill, chown := uint64(1)<<unix.CAP_KILL, uint64(1)<<unix.CAP_CHOWN
+	if got.Bounding != kill|chown || got.Effective != kill || got.Permitted != kill {
+		t.Errorf("masks %#x %#x %#x, want CAP_KILL|CAP_CHOWN, CAP_KILL, CAP_KILL", got.Bounding, got.Effective, got.Permitted)
+	}
+	for bit, n := range asked {
+		if n != 1 {
+			t.Errorf("the bounding set asked about capability %d %d times, want once", bit, n)
+		}
 	}
 }
 
@@ -144,7 +166,7 @@ func TestResolveProcessCaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if (got.Caps != Caps{Last: int(last)}) {
+	if !reflect.DeepEqual(got.Caps, Caps{Last: int(last)}) {
 		t.Errorf("nil capabilities resolve to %+v, want empty masks", got.Caps)
 	}
 }
@@ -163,8 +185,8 @@ func TestResolveProcessEveryKnownCap(t *testing.T) {
 			continue
 		}
 		want := uint64(1) << uint(cp)
-		if int(cp) > got.Caps.Last {
-			want = 0
+		if int(cp) > got.Caps.Last || !inOwnBounding(int(cp)) {
+			want = 0 // ignored, with a warning at create
 		}
 		if got.Caps.Bounding != want {
 			t.Errorf("%s: Bounding = %#x, want %#x", name, got.Caps.Bounding, want)
@@ -357,5 +379,32 @@ func TestCapsBeyondBounding(t *testing.T) {
 	got := CapsBeyondBounding(&specs.LinuxCapabilities{Bounding: []string{lack}, Permitted: []string{lack}})
 	if len(got) != 1 || got[0] != lack {
 		t.Errorf("got %v, want [%s]", got, lack)
+	}
+}
+
+// prepareEnv follows runc 1.5: the last of a name wins, where it stands;
+// an empty HOME is replaced from /etc/passwd like a missing one.
+func TestPrepareEnv(t *testing.T) {
+	t.Parallel()
+	root := processTestRootfs(t, "app:x:1000:1000:app:/home/app:/bin/sh\n")
+	for _, c := range []struct {
+		env  []string
+		uid  int
+		want []string
+	}{
+		{[]string{"A=1", "B=2", "A=3"}, 1000, []string{"B=2", "A=3", "HOME=/home/app"}},
+		{[]string{"HOME=", "A=1"}, 1000, []string{"A=1", "HOME=/home/app"}},
+		{[]string{"HOME=/x", "HOME="}, 1000, []string{"HOME=/home/app"}},
+		{[]string{"HOME=", "HOME=/x"}, 4242, []string{"HOME=/x"}},
+		{[]string{"A=1", "B", "A=2"}, 4242, []string{"B", "A=2", "HOME=/"}},
+		{nil, 4242, []string{"HOME=/"}},
+	} {
+		spec := append([]string(nil), c.env...)
+		if got := prepareEnv(c.env, root, c.uid); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("prepareEnv(%q) = %q, want %q", c.env, got, c.want)
+		}
+		if !reflect.DeepEqual(spec, c.env) {
+			t.Errorf("prepareEnv changed its input to %q", c.env)
+		}
 	}
 }

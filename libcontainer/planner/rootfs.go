@@ -133,12 +133,18 @@ func addMount(p *plan.Plan, in *Input, i int, m specs.Mount) error {
 		return addBind(p, in, field, i, m, opts)
 	}
 	kind := plan.TargetDir
-	ints := []int64{int64(opts.flags), int64(kind)}
+	ints := []int64{int64(opts.flags), int64(kind), 0}
 	if opts.copyUp {
 		if m.Type != "tmpfs" {
 			return fmt.Errorf("%s: tmpcopyup needs a tmpfs, not %q", field, m.Type)
 		}
-		ints = append(ints, plan.MountCopyUp)
+		ints[2] |= plan.MountCopyUp
+	}
+	if m.Type == "tmpfs" && !opts.hasMode() {
+		ints[2] |= plan.MountTmpfsMode
+	}
+	if ints[2] == 0 {
+		ints = ints[:2]
 	}
 	p.Add(field, plan.OpMount, ints, m.Source, m.Destination, m.Type, opts.dataString())
 	addPropagation(p, field, m.Destination, kind, opts)
@@ -153,33 +159,75 @@ func addBind(p *plan.Plan, in *Input, field string, i int, m specs.Mount, opts p
 	if !filepath.IsAbs(src) {
 		src = filepath.Join(in.Bundle, src)
 	}
-	st, err := os.Stat(src)
-	if err != nil {
-		return fmt.Errorf("mounts[%d].source %q: %w", i, m.Source, PathReason(err))
+	bindFlags := int64(opts.flags & (unix.MS_BIND | unix.MS_REC))
+	kind := plan.TargetDir
+	if inRoot, ok := madeByEarlierMount(in, i, src); ok && !isIdmapped(m, opts) {
+		// resolved in the rootfs when mounted, after the mounts before it
+		// (the executor makes the target as the source is)
+		p.Add(field, plan.OpMount, []int64{bindFlags, int64(kind), plan.MountSrcInRoot}, inRoot, m.Destination, "", "")
+	} else {
+		st, err := os.Stat(src)
+		if err != nil {
+			return fmt.Errorf("mounts[%d].source %q: %w", i, m.Source, PathReason(err))
+		}
+		if !st.IsDir() {
+			kind = plan.TargetFile
+		}
+		ints := []int64{bindFlags, int64(kind)}
+		switch {
+		case isIdmapped(m, opts):
+			// the runtime makes the tree (only a detached one takes an idmap)
+			ints = append(ints, plan.MountIdmapTree, int64(i))
+		case in.HostSources && in.Ns.Has(specs.UserNamespace):
+			// the container's root may not reach the source: the runtime
+			// opens it then
+			ints = append(ints, plan.MountHostSource, int64(i))
+		}
+		p.Add(field, plan.OpMount, ints, src, m.Destination, "", "")
 	}
-	kind := plan.TargetFile
-	if st.IsDir() {
-		kind = plan.TargetDir
-	}
-	ints := []int64{int64(opts.flags & (unix.MS_BIND | unix.MS_REC)), int64(kind)}
-	switch {
-	case isIdmapped(m, opts):
-		// the runtime makes the tree (only a detached one takes an idmap)
-		ints = append(ints, plan.MountIdmapTree, int64(i))
-	case in.HostSources && in.Ns.Has(specs.UserNamespace):
-		// the container's root may not reach the source: the runtime
-		// opens it then
-		ints = append(ints, plan.MountHostSource, int64(i))
-	}
-	p.Add(field, plan.OpMount, ints, src, m.Destination, "", "")
-	if rest := opts.flags & flagsAfterBind; rest != 0 {
-		p.Add(field, plan.OpMount, []int64{int64(unix.MS_BIND | unix.MS_REMOUNT | rest), int64(kind), plan.MountKeepLocked}, "", m.Destination, "", "")
+	// MS_BIND alone keeps the source's flags: any flag asked, set or
+	// cleared ("rw" of a read-only source), is applied by a remount, as
+	// runc 1.5; in a user namespace the flags the kernel locked are kept
+	// unless one of them was asked to be cleared
+	if opts.flags&^(unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT) != 0 || opts.cleared != 0 {
+		ints := []int64{int64(unix.MS_BIND | unix.MS_REMOUNT | opts.flags&flagsAfterBind), int64(kind), plan.MountKeepLocked}
+		if cleared := opts.cleared & flagsAfterBind; cleared != 0 {
+			ints = append(ints, int64(cleared))
+		}
+		p.Add(field, plan.OpMount, ints, "", m.Destination, "", "")
 	}
 	if opts.attrSet|opts.attrClr != 0 {
 		p.Add(field, plan.OpMountSetattr, []int64{int64(opts.attrSet), int64(opts.attrClr)}, m.Destination)
 	}
 	addPropagation(p, field, m.Destination, kind, opts)
 	return nil
+}
+
+// madeByEarlierMount tells whether a bind source inside the rootfs is made
+// or covered by a mount before mounts[i] (it may not exist yet, or be
+// another file once that mount is made); it returns the source's path in
+// the rootfs, to resolve there when mounts[i] is made, as runc does in
+// order.
+func madeByEarlierMount(in *Input, i int, src string) (string, bool) {
+	rel, err := filepath.Rel(in.Rootfs, src)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", false
+	}
+	inRoot := "/" + rel
+	if rel == "." {
+		inRoot = "/"
+	}
+	for _, m := range in.Spec.Mounts[:i] {
+		if d := path.Clean(m.Destination); pathUnder(inRoot, d) || pathUnder(d, inRoot) {
+			return inRoot, true
+		}
+	}
+	return "", false
+}
+
+// pathUnder tells whether the clean absolute path a is dir or inside it.
+func pathUnder(a, dir string) bool {
+	return a == dir || dir == "/" || strings.HasPrefix(a, dir+"/")
 }
 
 func addPropagation(p *plan.Plan, field, dest string, kind int, opts parsedMount) {

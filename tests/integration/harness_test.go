@@ -58,6 +58,11 @@ func NewEnv(t *testing.T) *Env {
 	t.Helper()
 	dir := t.TempDir()
 	e := &Env{t: t, Root: filepath.Join(dir, "root"), Dir: dir}
+	// as an installed runtime's root: list refuses a --root that does not
+	// exist (runc 1.5)
+	if err := os.Mkdir(e.Root, 0o711); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		ids, _ := os.ReadDir(e.Root)
 		for _, id := range ids {

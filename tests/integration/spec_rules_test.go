@@ -445,8 +445,9 @@ func cpusAllowed(t *testing.T, pid string) string {
 }
 
 // TestCapsBeyondOwnBounding: a capability the runtime itself lacks (this
-// sandbox withholds CAP_SYS_RESOURCE) makes capset fail; the one-line error
-// names the field and the capability, and nothing is left.
+// sandbox withholds CAP_SYS_RESOURCE) cannot be granted: it is left out with
+// a one-line warning naming it (runtime-spec config.md), and the container
+// runs; nothing is left after run.
 func TestCapsBeyondOwnBounding(t *testing.T) {
 	t.Parallel()
 	status, _ := os.ReadFile("/proc/self/status")
@@ -468,9 +469,9 @@ func TestCapsBeyondOwnBounding(t *testing.T) {
 		c.Effective = append(c.Effective, "CAP_SYS_RESOURCE")
 	})
 	r := e.Run("run", "-b", b, "capbeyond")
-	if r.Code == 0 || !strings.Contains(r.Stderr, "process.capabilities") || !strings.Contains(r.Stderr, "CAP_SYS_RESOURCE") ||
-		strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
-		t.Fatalf("exit %d, stderr %q: want one line naming process.capabilities and CAP_SYS_RESOURCE", r.Code, r.Stderr)
+	if r.Code != 0 || !strings.Contains(r.Stderr, "warning") || !strings.Contains(r.Stderr, "process.capabilities") ||
+		!strings.Contains(r.Stderr, "CAP_SYS_RESOURCE") || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
+		t.Fatalf("exit %d, stderr %q: want it to run, with one warning naming process.capabilities and CAP_SYS_RESOURCE", r.Code, r.Stderr)
 	}
 	if ents, _ := os.ReadDir(e.Root); len(ents) != 0 {
 		t.Errorf("state left behind: %v", ents)
