@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -271,6 +272,36 @@ func TestNsNetnsName(t *testing.T) {
 	e.MustRun("delete", "--force", id)
 	if _, err := os.Lstat(target); !os.IsNotExist(err) {
 		t.Errorf("%s left after delete: %v", target, err)
+	}
+
+	// a foreground run keeps its container's state in memory: the name
+	// given meanwhile goes at its delete too
+	runID := id + "-run"
+	runOut, err := os.Create(filepath.Join(e.Dir, "run.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer runOut.Close()
+	run := exec.Command(binary, "--root", e.Root, "run", "-b", e.Bundle([]string{"sleep", "3"}, nil), runID)
+	run.Stdout, run.Stderr = runOut, runOut
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(e.Run("state", runID).Stdout, `"running"`); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("run's container %s never ran", runID)
+		}
+	}
+	e.MustRun("ns", "--netns-name", name, runID)
+	if _, err := os.Lstat(target); err != nil {
+		t.Fatalf("named the run's network namespace: %v", err)
+	}
+	if err := run.Wait(); err != nil {
+		b, _ := os.ReadFile(runOut.Name())
+		t.Fatalf("run: %v: %s", err, b)
+	}
+	if _, err := os.Lstat(target); !os.IsNotExist(err) {
+		t.Errorf("%s left after run deleted its container: %v", target, err)
 	}
 }
 
