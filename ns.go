@@ -19,9 +19,11 @@ var nsCommand = &cli.Command{
 	Name:  "ns",
 	Usage: "show a container's namespaces as the kernel sees them, or name its network namespace for ip netns",
 	Description: `Lists each namespace of the container's process: its inode (as /proc/<pid>/ns shows it),
-whether the container made it (new), shares the runtime's (host) or joined one by path (joined),
-the other containers under --root that are in it, the user namespace that owns it, and the
-container's uid and gid maps.
+its origin, the other containers under --root that are in it, the user namespace that owns it, and
+the container's uid and gid maps. Origins: new (made for the container), host (the same as this
+command's), joined (a path in linux.namespaces), inherited (not asked for, yet not this command's:
+it runs in other namespaces than the container's creator did), unknown (the container was made by
+an oci-rt that did not keep its config).
 
 With --netns-name NAME, binds the container's network namespace at /var/run/netns/NAME, as
 "ip netns attach" does, so that "ip netns exec NAME ..." runs in it; delete removes the name.`,

@@ -21,8 +21,14 @@ func (c *Container) Namespaces() (*nsview.Report, error) {
 	if err := hasNamespaces(s); err != nil {
 		return nil, err
 	}
+	// the config kept at create tells new from joined; a container made by
+	// an oci-rt that did not keep it gets "unknown" where /proc cannot tell
+	var asked map[string]nsview.Asked
 	spec, err := c.states.LoadSpec(c.id)
-	if err != nil {
+	switch {
+	case err == nil:
+		asked = askedNamespaces(spec)
+	case !errors.Is(err, state.ErrNotExist):
 		return nil, fmt.Errorf("the config of container %s: %w", c.id, err)
 	}
 	others, err := Store{Root: c.states.Root}.List()
@@ -35,7 +41,7 @@ func (c *Container) Namespaces() (*nsview.Report, error) {
 			peers = append(peers, nsview.Peer{ID: o.ID, Pid: o.Pid, StartTime: o.StartTime})
 		}
 	}
-	return nsview.Inspect(c.id, s.Pid, s.StartTime, askedNamespaces(spec), peers)
+	return nsview.Inspect(c.id, s.Pid, s.StartTime, asked, peers)
 }
 
 // NameNetns gives the container's network namespace a name for ip netns

@@ -338,3 +338,26 @@ func TestNsHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestNsWithoutConfig: a container whose state directory keeps no config
+// (an older oci-rt made it) is still shown: what /proc alone cannot tell
+// (new or joined) is "unknown", the host's namespaces are still "host".
+func TestNsWithoutConfig(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	id := fmt.Sprintf("nsview-noconfig-%d", os.Getpid())
+	pid := nsMustCreate(e, e.Bundle([]string{"sleep", "100"}, nil), id)
+	if err := os.Remove(filepath.Join(e.Root, id, "config.json")); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	for _, kind := range nsviewKinds {
+		if nsviewIno(t, pid, kind) != nsviewIno(t, os.Getpid(), kind) {
+			want[kind] = "unknown"
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("the container has no namespace of its own")
+	}
+	nsviewCheck(t, nsviewJSON(t, e, id), pid, want)
+}
