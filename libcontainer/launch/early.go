@@ -76,8 +76,10 @@ func (c *initProcess) preludeEnv(in *planner.Input) ([]string, error) {
 // namespace, namespaces to join): its first step joins the cgroup then.
 // And only when its prelude ran (it is in the memory or unified cgroup
 // already, where a failed create finds and kills the container's process)
-// in a mount namespace of its own (whose mounts go with it).
+// in a mount namespace of its own (whose mounts go with it). Nor when the
+// process asks the runtime for something while it mounts: it would take
+// the early answer for its own.
 func (c *initProcess) cgroupLate(in *planner.Input) bool {
 	return c.startsEarly() && in.PreludeUnshared != 0 && len(c.ns.Joins) == 0 &&
-		!c.ns.IsNew(specs.UserNamespace) && c.ns.IsNew(specs.MountNamespace) && !needsHostSide(c.spec)
+		!c.ns.IsNew(specs.UserNamespace) && c.ns.IsNew(specs.MountNamespace) && !planner.AsksHost(c.spec)
 }

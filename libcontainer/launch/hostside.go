@@ -6,7 +6,6 @@ import (
 	"os"
 	"strconv"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer/mountsrc"
@@ -118,24 +117,4 @@ func (c *initProcess) replyFd(f *os.File) error {
 		err = serr
 	}
 	return err
-}
-
-// needsHostSide tells whether the container's process asks the runtime
-// for something while it mounts (network devices, idmapped trees): its
-// plan must not go before the cgroup, whose early answer it would take.
-func needsHostSide(s *specs.Spec) bool {
-	if s.Linux != nil && len(s.Linux.NetDevices) > 0 {
-		return true
-	}
-	for _, m := range s.Mounts {
-		if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
-			return true
-		}
-		for _, o := range m.Options {
-			if o == "idmap" || o == "ridmap" {
-				return true
-			}
-		}
-	}
-	return false
 }

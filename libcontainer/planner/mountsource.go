@@ -67,3 +67,17 @@ func checkIdmap(in *Input, field string, i int, m specs.Mount, opts parsedMount)
 	}
 	return checkMappings(fmt.Sprintf("mounts[%d].gidMappings", i), m.GIDMappings)
 }
+
+// AsksHost tells whether the container's process asks the runtime for
+// something while it mounts (network devices, idmapped trees).
+func AsksHost(s *specs.Spec) bool {
+	if s.Linux != nil && len(s.Linux.NetDevices) > 0 {
+		return true
+	}
+	for _, m := range s.Mounts {
+		if isIdmapped(m, parseMountOptions(m.Options)) {
+			return true
+		}
+	}
+	return false
+}
