@@ -89,8 +89,10 @@ func TestIdmapNoUserns(t *testing.T) {
 	e := NewEnv(t)
 	src := imSource(t, e.Dir)
 	id := fmt.Sprintf("idmap-nouserns-%d", os.Getpid())
-	b := e.Bundle(imScript("/idmapped", "/plain", "/fields"), func(s *specs.Spec) {
+	b := e.Bundle(imScript("/idmapped", "/plain", "/fields", "/readonly"), func(s *specs.Spec) {
 		s.Mounts = append(s.Mounts,
+			specs.Mount{Destination: "/readonly", Type: "bind", Source: src, Options: []string{"rbind", "idmap", "ro", "nosuid"},
+				UIDMappings: imMap(1000, 0, 1), GIDMappings: imMap(1000, 0, 1)},
 			specs.Mount{Destination: "/idmapped", Type: "bind", Source: src, Options: []string{"bind", "idmap"},
 				UIDMappings: imMap(1000, 0, 1), GIDMappings: imMap(1000, 0, 1)},
 			specs.Mount{Destination: "/plain", Type: "bind", Source: src, Options: []string{"bind"}},
@@ -104,6 +106,7 @@ func TestIdmapNoUserns(t *testing.T) {
 		"o1000_0": "0:0", "o0_0": "65534:65534", "new_0": "0:0",
 		"o1000_1": "1000:1000", "o0_1": "0:0", "new_1": "0:0",
 		"o1000_2": "3000:3000", "o0_2": "65534:65534", "new_2": "refused",
+		"o1000_3": "0:0", "o0_3": "65534:65534", "new_3": "refused", // idmapped, then read-only
 	})
 	if got := imOwner(t, filepath.Join(src, "new0")); got != "1000:1000" {
 		t.Errorf("what root made through the idmapped mount is %s on the host, want 1000:1000", got)
