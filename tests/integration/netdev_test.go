@@ -267,3 +267,29 @@ echo ping $(ping -c 1 -W 5 `+net.BridgeIP+` >/dev/null 2>&1 && echo answered || 
 		t.Errorf("the device came back to the host while its namespace lives")
 	}
 }
+
+// TestNetDevicesNameTemplate: a new name ending in %d lets the kernel
+// pick the number; the device is up with its address under that name.
+func TestNetDevicesNameTemplate(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	net := ndMakeNet(t, 4)
+	id := fmt.Sprintf("netdev-tmpl-%d", os.Getpid())
+	b := e.Bundle(nsReport(`echo names $(ls /sys/class/net | sort)
+echo link $(ip -o link show net0 | grep -o '<[^>]*>')
+echo addr $(ip -o -4 addr show dev net0 | awk '{print $4}')`), func(s *specs.Spec) {
+		s.Linux.NetDevices = map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: "net%d"}}
+	})
+	nsMustCreate(e, b, id)
+	e.MustRun("start", id)
+	got := nsOutput(e, id)
+	if n := nsField(t, got, "names"); n != "lo net0" {
+		t.Errorf("interfaces inside: %q, want lo net0", n)
+	}
+	if l := nsField(t, got, "link"); !strings.Contains(l, "UP") {
+		t.Errorf("net0 inside: flags %q, want UP", l)
+	}
+	if a := nsField(t, got, "addr"); a != net.CtrIP+"/24" {
+		t.Errorf("net0 inside: address %q, want %s/24", a, net.CtrIP)
+	}
+}
