@@ -296,6 +296,24 @@ func (c *e2eCRI) logTail() string {
 	return string(b)
 }
 
+// logErrors returns containerd's error lines that name one of ids.
+func (c *e2eCRI) logErrors(ids ...string) []string {
+	b, _ := os.ReadFile(c.log)
+	var errs []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if !strings.Contains(l, "level=error") {
+			continue
+		}
+		for _, id := range ids {
+			if strings.Contains(l, id) {
+				errs = append(errs, l)
+				break
+			}
+		}
+	}
+	return errs
+}
+
 // RuntimeRoot is the runtime's --root the shim is given for rt; the shim
 // keeps the state in <root>/k8s.io/<id>.
 func (c *e2eCRI) RuntimeRoot(rt e2eRuntime) string {
@@ -540,6 +558,12 @@ func TestCRIPod(t *testing.T) {
 		}
 		if l := c.CrictlOK(t, "pods", "-q").Stdout; strings.Contains(l, podID) {
 			t.Errorf("crictl pods still lists %s", podID)
+		}
+		// nothing went wrong on the way, as containerd saw it: e.g. the
+		// shim's kill --all of a pid=POD container's leftovers once it
+		// exited ("failed to kill init's children")
+		if errs := c.logErrors(podID, oneID, twoID); len(errs) > 0 {
+			t.Errorf("containerd logged errors about the pod:\n%s", strings.Join(errs, "\n"))
 		}
 		for _, id := range []string{podID, oneID, twoID} {
 			e2eAssertGone(t, "runtime state", c.StateDir(rt, id))
