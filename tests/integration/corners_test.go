@@ -438,3 +438,16 @@ func TestCornerStartContainerHookRules(t *testing.T) {
 		t.Errorf("the startContainer hook ran as %q, the process as %q: want the same user, environment, filter and capabilities", hook, proc)
 	}
 }
+
+// cnParseCgroup maps each hierarchy of a /proc/<pid>/cgroup text (its
+// controllers, "" for the unified one) to the path in it.
+func cnParseCgroup(text string) map[string]string {
+	m := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(text), "\n") {
+		f := strings.SplitN(l, ":", 3)
+		if len(f) == 3 {
+			m[f[1]] = f[2]
+		}
+	}
+	return m
+}
