@@ -16,6 +16,7 @@
 #include "plan.h"
 #include "process.h"
 #include "rootfs.h"
+#include "scheduling.h"
 #include "sync.h"
 
 static void apply(struct op *o)
@@ -125,6 +126,21 @@ static void apply(struct op *o)
 		break;
 	case OP_JOIN_CGROUP:
 		do_join_cgroup(o);
+		break;
+	case OP_SCHED_ATTR:
+		do_sched_attr(o);
+		break;
+	case OP_IOPRIO:
+		do_ioprio(o);
+		break;
+	case OP_PERSONALITY:
+		do_personality(o);
+		break;
+	case OP_MEMPOLICY:
+		do_mempolicy(o);
+		break;
+	case OP_AFFINITY:
+		do_affinity(o);
 		break;
 	case OP_MOUNT_SETATTR:
 		do_setattr(o);

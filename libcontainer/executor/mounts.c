@@ -304,8 +304,11 @@ void do_mask(struct op *o)
 		fail(errno, "stat %s", o->s[0]);
 	}
 	int r;
+	char data[4096] = "size=0k,nr_inodes=1";
+	if (o->nstr > 1) /* linux.mountLabel's context= option */
+		snprintf(data, sizeof(data), "size=0k,nr_inodes=1,%s", o->s[1]);
 	if (S_ISDIR(st.st_mode))
-		r = mount("tmpfs", o->s[0], "tmpfs", MS_RDONLY, "size=0k,nr_inodes=1");
+		r = mount("tmpfs", o->s[0], "tmpfs", MS_RDONLY, data);
 	else
 		r = mount("/dev/null", o->s[0], NULL, MS_BIND, NULL);
 	if (r < 0)

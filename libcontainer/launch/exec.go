@@ -79,6 +79,7 @@ func (c *execProcess) start(in *planner.Input) error {
 		return err
 	}
 	in.CgroupTasks = tasks
+	c.cpus = in.Process.Affinity.Initial
 	if err := c.spawn(unified); err != nil {
 		return err
 	}

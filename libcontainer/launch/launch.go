@@ -67,6 +67,9 @@ type executorRun struct {
 	seccomp        *planner.Seccomp
 	// status is the container's, as the seccomp agent is told it
 	status specs.ContainerState
+	// cpus is the CPU mask the executor starts with: every CPU (nil), or
+	// exec's process.execCPUAffinity.initial
+	cpus []uint64
 
 	// what the caller passes on: socket-activation and preserved fds
 	// (from 3 up), and the console

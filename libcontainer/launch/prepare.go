@@ -38,6 +38,9 @@ func (c *initProcess) prepare() (*planner.Input, error) {
 	if err := planner.Validate(s, &ns); err != nil {
 		return nil, err
 	}
+	if err := checkMountLabel(s.Linux); err != nil {
+		return nil, err
+	}
 	proc := planner.NoProcess()
 	if s.Process != nil {
 		if proc, err = planner.ResolveProcess(s.Process, rootfs); err != nil {
@@ -83,6 +86,20 @@ func checkLSM(p *specs.Process) error {
 		if _, err := os.Stat("/sys/fs/selinux/enforce"); err != nil {
 			return fmt.Errorf("process.selinuxLabel %q: SELinux is not enabled on this host", p.SelinuxLabel)
 		}
+	}
+	return nil
+}
+
+// checkMountLabel refuses linux.mountLabel on a host without SELinux.
+// runc passes it on as the context= mount option whether or not SELinux
+// is on, and the kernel refuses that option without it (EINVAL at the
+// first tmpfs): oci-rt says why at once.
+func checkMountLabel(l *specs.Linux) error {
+	if l == nil || l.MountLabel == "" {
+		return nil
+	}
+	if _, err := os.Stat("/sys/fs/selinux/enforce"); err != nil {
+		return fmt.Errorf("linux.mountLabel %q: SELinux is not enabled on this host (the label would be the context= mount option, which the kernel refuses without it)", l.MountLabel)
 	}
 	return nil
 }

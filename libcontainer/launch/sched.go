@@ -1,9 +1,11 @@
 package launch
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"strconv"
+	"unsafe"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -19,9 +21,26 @@ import (
 // whose timer slack and CPU affinity are the ones oci-rt was started with,
 // so that the child inherits those and not oci-rt's own.
 func WithCallerScheduling(start func() error) error {
+	return WithScheduling(nil, start)
+}
+
+// allCPUs is a mask of every CPU a kernel may have (runc's 8192): the
+// kernel clamps it to its own and to the cpuset.
+func allCPUs() []uint64 {
+	m := make([]uint64, 8192/64)
+	for i := range m {
+		m[i] = ^uint64(0)
+	}
+	return m
+}
+
+// WithScheduling is WithCallerScheduling with the CPU mask cpus (64-bit
+// words) instead of the caller's, when cpus is not nil. Pinned (the
+// default) that costs nothing more: the thread's mask is set either way.
+func WithScheduling(cpus []uint64, start func() error) error {
 	slack := executor.CallerTimerSlack()
-	cpus, pinned := executor.CallerCPUs()
-	if slack < 0 && !pinned {
+	callerCPUs, pinned := executor.CallerCPUs()
+	if slack < 0 && !pinned && cpus == nil {
 		return start()
 	}
 	runtime.LockOSThread()
@@ -32,11 +51,21 @@ func WithCallerScheduling(start func() error) error {
 			defer unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(ours), 0, 0, 0)
 		}
 	}
-	if pinned {
+	if cpus != nil {
 		var ours unix.CPUSet
 		err := unix.SchedGetaffinity(0, &ours)
 		if err == nil {
-			err = unix.SchedSetaffinity(0, &cpus)
+			err = setAffinity(cpus)
+		}
+		if err != nil {
+			return fmt.Errorf("process.execCPUAffinity.initial: sched_setaffinity: %w", err)
+		}
+		defer unix.SchedSetaffinity(0, &ours)
+	} else if pinned {
+		var ours unix.CPUSet
+		err := unix.SchedGetaffinity(0, &ours)
+		if err == nil {
+			err = unix.SchedSetaffinity(0, &callerCPUs)
 		}
 		if err != nil {
 			// the caller's CPUs changed since we started (hot-unplug, cpuset)
@@ -46,6 +75,15 @@ func WithCallerScheduling(start func() error) error {
 		}
 	}
 	return start()
+}
+
+// setAffinity sets this thread's CPU mask, of any size.
+func setAffinity(mask []uint64) error {
+	_, _, e := unix.RawSyscall(unix.SYS_SCHED_SETAFFINITY, 0, uintptr(len(mask)*8), uintptr(unsafe.Pointer(&mask[0])))
+	if e != 0 {
+		return e
+	}
+	return nil
 }
 
 // UseCallerCPUs gives every thread of the runtime the caller's CPUs back,

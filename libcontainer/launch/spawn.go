@@ -33,10 +33,16 @@ func (c *executorRun) spawn(unified *os.File, extraEnv ...string) error {
 	if unified != nil {
 		attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, int(unified.Fd())
 	}
-	// with the caller's CPUs, so that its exec can overlap our work on
-	// another CPU, and the container inherits them
+	// with every CPU (or execCPUAffinity.initial), so that its exec can
+	// overlap our work on another CPU, and the container does not inherit
+	// the caller's mask (runc 1.4 resets it too); the container's cpuset
+	// narrows it once it joins its cgroup
+	cpus := c.cpus
+	if cpus == nil {
+		cpus = allCPUs()
+	}
 	var pid int
-	err = WithCallerScheduling(func() (err error) {
+	err = WithScheduling(cpus, func() (err error) {
 		pid, err = syscall.ForkExec(exe, []string{"oci-rt", "init"}, attr)
 		return err
 	})

@@ -61,6 +61,11 @@ const (
 	OpKeyring       Code = 35
 	OpJoinCgroup    Code = 36
 	OpCheckExec     Code = 37
+	OpSchedAttr     Code = 50
+	OpIOPrio        Code = 51
+	OpPersonality   Code = 52
+	OpMempolicy     Code = 53
+	OpAffinity      Code = 54
 )
 
 // Mount target kinds (OpMount's second int).
@@ -221,4 +226,5 @@ var codeNames = map[Code]string{
 	OpCapBset: "capbset", OpCapSet: "capset", OpUser: "user", OpUmask: "umask", OpChdir: "chdir",
 	OpConsole: "console", OpSeccomp: "seccomp", OpCloseFds: "close-fds", OpWaitStart: "wait-start",
 	OpHook: "hook", OpExec: "exec", OpSetsid: "setsid", OpReady: "ready", OpMkdir: "mkdir", OpMountSetattr: "mount-setattr", OpKeyring: "keyring", OpJoinCgroup: "join-cgroup", OpCheckExec: "check-exec",
+	OpSchedAttr: "sched-attr", OpIOPrio: "ioprio", OpPersonality: "personality", OpMempolicy: "mempolicy", OpAffinity: "affinity",
 }

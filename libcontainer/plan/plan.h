@@ -26,7 +26,7 @@
 #define OP_SYMLINK 10       /* s0 target, s1 link path in root */
 #define OP_PIVOT 11         /* pivot_root into the root */
 #define OP_CHROOT 12        /* move the root onto / and chroot (--no-pivot) */
-#define OP_MASK 13          /* s0 path: hide it (tmpfs for a directory, /dev/null for a file) */
+#define OP_MASK 13          /* s0 path: hide it (tmpfs for a directory, /dev/null for a file); s1 the tmpfs's extra data */
 #define OP_READONLY 14      /* s0 path: bind it read-only onto itself */
 #define OP_SETHOSTNAME 15   /* s0 */
 #define OP_SETDOMAINNAME 16 /* s0 */
@@ -50,6 +50,11 @@
 #define OP_KEYRING 35       /* s0 name: join a new session keyring */
 #define OP_CHECK_EXEC 37    /* as OP_EXEC, but only finds args[0] and checks it is executable */
 #define OP_JOIN_CGROUP 36   /* s0.. v1 `tasks` files: write "0" (move this thread) */
+#define OP_SCHED_ATTR 50    /* i0 policy, i1 flags, i2 nice, i3 priority, i4 runtime, i5 deadline, i6 period */
+#define OP_IOPRIO 51        /* i0 class << 13 | level */
+#define OP_PERSONALITY 52   /* i0 persona */
+#define OP_MEMPOLICY 53     /* i0 mode | flags, i1 maxnode, i2.. the node mask's 64-bit words */
+#define OP_AFFINITY 54      /* i0.. the CPU mask's 64-bit words */
 
 /* OP_MOUNT target kinds */
 #define TARGET_PLAIN 0      /* s1 is used as it is */

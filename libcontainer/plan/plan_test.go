@@ -246,6 +246,8 @@ var planTestHeaderConsts = map[string]int64{
 	"OP_KEYRING":       int64(OpKeyring),
 	"OP_JOIN_CGROUP":   int64(OpJoinCgroup),
 	"OP_CHECK_EXEC":    int64(OpCheckExec),
+	"OP_SCHED_ATTR":    int64(OpSchedAttr), "OP_IOPRIO": int64(OpIOPrio), "OP_PERSONALITY": int64(OpPersonality),
+	"OP_MEMPOLICY": int64(OpMempolicy), "OP_AFFINITY": int64(OpAffinity),
 
 	"TARGET_PLAIN":      TargetPlain,
 	"TARGET_DIR":        TargetDir,

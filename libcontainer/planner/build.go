@@ -74,6 +74,7 @@ func Build(in *Input) (*plan.Plan, error) {
 		}
 	} else {
 		addCgroupJoin(p, in)
+		addFinalAffinity(p, in)
 	}
 	if s.Process != nil && s.Process.OOMScoreAdj != nil {
 		// first, while we still have the host's privileges

@@ -45,6 +45,7 @@ var mountFlags = map[string]mountFlag{
 	"strictatime":   {false, unix.MS_STRICTATIME},
 	"suid":          {true, unix.MS_NOSUID},
 	"sync":          {false, unix.MS_SYNCHRONOUS},
+	"symfollow":     {true, unix.MS_NOSYMFOLLOW},
 	"bind":          {false, unix.MS_BIND},
 	"rbind":         {false, unix.MS_BIND | unix.MS_REC},
 }
@@ -60,20 +61,28 @@ var propagationFlags = map[string]uintptr{
 	"runbindable": unix.MS_UNBINDABLE | unix.MS_REC,
 }
 
-// recursiveAttr sets (or clears) a MOUNT_ATTR_* on a whole bind tree with
-// mount_setattr(AT_RECURSIVE).
+// recursiveAttr sets (or clears) a MOUNT_ATTR_* on a whole mount tree
+// with mount_setattr(AT_RECURSIVE). The access-time mode is one field of
+// three values (relatime, noatime, strictatime): atime options set it, the
+// last one given winning; the ones that only say "not this one" (ratime,
+// rnorelatime, rnostrictatime) give the kernel's default, relatime, as
+// mount(2) does without an atime flag.
 type recursiveAttr struct {
-	set  bool
-	attr uint64
+	set   bool
+	attr  uint64
+	atime bool
 }
 
 var recursiveAttrs = map[string]recursiveAttr{
-	"rro": {true, unix.MOUNT_ATTR_RDONLY}, "rrw": {false, unix.MOUNT_ATTR_RDONLY},
-	"rnosuid": {true, unix.MOUNT_ATTR_NOSUID}, "rsuid": {false, unix.MOUNT_ATTR_NOSUID},
-	"rnodev": {true, unix.MOUNT_ATTR_NODEV}, "rdev": {false, unix.MOUNT_ATTR_NODEV},
-	"rnoexec": {true, unix.MOUNT_ATTR_NOEXEC}, "rexec": {false, unix.MOUNT_ATTR_NOEXEC},
-	"rnodiratime": {true, unix.MOUNT_ATTR_NODIRATIME}, "rdiratime": {false, unix.MOUNT_ATTR_NODIRATIME},
-	"rnosymfollow": {true, unix.MOUNT_ATTR_NOSYMFOLLOW}, "rsymfollow": {false, unix.MOUNT_ATTR_NOSYMFOLLOW},
+	"rro": {true, unix.MOUNT_ATTR_RDONLY, false}, "rrw": {false, unix.MOUNT_ATTR_RDONLY, false},
+	"rnosuid": {true, unix.MOUNT_ATTR_NOSUID, false}, "rsuid": {false, unix.MOUNT_ATTR_NOSUID, false},
+	"rnodev": {true, unix.MOUNT_ATTR_NODEV, false}, "rdev": {false, unix.MOUNT_ATTR_NODEV, false},
+	"rnoexec": {true, unix.MOUNT_ATTR_NOEXEC, false}, "rexec": {false, unix.MOUNT_ATTR_NOEXEC, false},
+	"rnodiratime": {true, unix.MOUNT_ATTR_NODIRATIME, false}, "rdiratime": {false, unix.MOUNT_ATTR_NODIRATIME, false},
+	"rnosymfollow": {true, unix.MOUNT_ATTR_NOSYMFOLLOW, false}, "rsymfollow": {false, unix.MOUNT_ATTR_NOSYMFOLLOW, false},
+	"rrelatime": {true, unix.MOUNT_ATTR_RELATIME, true}, "rnorelatime": {true, unix.MOUNT_ATTR_RELATIME, true},
+	"rnoatime": {true, unix.MOUNT_ATTR_NOATIME, true}, "ratime": {true, unix.MOUNT_ATTR_RELATIME, true},
+	"rstrictatime": {true, unix.MOUNT_ATTR_STRICTATIME, true}, "rnostrictatime": {true, unix.MOUNT_ATTR_RELATIME, true},
 }
 
 // MountOptions lists the options oci-rt understands, for `features`.
@@ -117,7 +126,11 @@ func parseMountOptions(opts []string) parsedMount {
 			continue
 		}
 		if a, ok := recursiveAttrs[o]; ok {
-			if a.set {
+			if a.atime {
+				// mount_setattr(2): the mode in attr_set, MOUNT_ATTR__ATIME in attr_clr
+				p.attrSet = p.attrSet&^unix.MOUNT_ATTR__ATIME | a.attr
+				p.attrClr |= unix.MOUNT_ATTR__ATIME
+			} else if a.set {
 				p.attrSet, p.attrClr = p.attrSet|a.attr, p.attrClr&^a.attr
 			} else {
 				p.attrClr, p.attrSet = p.attrClr|a.attr, p.attrSet&^a.attr
@@ -152,3 +165,7 @@ func (p parsedMount) hasMode() bool {
 // flagsAfterBind are the flags a bind mount only gets from a remount.
 const flagsAfterBind = unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC |
 	unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME | unix.MS_STRICTATIME | unix.MS_NOSYMFOLLOW
+
+// MountData is what of opts reaches the filesystem as its data string:
+// the options oci-rt does not know itself.
+func MountData(opts []string) string { return parseMountOptions(opts).dataString() }

@@ -28,8 +28,13 @@ type Process struct {
 	Rlimits        []Rlimit
 	NoNewPrivs     bool
 	Terminal       bool
-	Apparmor       string // profile to enter at exec
-	SelinuxLabel   string // label to take at exec
+	Apparmor       string     // profile to enter at exec
+	SelinuxLabel   string     // label to take at exec
+	Scheduler      *SchedAttr // process.scheduler, or nil
+	IOPriority     *int64     // process.ioPriority as ioprio_set takes it, or nil
+	// Affinity is process.execCPUAffinity (exec only): the CPU masks the
+	// executor starts with and takes once in the cgroup (nil: none)
+	Affinity Affinity
 }
 
 // Caps are the five capability sets as bit masks.
@@ -172,6 +177,15 @@ func ResolveProcess(p *specs.Process, rootfs string) (Process, error) {
 	if out.Rlimits, err = resolveRlimits(p.Rlimits); err != nil {
 		return Process{}, err
 	}
+	if out.Scheduler, err = resolveScheduler(p.Scheduler); err != nil {
+		return Process{}, err
+	}
+	if out.IOPriority, err = resolveIOPriority(p.IOPriority); err != nil {
+		return Process{}, err
+	}
+	if out.Affinity, err = resolveAffinity(p.ExecCPUAffinity); err != nil {
+		return Process{}, err
+	}
 	out.Env = prepareEnv(p.Env, rootfs, int(out.UID))
 	return out, nil
 }
@@ -305,6 +319,9 @@ func addProcess(p *plan.Plan, in *Input) error {
 	for _, r := range pr.Rlimits {
 		p.Add(r.Field, plan.OpRlimit, []int64{int64(r.Resource), int64(r.Soft), int64(r.Hard)})
 	}
+	// after the rlimits (RLIMIT_RTPRIO may be what allows SCHED_FIFO),
+	// while the process still has every capability
+	addProcessAttrs(p, in)
 	p.Add("--preserve-fds", plan.OpCloseFds, []int64{int64(in.FirstCloseFd)})
 	// process.cwd is entered while the privileges to reach it are still
 	// ours (a directory only root may enter on the way), and again as the

@@ -127,7 +127,13 @@ func addMount(p *plan.Plan, in *Input, i int, m specs.Mount) error {
 		}
 	}
 	if m.Type == "cgroup" || m.Type == "cgroup2" {
-		return addCgroupMount(p, in, field, m.Destination, opts)
+		if err := addCgroupMount(p, in, field, m.Destination, opts); err != nil {
+			return err
+		}
+		if opts.attrSet|opts.attrClr != 0 {
+			p.Add(field, plan.OpMountSetattr, []int64{int64(opts.attrSet), int64(opts.attrClr)}, m.Destination)
+		}
+		return nil
 	}
 	if opts.flags&unix.MS_BIND != 0 {
 		return addBind(p, in, field, i, m, opts)
@@ -146,9 +152,34 @@ func addMount(p *plan.Plan, in *Input, i int, m specs.Mount) error {
 	if ints[2] == 0 {
 		ints = ints[:2]
 	}
-	p.Add(field, plan.OpMount, ints, m.Source, m.Destination, m.Type, opts.dataString())
+	p.Add(field, plan.OpMount, ints, m.Source, m.Destination, m.Type, labelled(opts.dataString(), m.Type, in.Spec))
+	if opts.attrSet|opts.attrClr != 0 {
+		p.Add(field, plan.OpMountSetattr, []int64{int64(opts.attrSet), int64(opts.attrClr)}, m.Destination)
+	}
 	addPropagation(p, field, m.Destination, kind, opts)
 	return nil
+}
+
+// labelled adds linux.mountLabel to a mount's data as SELinux's context=
+// option, on the mounts runc gives it to: not proc, sysfs, mqueue (whose
+// files are labelled instead), nor the cgroup hierarchies. (A host without
+// SELinux refuses the label before: see launch's checkMountLabel.)
+func labelled(data, fstype string, s *specs.Spec) string {
+	if s.Linux == nil || s.Linux.MountLabel == "" {
+		return data
+	}
+	switch fstype {
+	case "proc", "sysfs", "mqueue", "cgroup", "cgroup2":
+		return data
+	}
+	return mountLabelData(data, s.Linux.MountLabel)
+}
+
+func mountLabelData(data, label string) string {
+	if data != "" {
+		data += ","
+	}
+	return data + fmt.Sprintf("context=%q", label)
 }
 
 func addBind(p *plan.Plan, in *Input, field string, i int, m specs.Mount, opts parsedMount) error {
@@ -452,7 +483,12 @@ func addAfterPivot(p *plan.Plan, in *Input) error {
 			p.Add(fmt.Sprintf("linux.readonlyPaths[%d] %q", i, r), plan.OpReadonly, nil, r)
 		}
 		for i, m := range l.MaskedPaths {
-			p.Add(fmt.Sprintf("linux.maskedPaths[%d] %q", i, m), plan.OpMask, nil, m)
+			field := fmt.Sprintf("linux.maskedPaths[%d] %q", i, m)
+			if l.MountLabel != "" {
+				p.Add(field, plan.OpMask, nil, m, mountLabelData("", l.MountLabel))
+			} else {
+				p.Add(field, plan.OpMask, nil, m)
+			}
 		}
 	}
 	if in.Spec.Root != nil && in.Spec.Root.Readonly {

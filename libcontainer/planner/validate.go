@@ -18,6 +18,12 @@ func Validate(s *specs.Spec, ns *Namespaces) error {
 	if s.Root == nil || s.Root.Path == "" {
 		return errors.New("root.path: missing")
 	}
+	if v := s.Version; v != "" && !strings.HasPrefix(v, "1.") {
+		return fmt.Errorf("ociVersion %q: oci-rt implements runtime-spec 1.x (up to %s)", cut(v), specs.Version)
+	}
+	if err := CheckRefused(s); err != nil {
+		return err
+	}
 	if s.Hostname != "" && !ns.Has(specs.UTSNamespace) {
 		return fmt.Errorf("hostname %q: needs a new UTS namespace (linux.namespaces has none)", s.Hostname)
 	}
@@ -52,6 +58,9 @@ func Validate(s *specs.Spec, ns *Namespaces) error {
 		return err
 	}
 	if err := checkSysctls(l.Sysctl, ns); err != nil {
+		return err
+	}
+	if err := checkLinuxAttrs(l); err != nil {
 		return err
 	}
 	if err := checkMappings("linux.uidMappings", l.UIDMappings); err != nil {
@@ -116,6 +125,9 @@ func checkSysctls(sysctls map[string]string, ns *Namespaces) error {
 			ok = ns.Has(specs.NetworkNamespace)
 		case name == "kernel.domainname":
 			ok = ns.Has(specs.UTSNamespace)
+		case strings.HasPrefix(name, "user."):
+			// the user namespace's own limits (ucounts), as runc 1.4
+			ok = ns.Has(specs.UserNamespace)
 		case name == "kernel.hostname":
 			return fmt.Errorf("linux.sysctl %q: use the hostname field", k)
 		}

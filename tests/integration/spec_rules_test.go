@@ -349,7 +349,9 @@ func TestRootlessFlag(t *testing.T) {
 // timer slack (Go's sysmon wakes less) and pins them to one CPU (the Go
 // runtime then runs one P); the container's process, a process exec'd into
 // it, a startContainer hook (run by the executor) and host hooks (run by
-// the CLI) get the caller's slack and CPUs back, here this test's.
+// the CLI) get the caller's slack back, here this test's; the CLI's hooks
+// get its CPUs, the container's processes every CPU their cgroup allows
+// (here the same: TestAttrsCPUAffinityNotInherited has a caller on one).
 func TestCallerSchedulingNotInherited(t *testing.T) {
 	t.Parallel()
 	mine, err := os.ReadFile("/proc/self/timerslack_ns")

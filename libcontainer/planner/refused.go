@@ -1,0 +1,95 @@
+package planner
+
+import (
+	"fmt"
+	"os"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// RefusedField is a runtime-spec field oci-rt does not apply, and why. A
+// config that sets one is refused, naming it: the spec asks a runtime to
+// fail on what it does not support rather than run without it.
+type RefusedField struct {
+	Path   string // JSON path, "[]" for any element of an array
+	Reason string
+}
+
+// Refused lists them; tests/specfields checks that every field of the
+// runtime-spec is either read by oci-rt's code or listed here, and that
+// each one listed is refused.
+var Refused = []RefusedField{
+	{"windows", "configures a Windows container; oci-rt runs Linux containers"},
+	{"solaris", "configures a Solaris container; oci-rt runs Linux containers"},
+	{"vm", "configures a virtual machine; oci-rt runs containers, not a hypervisor"},
+	{"zos", "configures a z/OS container; oci-rt runs Linux containers"},
+	{"freebsd", "configures a FreeBSD jail; oci-rt runs Linux containers"},
+	{"process.commandLine", "a Windows field; on Linux process.args is the command"},
+	{"process.user.username", "a Windows field; on Linux process.user.uid and gid name the user"},
+	{"linux.intelRdt", "Intel RDT (resctrl) is not implemented by oci-rt"},
+	{"linux.resources.memory.kernel", "kernel memory limits are gone from Linux (deprecated by the runtime-spec)"},
+}
+
+func refusedReason(path string) string {
+	for _, r := range Refused {
+		if r.Path == path {
+			return r.Reason
+		}
+	}
+	return "not supported"
+}
+
+func refuse(field string) error {
+	return fmt.Errorf("%s: %s", field, refusedReason(field))
+}
+
+// CheckRefused fails on the first field of Refused the config sets.
+func CheckRefused(s *specs.Spec) error {
+	switch {
+	case s.Windows != nil:
+		return refuse("windows")
+	case s.Solaris != nil:
+		return refuse("solaris")
+	case s.VM != nil:
+		return refuse("vm")
+	case s.ZOS != nil:
+		return refuse("zos")
+	case s.FreeBSD != nil:
+		return refuse("freebsd")
+	}
+	if p := s.Process; p != nil {
+		if p.CommandLine != "" {
+			return refuse("process.commandLine")
+		}
+		if p.User.Username != "" {
+			return fmt.Errorf("process.user.username %q: %s", cut(p.User.Username), refusedReason("process.user.username"))
+		}
+	}
+	l := s.Linux
+	if l == nil {
+		return nil
+	}
+	if l.IntelRdt != nil {
+		if _, err := os.Stat("/sys/fs/resctrl/schemata"); err != nil {
+			return fmt.Errorf("linux.intelRdt: resctrl is not mounted at /sys/fs/resctrl on this host (and %s)", refusedReason("linux.intelRdt"))
+		}
+		return refuse("linux.intelRdt")
+	}
+	if r := l.Resources; r != nil && r.Memory != nil {
+		if r.Memory.Kernel != nil {
+			return fmt.Errorf("linux.resources.memory.kernel %d: %s", *r.Memory.Kernel, refusedReason("linux.resources.memory.kernel"))
+		}
+		if u := r.Memory.UseHierarchy; u != nil && !*u {
+			return fmt.Errorf("linux.resources.memory.useHierarchy false: memory cgroups are always hierarchical (Linux 5.11 and later)")
+		}
+	}
+	return nil
+}
+
+// cut shortens a value quoted in an error.
+func cut(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "..."
+	}
+	return s
+}
