@@ -42,6 +42,7 @@ func cut(s string) string {
 // a ':' or white space. A new name may end in "%d" (the kernel picks a
 // free number).
 func Check(devs map[string]specs.LinuxNetDevice) error {
+	seen := make(map[string]string, len(devs))
 	for _, name := range sortedNames(devs) {
 		if err := checkName(name); err != nil {
 			return fmt.Errorf("%s: %w", field(name), err)
@@ -51,6 +52,11 @@ func Check(devs map[string]specs.LinuxNetDevice) error {
 				return fmt.Errorf("%s.name %q: %w", field(name), cut(n), err)
 			}
 		}
+		n := newName(name, devs[name])
+		if other, ok := seen[n]; ok && !strings.Contains(n, "%d") {
+			return fmt.Errorf("%s: named %q in the container, as %s is", field(name), cut(n), field(other))
+		}
+		seen[n] = name
 	}
 	return nil
 }
@@ -81,9 +87,10 @@ func sortedNames(devs map[string]specs.LinuxNetDevice) []string {
 }
 
 // Move moves each device (in name order) from the caller's network
-// namespace into the one nsFd refers to. A device moved before a failure
-// stays there: the caller is about to tear the container (and with it
-// the namespace) down, and the kernel takes it from there.
+// namespace into the one nsFd refers to, once all are found on the host
+// and their names free in the container. A device moved before a later
+// failure stays there: the caller is about to tear the container (and
+// with it the namespace) down, and the kernel takes it from there.
 func Move(nsFd int, devs map[string]specs.LinuxNetDevice) error {
 	// a route socket of the container's namespace (made there: a netlink
 	// socket stays in the namespace it was made in)
@@ -93,37 +100,58 @@ func Move(nsFd int, devs map[string]specs.LinuxNetDevice) error {
 	}
 	defer sock.Close()
 	inside := &nl.SocketHandle{Socket: sock}
-	for _, name := range sortedNames(devs) {
-		if err := move(inside, nsFd, name, devs[name].Name); err != nil {
+	// every device checked before any moves: a device moved before a
+	// refusal would die with the namespace of the failed create
+	names := sortedNames(devs)
+	index := make([]int, len(names))
+	for i, name := range names {
+		if index[i], err = check(inside, name, newName(name, devs[name])); err != nil {
+			return fmt.Errorf("%s: %w", field(name), err)
+		}
+	}
+	for i, name := range names {
+		if err := move(inside, nsFd, index[i], newName(name, devs[name])); err != nil {
 			return fmt.Errorf("%s: %w", field(name), err)
 		}
 	}
 	return nil
 }
 
-func move(inside *nl.SocketHandle, nsFd int, name, newName string) error {
+// newName is the device's name in the container.
+func newName(name string, d specs.LinuxNetDevice) string {
+	if d.Name != "" {
+		return d.Name
+	}
+	return name
+}
+
+// check finds the host's device and makes sure its name is free in the
+// container (the kernel would move the device first and fail the rename
+// inside, where it would then die with the namespace).
+func check(inside *nl.SocketHandle, name, newName string) (int, error) {
 	dev, err := net.InterfaceByName(name)
 	if err != nil {
-		return errors.New("no interface of this name on the host")
+		return 0, errors.New("no interface of this name on the host")
 	}
-	if newName == "" {
-		newName = name
-	}
-	// the kernel would move the device first and fail the rename inside
-	// (where the device would then die with the namespace): refuse first
 	if !strings.Contains(newName, "%d") {
 		if _, err := linkIndex(inside, newName); err == nil {
-			return fmt.Errorf("the container already has an interface named %q", newName)
+			return 0, fmt.Errorf("the container already has an interface named %q", newName)
 		}
 	}
-	addrs, err := keptAddrs(dev.Index)
+	return dev.Index, nil
+}
+
+// move moves the host's device index into the container as newName,
+// with its kept addresses, and sets it up.
+func move(inside *nl.SocketHandle, nsFd, hostIndex int, newName string) error {
+	addrs, err := keptAddrs(hostIndex)
 	if err != nil {
 		return err
 	}
-	if err := setNs(dev.Index, nsFd, newName); err != nil {
+	if err := setNs(hostIndex, nsFd, newName); err != nil {
 		return fmt.Errorf("move into the container's network namespace as %q: %w", newName, err)
 	}
-	index := dev.Index
+	index := hostIndex
 	if !strings.Contains(newName, "%d") {
 		// the index stays unless the namespace has it already
 		if index, err = linkIndex(inside, newName); err != nil {

@@ -11,7 +11,7 @@ func TestCheck(t *testing.T) {
 	good := []map[string]specs.LinuxNetDevice{
 		nil,
 		{"eth1": {}},
-		{"veth0": {Name: "eth0"}, "dummy1": {Name: "net%d"}},
+		{"veth0": {Name: "eth0"}, "dummy1": {Name: "net%d"}, "dummy2": {Name: "net%d"}},
 		{"abcdefghijklmno": {}}, // 15 bytes: the longest name
 	}
 	for _, d := range good {
@@ -31,6 +31,8 @@ func TestCheck(t *testing.T) {
 		{map[string]specs.LinuxNetDevice{"a\tb": {}}, `linux.netDevices["a\tb"]`},
 		{map[string]specs.LinuxNetDevice{"eth1": {Name: ".."}}, `linux.netDevices["eth1"].name "..": not an interface name`},
 		{map[string]specs.LinuxNetDevice{"eth1": {Name: strings.Repeat("x", 300)}}, `..."`},
+		{map[string]specs.LinuxNetDevice{"eth1": {Name: "eth0"}, "eth2": {Name: "eth0"}}, `linux.netDevices["eth2"]: named "eth0" in the container, as linux.netDevices["eth1"] is`},
+		{map[string]specs.LinuxNetDevice{"eth0": {}, "eth1": {Name: "eth0"}}, `linux.netDevices["eth1"]: named "eth0" in the container, as linux.netDevices["eth0"] is`},
 	}
 	for _, b := range bad {
 		err := Check(b.devs)

@@ -195,6 +195,9 @@ func TestNetDevicesRefused(t *testing.T) {
 		{"dotdot", map[string]specs.LinuxNetDevice{"..": {}}, nil, []string{`linux.netDevices[".."]`}},
 		{"bad-new-name", map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: "eth 0"}}, nil, []string{`linux.netDevices["` + net.CtrEnd + `"].name`, "eth 0"}},
 		{"missing", map[string]specs.LinuxNetDevice{missing: {}}, nil, []string{`linux.netDevices["` + missing + `"]`}},
+		// the device that is there is not moved (and lost with the
+		// namespace) before the missing one is found missing
+		{"one-missing", map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: "eth0"}, missing: {}}, nil, []string{`linux.netDevices["` + missing + `"]`}},
 		{"name-taken", map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: "lo"}}, nil, []string{`linux.netDevices["` + net.CtrEnd + `"]`, "lo"}},
 		{"host-netns", map[string]specs.LinuxNetDevice{net.CtrEnd: {}}, func(s *specs.Spec) { nsRemove(s, specs.NetworkNamespace) },
 			[]string{"linux.netDevices", "network namespace"}},
