@@ -46,7 +46,7 @@ func start(h *state.Dir, s *state.State) error {
 		return err
 	}
 	// running from now on: what tells a started container from a created
-	// one is that start.sock is gone (LoadState), as runc's exec.fifo;
+	// one is that start.sock is gone (state.Load), as runc's exec.fifo;
 	// state.json is not rewritten
 	if err := os.Remove(h.File("start.sock")); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("start: %w", err)

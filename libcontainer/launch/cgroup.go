@@ -26,7 +26,7 @@ func (c *initProcess) newCgroup() error {
 	if err != nil {
 		return err
 	}
-	if c.cgm, err = cgroups.New(cgc); err != nil {
+	if c.cgm, err = c.host.newCgroup(cgc); err != nil {
 		return err
 	}
 	if err := checkCgroupEmpty(c.cgm, c.spec); err != nil {

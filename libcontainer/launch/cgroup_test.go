@@ -23,19 +23,24 @@ type fakeCgroup struct {
 	applyErr   error
 	paths      map[string]string
 	calls      []string
+	onApply    func() // called first by Apply
 }
 
 func (m *fakeCgroup) Apply(pid int) error {
+	if m.onApply != nil {
+		m.onApply()
+	}
 	m.calls = append(m.calls, fmt.Sprintf("apply %d", pid))
 	return m.applyErr
 }
-func (m *fakeCgroup) Destroy() error                  { m.calls = append(m.calls, "destroy"); return nil }
-func (m *fakeCgroup) GetPaths() map[string]string     { return m.paths }
-func (m *fakeCgroup) GetAllPids() ([]int, error)      { m.calls = append(m.calls, "pids"); return nil, nil }
-func (m *fakeCgroup) Set(r *cg.Resources) error       { m.calls = append(m.calls, "set"); return nil }
-func (m *fakeCgroup) Freeze(s cg.FreezerState) error  { return nil }
-func (m *fakeCgroup) Exists() bool                    { return true }
-func (m *fakeCgroup) GetCgroups() (*cg.Cgroup, error) { return nil, nil }
+func (m *fakeCgroup) Destroy() error                            { m.calls = append(m.calls, "destroy"); return nil }
+func (m *fakeCgroup) GetPaths() map[string]string               { return m.paths }
+func (m *fakeCgroup) GetAllPids() ([]int, error)                { m.calls = append(m.calls, "pids"); return nil, nil }
+func (m *fakeCgroup) Set(r *cg.Resources) error                 { m.calls = append(m.calls, "set"); return nil }
+func (m *fakeCgroup) Freeze(s cg.FreezerState) error            { return nil }
+func (m *fakeCgroup) Exists() bool                              { return true }
+func (m *fakeCgroup) GetFreezerState() (cg.FreezerState, error) { return cg.Thawed, nil }
+func (m *fakeCgroup) GetCgroups() (*cg.Cgroup, error)           { return nil, nil }
 
 // creating is an initProcess past its state directory and cgroup set-up,
 // with the cgroup manager m.

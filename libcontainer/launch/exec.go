@@ -21,7 +21,7 @@ type execProcess struct {
 // running container whose state and config are s and spec, with its
 // seccomp filter, and returns its host pid.
 func Exec(s *state.State, spec *specs.Spec, o ExecOpts) (int, error) {
-	c := &execProcess{opts: o, executorRun: executorRun{state: s, status: specs.StateRunning,
+	c := &execProcess{opts: o, executorRun: executorRun{state: s, status: specs.StateRunning, host: realHost{},
 		preserveFds: o.PreserveFds, consoleSocket: o.ConsoleSocket, consoleConn: o.ConsoleConn}}
 	in, err := c.prepare(spec, o.Process)
 	if err != nil {

@@ -36,7 +36,11 @@ type initProcess struct {
 // error nothing is left behind: no state directory, cgroup, process or
 // mount (mounts live in the container's own mount namespace).
 func Create(st state.Store, o CreateOpts) (*state.State, cg.Manager, error) {
-	c := &initProcess{opts: o, executorRun: executorRun{status: specs.StateCreating,
+	return create(st, o, realHost{})
+}
+
+func create(st state.Store, o CreateOpts, sys host) (*state.State, cg.Manager, error) {
+	c := &initProcess{opts: o, executorRun: executorRun{status: specs.StateCreating, host: sys,
 		listenFds: o.ListenFds, preserveFds: o.PreserveFds, consoleSocket: o.ConsoleSocket, consoleConn: o.ConsoleConn}}
 	var err error
 	if c.opts.Bundle, err = filepath.Abs(o.Bundle); err != nil {

@@ -70,6 +70,7 @@ type executorRun struct {
 	// cpus is the CPU mask the executor starts with: every CPU (nil), or
 	// exec's process.execCPUAffinity.initial
 	cpus []uint64
+	host host
 
 	// what the caller passes on: socket-activation and preserved fds
 	// (from 3 up), and the console

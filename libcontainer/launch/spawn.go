@@ -6,16 +6,15 @@ import (
 	"strconv"
 	"syscall"
 
+	cg "github.com/opencontainers/cgroups"
 	"golang.org/x/sys/unix"
+
+	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
 )
 
 // spawn starts the read-only view of our own binary as the plan executor,
 // with the prepared fds; with unified, into that cgroup2 directory.
 func (c *executorRun) spawn(unified *os.File, extraEnv ...string) error {
-	exe, err := ExecutorPath()
-	if err != nil {
-		return err
-	}
 	// syscall.ForkExec, not os/exec: os/exec probes pidfd support with a
 	// throw-away clone on its first start
 	fds := []uintptr{os.Stdin.Fd(), os.Stdout.Fd(), os.Stderr.Fd()}
@@ -41,13 +40,9 @@ func (c *executorRun) spawn(unified *os.File, extraEnv ...string) error {
 	if cpus == nil {
 		cpus = allCPUs()
 	}
-	var pid int
-	err = WithScheduling(cpus, func() (err error) {
-		pid, err = syscall.ForkExec(exe, []string{"oci-rt", "init"}, attr)
-		return err
-	})
+	pid, err := c.host.startExecutor(attr, cpus)
 	if err != nil {
-		return fmt.Errorf("start the executor %s: %w", exe, err)
+		return err
 	}
 	c.executor, c.pid = pid, pid
 	for _, f := range c.childFiles {
@@ -56,3 +51,33 @@ func (c *executorRun) spawn(unified *os.File, extraEnv ...string) error {
 	c.childFiles = nil
 	return nil
 }
+
+// host is what a launch asks of the system beyond files and sockets:
+// starting the executor and managing a cgroup. Unit tests stand in for it.
+type host interface {
+	startExecutor(attr *syscall.ProcAttr, cpus []uint64) (pid int, err error)
+	newCgroup(c *cg.Cgroup) (cg.Manager, error)
+}
+
+// realHost is the system itself.
+type realHost struct{}
+
+// startExecutor forks the read-only view of our own binary as the
+// executor, on the given CPUs.
+func (realHost) startExecutor(attr *syscall.ProcAttr, cpus []uint64) (int, error) {
+	exe, err := ExecutorPath()
+	if err != nil {
+		return 0, err
+	}
+	var pid int
+	err = WithScheduling(cpus, func() (err error) {
+		pid, err = syscall.ForkExec(exe, []string{"oci-rt", "init"}, attr)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("start the executor %s: %w", exe, err)
+	}
+	return pid, nil
+}
+
+func (realHost) newCgroup(c *cg.Cgroup) (cg.Manager, error) { return cgroups.New(c) }
