@@ -27,7 +27,6 @@ var Refused = []RefusedField{
 	{"process.commandLine", "a Windows field; on Linux process.args is the command"},
 	{"process.user.username", "a Windows field; on Linux process.user.uid and gid name the user"},
 	{"linux.intelRdt", "Intel RDT (resctrl) is not implemented by oci-rt"},
-	{"linux.resources.memory.kernel", "kernel memory limits are gone from Linux (deprecated by the runtime-spec)"},
 }
 
 func refusedReason(path string) string {
@@ -76,9 +75,6 @@ func CheckRefused(s *specs.Spec) error {
 		return refuse("linux.intelRdt")
 	}
 	if r := l.Resources; r != nil && r.Memory != nil {
-		if r.Memory.Kernel != nil {
-			return fmt.Errorf("linux.resources.memory.kernel %d: %s", *r.Memory.Kernel, refusedReason("linux.resources.memory.kernel"))
-		}
 		if u := r.Memory.UseHierarchy; u != nil && !*u {
 			return fmt.Errorf("linux.resources.memory.useHierarchy false: memory cgroups are always hierarchical (Linux 5.11 and later)")
 		}
