@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
 	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
 	"github.com/oci-rt/oci-rt/libcontainer/launch"
 )
@@ -35,6 +36,7 @@ var execCommand = &cli.Command{
 		&cli.StringFlag{Name: "pid-file", Usage: "write the process's host pid here"},
 		&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds from 3 up to the process"},
 		&cli.BoolFlag{Name: "ignore-paused", Usage: "exec even if the container is paused"},
+		&cli.StringSliceFlag{Name: "cgroup", Usage: "run the process in an existing sub-cgroup of the container's: `PATH` in every hierarchy, or CONTROLLER[,CONTROLLER]:PATH (cgroup v1)"},
 	},
 	Action: execAction,
 }
@@ -55,9 +57,13 @@ func execAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	subs, err := cgroups.ParseSubCgroups(c.StringSlice("cgroup"))
+	if err != nil {
+		return err
+	}
 	detach := c.Bool("detach")
 	sigs := forwardSignals(!detach)
-	opts := launch.ExecOpts{Process: proc, PidFile: c.String("pid-file"),
+	opts := launch.ExecOpts{Process: proc, PidFile: c.String("pid-file"), SubCgroups: subs,
 		ConsoleSocket: c.String("console-socket"), PreserveFds: c.Int("preserve-fds"), IgnorePaused: c.Bool("ignore-paused")}
 	if !detach {
 		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {

@@ -37,6 +37,9 @@ func main() {
 			pauseCommand, resumeCommand, psCommand, updateCommand, eventsCommand, featuresCommand},
 		// errors are printed once, by main, as one line
 		ExitErrHandler: func(*cli.Context, error) {},
+		// as runc: a comma is part of the value (exec --env A=1,2,
+		// --cgroup memory,pids:sub)
+		DisableSliceFlagSeparator: true,
 	}
 	cli.VersionPrinter = func(c *cli.Context) {
 		fmt.Printf("oci-rt version %s\ncommit: %s\nspec: %s\n", version, commit, specs.Version)

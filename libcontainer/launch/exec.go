@@ -6,6 +6,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
 	"github.com/oci-rt/oci-rt/libcontainer/planner"
 	"github.com/oci-rt/oci-rt/libcontainer/state"
 )
@@ -71,6 +72,9 @@ func (c *execProcess) start(in *planner.Input) error {
 		return err
 	}
 	in.Ns = c.ns
+	if err := c.enterSubCgroups(); err != nil {
+		return err
+	}
 	if err := c.prepareFds(in); err != nil {
 		return err
 	}
@@ -80,6 +84,9 @@ func (c *execProcess) start(in *planner.Input) error {
 	}
 	in.CgroupTasks = tasks
 	c.cpus = in.Process.Affinity.Initial
+	if len(c.opts.SubCgroups) > 0 {
+		in.CgroupField = "--cgroup"
+	}
 	if err := c.spawn(unified); err != nil {
 		return err
 	}
@@ -95,6 +102,25 @@ func (c *execProcess) start(in *planner.Input) error {
 	if c.opts.PidFile != "" {
 		return state.WriteFileAtomic(c.opts.PidFile, fmt.Appendf(nil, "%d", c.pid), 0o644)
 	}
+	return nil
+}
+
+// enterSubCgroups makes the process join the sub-cgroups of exec
+// --cgroup instead of the container's cgroup itself.
+func (c *execProcess) enterSubCgroups() error {
+	if len(c.opts.SubCgroups) == 0 {
+		return nil
+	}
+	if len(c.state.CgroupPaths) == 0 {
+		return errors.New("--cgroup: the container has no cgroup")
+	}
+	paths, err := cgroups.SubCgroupPaths(c.state.CgroupPaths, c.opts.SubCgroups)
+	if err != nil {
+		return err
+	}
+	st := *c.state
+	st.CgroupPaths = paths
+	c.state = &st
 	return nil
 }
 

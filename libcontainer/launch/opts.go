@@ -45,6 +45,8 @@ type ExecOpts struct {
 	ConsoleConn   *os.File
 	PreserveFds   int
 	IgnorePaused  bool
+	// SubCgroups: exec --cgroup, parsed by cgroups.ParseSubCgroups
+	SubCgroups map[string]string
 }
 
 // Bundle is a bundle's config.json, parsed, and its bytes (kept as the

@@ -34,6 +34,9 @@ type Input struct {
 	// CgroupTasks are the container's cgroup v1 `tasks` files: the
 	// executor opens them and moves itself there first
 	CgroupTasks []string
+	// CgroupField names what the cgroup joined comes from in an error
+	// (default linux.cgroupsPath)
+	CgroupField string
 	// CgroupLate: the plan is sent before the cgroup is made; the
 	// container's process mounts what needs no cgroup first, then waits
 	// for it (SyncCgroup) and joins it before the cgroup view, the device
@@ -111,6 +114,9 @@ func Build(in *Input) (*plan.Plan, error) {
 // or with CgroupLate once the runtime has made it.
 func addCgroupJoin(p *plan.Plan, in *Input) {
 	field := fmt.Sprintf("linux.cgroupsPath %q", CgroupsPath(in.Spec))
+	if in.CgroupField != "" {
+		field = in.CgroupField
+	}
 	if in.CgroupLate {
 		p.Add(field, plan.OpSync, []int64{plan.SyncCgroup})
 	}

@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -205,9 +206,9 @@ func TestCornerFlagsAfterID(t *testing.T) {
 	if got := rsRead(filepath.Join(lcMemCgroup(id), "memory.limit_in_bytes")); got != "104857600" {
 		t.Errorf("memory.limit_in_bytes %q after update ID --memory 100M, want 104857600", got)
 	}
-	r := e.MustRun("exec", id, "--env", "CNX=one", "--env", "CNY=two", "--cwd", "/tmp", "sh", "-c", "echo $CNX $CNY $(pwd) \"$@\"", "sh", "--env", "kept")
-	if got := strings.TrimSpace(r.Stdout); got != "one two /tmp --env kept" {
-		t.Errorf("exec ID --env ... printed %q, want %q", got, "one two /tmp --env kept")
+	r := e.MustRun("exec", id, "--env", "CNX=one", "--env", "CNY=two,three", "--cwd", "/tmp", "sh", "-c", "echo $CNX $CNY $(pwd) \"$@\"", "sh", "--env", "kept")
+	if got := strings.TrimSpace(r.Stdout); got != "one two,three /tmp --env kept" {
+		t.Errorf("exec ID --env ... printed %q, want %q", got, "one two,three /tmp --env kept")
 	}
 	// after "--" everything is the command
 	r = e.MustRun("exec", id, "--", "sh", "-c", "echo dashdash")
@@ -219,6 +220,144 @@ func TestCornerFlagsAfterID(t *testing.T) {
 	e.WaitStatus(id, "stopped")
 	e.MustRun("delete", id, "--force")
 	lcAssertRemoved(t, e, id, b, pid)
+}
+
+// ---- exec --cgroup ----
+
+// TestCornerExecCgroup: exec --cgroup puts the process in a sub-cgroup of
+// the container's: a plain path in every hierarchy (the unified one too),
+// controller:path in those controllers only; a missing or escaping
+// sub-cgroup is refused in one line, with no process left.
+func TestCornerExecCgroup(t *testing.T) {
+	t.Parallel()
+	cnExecCgroup(t)
+}
+
+// TestCornerExecCgroupV2: the same on a cgroup v2 host (/sys/fs/cgroup a
+// cgroup2 mount, in a mount namespace of the test's own).
+func TestCornerExecCgroupV2(t *testing.T) {
+	if !chInOwnMountNS(t, "v2") {
+		return
+	}
+	chMountCgroup2(t)
+	chRestoreSubtree(t)
+	cnExecCgroup(t)
+}
+
+func cnExecCgroup(t *testing.T) {
+	dirs := map[string]string{}
+	// after delete --force (NewEnv's clean-up, which runs first): what a
+	// failed test left
+	t.Cleanup(func() {
+		for _, d := range dirs {
+			os.Remove(filepath.Join(d, "sub"))
+			os.Remove(d)
+		}
+	})
+	e := NewEnv(t)
+	b := e.Bundle([]string{"sleep", "1000"}, nil)
+	id := cnID("execcg")
+	lcMustRun(t, e, "run", "-d", "-b", b, id)
+	pid := e.Pid(id)
+	for k, p := range cnCgroupLines(t, pid) {
+		if !strings.HasSuffix(p, "/oci-rt/"+id) {
+			continue
+		}
+		mnt := "/sys/fs/cgroup"
+		switch {
+		case k == "" && cnCgroupFSType(t, "/sys/fs/cgroup") != unix.CGROUP2_SUPER_MAGIC:
+			mnt = "/sys/fs/cgroup/unified"
+		case k != "":
+			mnt = "/sys/fs/cgroup/" + strings.TrimPrefix(k, "name=")
+		}
+		dirs[k] = mnt + p
+	}
+	if len(dirs) == 0 {
+		t.Fatalf("no cgroup of the container in /proc/%d/cgroup", pid)
+	}
+	for k, d := range dirs {
+		if err := os.Mkdir(filepath.Join(d, "sub"), 0o755); err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		// a v1 cpuset cgroup is usable once it has CPUs and memory nodes
+		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+			if v, err := os.ReadFile(filepath.Join(d, f)); err == nil && k != "" {
+				os.WriteFile(filepath.Join(d, "sub", f), v, 0o644)
+			}
+		}
+	}
+	base := cnCgroupLines(t, pid)
+	check := func(what string, epid int, inSub func(k string) bool) {
+		t.Helper()
+		got := cnCgroupLines(t, epid)
+		for k := range dirs {
+			want := base[k]
+			if inSub(k) {
+				want += "/sub"
+			}
+			if got[k] != want {
+				t.Errorf("%s: host /proc/%d/cgroup %q: %q, want %q", what, epid, k, got[k], want)
+			}
+		}
+	}
+	execDetached := func(flags ...string) int {
+		t.Helper()
+		pf := filepath.Join(e.Dir, fmt.Sprintf("exec%d.pid", cnSeq.Add(1)))
+		lcMustRun(t, e, append(append([]string{"exec", "-d", "--pid-file", pf}, flags...), id, "sleep", "1002")...)
+		epid, _ := strconv.Atoi(strings.TrimSpace(rsRead(pf)))
+		return epid
+	}
+	all := execDetached("--cgroup", "sub")
+	check("--cgroup sub", all, func(string) bool { return true })
+	// inside, the cgroup namespace's root is the container's cgroup
+	r := e.MustRun("exec", "--cgroup", "sub", id, "cat", "/proc/self/cgroup")
+	for k, p := range cnParseCgroup(r.Stdout) {
+		if _, ok := dirs[k]; ok && p != "/sub" {
+			t.Errorf("inside: --cgroup sub: %q is %q, want /sub", k, p)
+		}
+	}
+	if _, ok := dirs["memory"]; ok {
+		one := execDetached("--cgroup", "memory,pids:sub")
+		check("--cgroup memory,pids:sub", one, func(k string) bool { return k == "memory" || k == "pids" })
+		lcOneLine(t, "--cgroup of an unknown controller", e.Run("exec", "--cgroup", "nosuchctl:sub", id, "true"), "--cgroup", "nosuchctl")
+	}
+	before := len(cnProcsAll(t, dirs))
+	lcOneLine(t, "--cgroup of a missing sub-cgroup", e.Run("exec", "--cgroup", "missing", id, "true"), "--cgroup", "missing")
+	lcOneLine(t, "--cgroup out of the container's cgroup", e.Run("exec", "--cgroup", "../..", id, "true"), "--cgroup", "../..")
+	if n := len(cnProcsAll(t, dirs)); n != before {
+		t.Errorf("a refused exec left processes: %d in the container's cgroups, were %d", n, before)
+	}
+	e.MustRun("delete", "--force", id)
+	for k, d := range dirs {
+		if _, err := os.Stat(d); err == nil {
+			t.Errorf("%s: cgroup %s left after delete --force", k, d)
+		}
+	}
+}
+
+// cnProcsAll counts the processes in the container's cgroups and their
+// sub-cgroups.
+func cnProcsAll(t *testing.T, dirs map[string]string) []string {
+	var out []string
+	for k, d := range dirs {
+		filepath.WalkDir(d, func(p string, de os.DirEntry, err error) error {
+			if err == nil && !de.IsDir() && de.Name() == "cgroup.procs" {
+				for _, f := range strings.Fields(rsRead(p)) {
+					out = append(out, k+":"+f)
+				}
+			}
+			return nil
+		})
+	}
+	return out
+}
+
+func cnCgroupFSType(t *testing.T, path string) int64 {
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Type
 }
 
 // ---- events, cgroup, seccomp, hooks ----
