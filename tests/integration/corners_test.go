@@ -590,3 +590,13 @@ func cnParseCgroup(text string) map[string]string {
 	}
 	return m
 }
+
+// cnCgroupLines is /proc/<pid>/cgroup as hierarchy -> path ("" for cgroup2).
+func cnCgroupLines(t *testing.T, pid interface{}) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%v/cgroup", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cnParseCgroup(string(b))
+}
