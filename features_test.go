@@ -15,6 +15,7 @@ import (
 	libseccomp "github.com/seccomp/libseccomp-golang"
 
 	"github.com/oci-rt/oci-rt/libcontainer/planner"
+	"github.com/oci-rt/oci-rt/libcontainer/seccomp"
 	"github.com/oci-rt/oci-rt/libcontainer/specdefault"
 )
 
@@ -125,6 +126,33 @@ func TestFeaturesMatchWhatIsAccepted(t *testing.T) {
 		if c.on && err != nil && strings.Contains(err.Error(), c.what) {
 			t.Errorf("the document says %s is on, but the planner refuses it: %v", c.what, err)
 		}
+	}
+
+	sc := f.Linux.Seccomp
+	compile := func(what string, l specs.LinuxSeccomp) {
+		if l.DefaultAction == "" {
+			l.DefaultAction = specs.ActAllow
+		}
+		if _, err := seccomp.Compile(&l); err != nil {
+			t.Errorf("seccomp %s: the document lists it, Compile refuses: %v", what, err)
+		}
+	}
+	for _, a := range sc.Actions {
+		l := specs.LinuxSeccomp{Syscalls: []specs.LinuxSyscall{{Names: []string{"getppid"}, Action: specs.LinuxSeccompAction(a)}}}
+		if a == string(specs.ActNotify) {
+			l.ListenerPath = "/run/agent.sock"
+		}
+		compile("action "+a, l)
+	}
+	for _, o := range sc.Operators {
+		compile("operator "+o, specs.LinuxSeccomp{Syscalls: []specs.LinuxSyscall{{Names: []string{"getppid"}, Action: specs.ActErrno,
+			Args: []specs.LinuxSeccompArg{{Index: 0, Value: 1, ValueTwo: 1, Op: specs.LinuxSeccompOperator(o)}}}}})
+	}
+	for _, a := range sc.Archs {
+		compile("arch "+a, specs.LinuxSeccomp{Architectures: []specs.Arch{specs.Arch(a)}})
+	}
+	for _, fl := range sc.SupportedFlags {
+		compile("flag "+fl, specs.LinuxSeccomp{Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlag(fl)}})
 	}
 
 	major, minor, micro := libseccomp.GetLibraryVersion()
