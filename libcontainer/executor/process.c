@@ -182,6 +182,17 @@ void do_console(struct op *o)
 		fail(errno, "set the controlling terminal");
 	if (o->nint > 1 && o->i[1])
 		clear_onlcr(slave);
+	if (o->nint > 3 && o->i[2] && o->i[3]) {
+		/* process.consoleSize (runc sets it only with both) */
+		struct winsize ws = { .ws_row = (unsigned short)o->i[2], .ws_col = (unsigned short)o->i[3] };
+		if (ioctl(master, TIOCSWINSZ, &ws) < 0)
+			fail(errno, "set the pty's size");
+	}
+	/* the process's own terminal: chown it to its uid (runc's
+	 * fixStdioPermissions); a read-only /dev or an unmapped owner leaves
+	 * it as it is */
+	if (o->nint > 4 && o->i[4] != 0 && fchown(slave, (uid_t)o->i[4], (gid_t)-1) < 0 && errno != EPERM && errno != EROFS)
+		fail(errno, "give the pty to uid %lld", (long long)o->i[4]);
 	for (int k = 0; k < 3; k++)
 		if (dup2(slave, k) < 0)
 			fail(errno, "dup the pty to fd %d", k);

@@ -846,7 +846,7 @@ func TestBuildProcessOps(t *testing.T) {
 	in.Spec.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/sc", Args: []string{"sc"}}}}
 	p := buildTestBuild(t, in)
 	want := []buildTestOp{
-		{plan.OpConsole, "process.terminal", []int64{4, 0}, nil},
+		{plan.OpConsole, "process.terminal", []int64{4, 0, 0, 0, 1000}, nil},
 		{plan.OpRlimit, "rl0", []int64{unix.RLIMIT_NOFILE, 1024, 4096}, nil},
 		{plan.OpRlimit, "rl1", []int64{unix.RLIMIT_CORE, 0, -1}, nil},
 		{plan.OpCloseFds, "--preserve-fds", []int64{6}, nil},

@@ -28,6 +28,9 @@ type Process struct {
 	Rlimits        []Rlimit
 	NoNewPrivs     bool
 	Terminal       bool
+	// ConsoleRows, ConsoleCols: process.consoleSize, the pty's size (0: the
+	// kernel's, or the caller's terminal with oci-rt's own relay)
+	ConsoleRows, ConsoleCols uint16
 	Apparmor       string     // profile to enter at exec
 	SelinuxLabel   string     // label to take at exec
 	Scheduler      *SchedAttr // process.scheduler, or nil
@@ -169,6 +172,12 @@ func ResolveProcess(p *specs.Process, rootfs string) (Process, error) {
 	}
 	if p.User.Umask != nil {
 		out.Umask = *p.User.Umask
+	}
+	if b := p.ConsoleSize; b != nil && p.Terminal {
+		if b.Height > 0xffff || b.Width > 0xffff {
+			return Process{}, fmt.Errorf("process.consoleSize %dx%d: a pty is at most 65535 rows and columns", b.Height, b.Width)
+		}
+		out.ConsoleRows, out.ConsoleCols = uint16(b.Height), uint16(b.Width)
 	}
 	var err error
 	if out.Caps, err = resolveCaps(p.Capabilities, inOwnBounding); err != nil {
@@ -314,7 +323,10 @@ func homeOf(rootfs string, uid int) string {
 func addProcess(p *plan.Plan, in *Input) error {
 	pr := &in.Process
 	if pr.Terminal && in.ConsoleFd >= 0 {
-		p.Add("process.terminal", plan.OpConsole, []int64{int64(in.ConsoleFd), boolInt(in.ConsoleRelayed)})
+		// the pty is the process's (its group is devpts' gid= option), as
+		// with runc, so that a non-root process can use its terminal
+		p.Add("process.terminal", plan.OpConsole, []int64{int64(in.ConsoleFd), boolInt(in.ConsoleRelayed),
+			int64(pr.ConsoleRows), int64(pr.ConsoleCols), int64(pr.UID)})
 	}
 	for _, r := range pr.Rlimits {
 		p.Add(r.Field, plan.OpRlimit, []int64{int64(r.Resource), int64(r.Soft), int64(r.Hard)})

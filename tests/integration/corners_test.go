@@ -600,3 +600,92 @@ func cnCgroupLines(t *testing.T, pid interface{}) map[string]string {
 	}
 	return cnParseCgroup(string(b))
 }
+
+// cnReceive waits for one fd on a listener made by rpConsoleListener.
+func cnReceive(t *testing.T, ch <-chan *os.File, what string) *os.File {
+	t.Helper()
+	select {
+	case f := <-ch:
+		if f == nil {
+			t.Fatalf("%s: nothing received", what)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: no fd received within 10s", what)
+	}
+	return nil
+}
+
+// ---- terminals ----
+
+// TestCornerConsoleSizeAndOwner: process.consoleSize sizes the pty of
+// create and of exec -t (with --console-socket, and exec's own relay),
+// and the pty belongs to the process's uid (its gid is devpts' gid=5),
+// seen inside and from the host.
+func TestCornerConsoleSizeAndOwner(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	script := "stty size; stat -c 'owner=%u:%g' $(tty); sleep 1000"
+	b := e.Bundle([]string{"sh", "-c", script}, func(s *specs.Spec) {
+		s.Process.Terminal = true
+		s.Process.ConsoleSize = &specs.Box{Height: 33, Width: 101}
+		s.Process.User = specs.User{UID: 1000, GID: 1000}
+	})
+	sock := filepath.Join(e.Dir, "console.sock")
+	masters := rpConsoleListener(t, sock)
+	id := cnID("consize")
+	c := rpCreate(t, e, b, id, "--console-socket", sock)
+	master := cnReceive(t, masters, "create --console-socket")
+	var st unix.Stat_t
+	if err := unix.Stat(fmt.Sprintf("/proc/%d/fd/0", c.Pid), &st); err != nil || st.Uid != 1000 {
+		t.Errorf("host: the container's pty is owned by uid %d (%v), want 1000", st.Uid, err)
+	}
+	c.Start()
+	got := cnReadUntil(master, "owner=")
+	if !rpHasLine(got, "33 101") || !strings.Contains(got, "owner=1000:5") {
+		t.Errorf("create: pty output %q, want lines \"33 101\" and owner=1000:5", got)
+	}
+
+	// exec -t with a process.json asking for another size, as uid 1001
+	proc := specs.Process{Terminal: true, ConsoleSize: &specs.Box{Height: 21, Width: 77}, Cwd: "/",
+		User: specs.User{UID: 1001, GID: 1001}, Args: []string{"sh", "-c", "stty size; stat -c 'owner=%u:%g' $(tty)"},
+		Env: []string{"PATH=/bin:/usr/bin"}}
+	pj, _ := json.Marshal(proc)
+	pf := filepath.Join(e.Dir, "process.json")
+	os.WriteFile(pf, pj, 0o644)
+	esock := filepath.Join(e.Dir, "exec-console.sock")
+	emasters := rpConsoleListener(t, esock)
+	lcMustRun(t, e, "exec", "-d", "--console-socket", esock, "--process", pf, id)
+	emaster := cnReceive(t, emasters, "exec --console-socket")
+	got = cnReadUntil(emaster, "owner=")
+	if !rpHasLine(got, "21 77") || !strings.Contains(got, "owner=1001:5") {
+		t.Errorf("exec -d --console-socket: pty output %q, want lines \"21 77\" and owner=1001:5", got)
+	}
+	// exec -t in the foreground: its own relay, stdin not a terminal
+	r := e.MustRun("exec", "--process", pf, id)
+	if !rpHasLine(r.Stdout, "21 77") || !strings.Contains(r.Stdout, "owner=1001:5") {
+		t.Errorf("exec --process (terminal) output %q, want lines \"21 77\" and owner=1001:5", r.Stdout)
+	}
+	r = e.MustRun("exec", "-t", "--user", "1002:1002", id, "sh", "-c", "stat -c 'owner=%u:%g' $(tty)")
+	if !strings.Contains(r.Stdout, "owner=1002:5") {
+		t.Errorf("exec -t --user 1002:1002 output %q, want owner=1002:5", r.Stdout)
+	}
+}
+
+// cnReadUntil reads a pty master until its output holds want and a line
+// after it, or 10s pass.
+func cnReadUntil(f *os.File, want string) string {
+	f.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var out []byte
+	buf := make([]byte, 4096)
+	for {
+		n, err := f.Read(buf)
+		out = append(out, buf[:n]...)
+		if i := strings.Index(string(out), want); i >= 0 && strings.Contains(string(out[i:]), "\n") || err != nil {
+			return string(out)
+		}
+	}
+}
+
+// ---- cgroup, seccomp, hooks ----
