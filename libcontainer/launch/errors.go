@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer/plan"
@@ -24,9 +25,14 @@ func (c *executorRun) stepError(i int, what string, errno unix.Errno) error {
 	if i < 0 || i >= len(c.plan.Ops) || errno != unix.EPERM || c.spec.Process == nil {
 		return err
 	}
-	if code := c.plan.Ops[i].Code; code == plan.OpCapSet || code == plan.OpCapBset {
+	switch c.plan.Ops[i].Code {
+	case plan.OpCapSet, plan.OpCapBset:
 		if caps := planner.CapsBeyondBounding(c.spec.Process.Capabilities); len(caps) > 0 {
 			return fmt.Errorf("%w (not in oci-rt's own bounding set: %s)", err, strings.Join(caps, ", "))
+		}
+	case plan.OpSchedAttr:
+		if s := c.spec.Process.Scheduler; s != nil && s.Policy != specs.SchedOther && s.Policy != specs.SchedBatch && s.Policy != specs.SchedIdle {
+			return fmt.Errorf("%w (a real-time policy needs CAP_SYS_NICE outside a user namespace or process.rlimits RLIMIT_RTPRIO, and with cgroup v1 real-time runtime for the container's cpu cgroup and its parents: linux.resources.cpu.realtimeRuntime)", err)
 		}
 	}
 	return err

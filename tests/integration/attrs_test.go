@@ -273,7 +273,7 @@ func TestAttrsRealtimeInUserNamespace(t *testing.T) {
 	id := atID("rt-userns-no")
 	b := atBundle(t, e, []string{"/bin/sh", "-c", atShow}, userns(id))
 	nsPrepareUserns(t, e, b)
-	atRefused(t, e, b, id, `process.scheduler.policy "SCHED_FIFO"`, "sched_setattr", "not permitted")
+	atRefused(t, e, b, id, `process.scheduler.policy "SCHED_FIFO"`, "sched_setattr", "not permitted", "RLIMIT_RTPRIO")
 
 	// raising RLIMIT_RTPRIO's hard limit needs CAP_SYS_RESOURCE on the
 	// host, which this sandbox withholds: only a caller whose hard limit
@@ -377,6 +377,10 @@ func TestAttrsRefusedByName(t *testing.T) {
 		}, []string{`linux.personality.flags[0] "ADDR_NO_RANDOMIZE"`}},
 		{"persdomain", func(s *specs.Spec) { s.Linux.Personality = &specs.LinuxPersonality{Domain: "LINUX64"} }, []string{`linux.personality.domain "LINUX64"`}},
 		{"sched", func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{Policy: "SCHED_FAST"} }, []string{`process.scheduler.policy "SCHED_FAST"`}},
+		// under /oci-rt, whose cpu cgroup has no real-time runtime: the
+		// kernel refuses, the error says what is needed
+		{"fifo", func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedFIFO, Priority: 5} },
+			[]string{`process.scheduler.policy "SCHED_FIFO": sched_setattr: operation not permitted`, "realtimeRuntime"}},
 		{"nice", func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedOther, Nice: 40} }, []string{"process.scheduler.nice 40"}},
 		{"ioprio", func(s *specs.Spec) {
 			s.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 9}
