@@ -32,9 +32,7 @@ var notReaders = []string{"/libcontainer/specdefault", "/libcontainer/jsonlite",
 
 // pending are fields that a change in flight applies: tolerated unread,
 // and an error once read (the entry must then go).
-var pending = map[string]string{
-	"process.consoleSize": "issue 15: the pty's size, set where the console is made",
-}
+var pending = map[string]string{}
 
 type listedPackage struct {
 	ImportPath      string
