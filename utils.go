@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/oci-rt/oci-rt/libcontainer"
+	"github.com/oci-rt/oci-rt/libcontainer/errmsg"
 	"github.com/oci-rt/oci-rt/libcontainer/launch"
 )
 
@@ -22,11 +23,13 @@ func fatal(err error) {
 	if code, ok := err.(exitCode); ok {
 		os.Exit(int(code))
 	}
-	// one plain line for people; the --log file gets a structured copy
+	// one plain line for people, values from config.json cut to a readable
+	// length; the --log file gets a structured copy
+	msg := errmsg.Cut(err.Error())
 	if logToFile {
-		logrus.Error(err)
+		logrus.Error(msg)
 	}
-	fmt.Fprintln(os.Stderr, "oci-rt: "+err.Error())
+	fmt.Fprintln(os.Stderr, "oci-rt: "+msg)
 	os.Exit(1)
 }
 

@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 
 #include "apply.h"
+#include "procfs.h"
 #include "cli.h"
 #include "namespaces.h"
 #include "plan.h"
@@ -75,5 +76,6 @@ void __attribute__((constructor)) nsexec(void)
 		_exit(1); /* the runtime gave up before sending a plan */
 	uint32_t nops;
 	struct op *ops = parse_plan(buf, len, &nops);
+	proc_handle_for(ops, nops);
 	run_plan(ops, nops);
 }

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <linux/openat2.h>
 
 #include "mounts.h"
 #include "paths.h"
@@ -186,6 +187,35 @@ static const char *tmpfs_mode(const char *path, const char *data, char *buf, siz
 	return buf;
 }
 
+/*
+ * open_no_symlinks opens the mount point of a procfs or sysfs: a directory
+ * reached from the root without any symlink (made when missing). A link is
+ * refused, never followed: the container would see /proc through it, and
+ * the runtime's own use of /proc could be redirected.
+ */
+static int open_no_symlinks(const char *path)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	const char *rel = path;
+	while (*rel == '/')
+		rel++;
+	int fd = syscall(SYS_openat2, root_fd, *rel ? rel : ".", &how, sizeof(how));
+	if (fd < 0 && errno == ENOENT) {
+		int made = open_in_root(path, TARGET_DIR);
+		if (made >= 0)
+			close(made);
+		fd = syscall(SYS_openat2, root_fd, *rel ? rel : ".", &how, sizeof(how));
+	}
+	if (fd < 0 && errno == ELOOP)
+		fail(ELOOP, "%s is a symlink in the rootfs (or lies behind one): procfs and sysfs are mounted on a directory", path);
+	if (fd < 0)
+		fail(errno, "resolving %s in the rootfs", path);
+	return fd;
+}
+
 #define LOCKABLE_ATIME (MS_NOATIME | MS_RELATIME | MS_STRICTATIME | MS_NODIRATIME)
 #define LOCKABLE (MS_RDONLY | MS_NODEV | MS_NOEXEC | MS_NOSUID | LOCKABLE_ATIME)
 
@@ -225,7 +255,11 @@ void do_mount(struct op *o)
 	}
 	if (extra & MNT_TMPFS_MODE)
 		data = tmpfs_mode(o->s[1], data, tmpfs_data, sizeof(tmpfs_data));
-	if (kind != TARGET_PLAIN) {
+	if (extra & MNT_NO_SYMLINKS) {
+		fd = open_no_symlinks(o->s[1]);
+		fd_path(target, sizeof(target), fd);
+		t = target;
+	} else if (kind != TARGET_PLAIN) {
 		fd = open_in_root(o->s[1], kind);
 		if (fd < 0)
 			fail(errno, "resolving %s in the rootfs", o->s[1]);

@@ -36,7 +36,15 @@ func (c *executorRun) answerUntilReady(p process) error {
 		if len(waiting) > 0 && !needPid {
 			m, waiting = waiting[0], waiting[1:]
 		} else if m, err = recvMsg(rc, buf, oob); err != nil || len(m.data) == 0 {
-			return p.hungUp()
+			// an executor that failed before it read our answer to its
+			// SyncCgroup (sent early) leaves ECONNRESET, reported before
+			// the messages still queued (its error): read on once
+			if !errors.Is(err, unix.ECONNRESET) {
+				return p.hungUp()
+			}
+			if m, err = recvMsg(rc, buf, oob); err != nil || len(m.data) == 0 {
+				return p.hungUp()
+			}
 		}
 		if len(m.data) < plan.MsgHeaderLen {
 			return errors.New("executor: short message")

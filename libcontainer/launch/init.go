@@ -80,6 +80,12 @@ func (c *initProcess) start(in *planner.Input) error {
 	if err := c.newCgroup(); err != nil {
 		return err
 	}
+	// "creating" on disk, with the cgroup's paths, before any cgroup
+	// directory is made (the executor's prelude joins the memory one): a
+	// create killed from here on is found and cleaned by delete --force
+	if err := c.saveCreating(); err != nil {
+		return err
+	}
 	spawned, err := c.spawnEarly(in)
 	if err != nil {
 		return err
@@ -95,9 +101,6 @@ func (c *initProcess) start(in *planner.Input) error {
 		if err := c.sendPlan(); err != nil {
 			return err
 		}
-	}
-	if err := c.saveCreating(); err != nil {
-		return err
 	}
 	if err := c.makeCgroup(); err != nil {
 		return err

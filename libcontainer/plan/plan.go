@@ -104,6 +104,12 @@ const MountSrcInRoot = 16
 // mode of the directory it is mounted on, when that exists (runc 1.5).
 const MountTmpfsMode = 32
 
+// MountNoSymlinks (OpMount's third int): procfs and sysfs are mounted on a
+// directory reached without any symlink in the rootfs, or refused
+// (CVE-2019-19921, CVE-2023-27561): a link there would redirect the
+// runtime's own /proc and the container's view of it.
+const MountNoSymlinks = 64
+
 // OpChdir's int: entered first with the runtime's privileges, and if they
 // do not suffice, again as the process's user.
 const (

@@ -68,6 +68,7 @@
 #define MNT_IDMAP_TREE 8    /* the source is a detached idmapped tree the runtime makes (SYNC_MOUNT_SOURCE, i3 mount index) */
 #define MNT_SRC_IN_ROOT 16  /* s0 is a path in the root, resolved now; the target is made a dir or file as it is */
 #define MNT_TMPFS_MODE 32   /* no mode= given: take the mode of the existing target directory */
+#define MNT_NO_SYMLINKS 64  /* procfs, sysfs: refuse a target reached through a symlink */
 
 /* OP_CHDIR i0 */
 #define CHDIR_FIRST 1       /* with the runtime's privileges; refused for want of them: retried */

@@ -256,6 +256,7 @@ var planTestHeaderConsts = map[string]int64{
 	"MNT_COPY_UP":       MountCopyUp,
 	"MNT_HOST_SOURCE":   MountHostSource,
 	"MNT_IDMAP_TREE":    MountIdmapTree,
+	"MNT_NO_SYMLINKS":   MountNoSymlinks,
 	"SYNC_MAPS":         SyncMaps,
 	"SYNC_HOOKS":        SyncHooks,
 	"SYNC_CGROUP":       SyncCgroup,

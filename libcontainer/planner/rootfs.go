@@ -149,6 +149,9 @@ func addMount(p *plan.Plan, in *Input, i int, m specs.Mount) error {
 	if m.Type == "tmpfs" && !opts.hasMode() {
 		ints[2] |= plan.MountTmpfsMode
 	}
+	if m.Type == "proc" || m.Type == "sysfs" {
+		ints[2] |= plan.MountNoSymlinks
+	}
 	if ints[2] == 0 {
 		ints = ints[:2]
 	}
