@@ -92,6 +92,12 @@ func sortedNames(devs map[string]specs.LinuxNetDevice) []string {
 // failure stays there: the caller is about to tear the container (and
 // with it the namespace) down, and the kernel takes it from there.
 func Move(nsFd int, devs map[string]specs.LinuxNetDevice) error {
+	if len(devs) == 0 {
+		return nil
+	}
+	if err := notOurs(nsFd, sortedNames(devs)[0]); err != nil {
+		return err
+	}
 	// a route socket of the container's namespace (made there: a netlink
 	// socket stays in the namespace it was made in)
 	sock, err := nl.GetNetlinkSocketAt(netns.NsHandle(nsFd), netns.None(), unix.NETLINK_ROUTE)
@@ -113,6 +119,25 @@ func Move(nsFd int, devs map[string]specs.LinuxNetDevice) error {
 		if err := move(inside, nsFd, index[i], newName(name, devs[name])); err != nil {
 			return fmt.Errorf("%s: %w", field(name), err)
 		}
+	}
+	return nil
+}
+
+// notOurs refuses a container's network namespace that is the runtime's
+// own (joined by a path naming the host's): a device "moved" there would
+// only be renamed and set up on the host. The error names the first
+// device.
+func notOurs(nsFd int, first string) error {
+	var ctr, own unix.Stat_t
+	if err := unix.Fstat(nsFd, &ctr); err != nil {
+		return fmt.Errorf("linux.netDevices: the container's network namespace: %w", err)
+	}
+	// the thread's: the namespace devices are looked up and moved from
+	if err := unix.Stat("/proc/thread-self/ns/net", &own); err != nil {
+		return fmt.Errorf("linux.netDevices: the runtime's network namespace: %w", err)
+	}
+	if ctr.Dev == own.Dev && ctr.Ino == own.Ino {
+		return fmt.Errorf("%s: the container's network namespace is the host's (the runtime's): nothing to move the device into", field(first))
 	}
 	return nil
 }

@@ -184,6 +184,7 @@ func TestNetDevicesRefused(t *testing.T) {
 	t.Parallel()
 	net := ndMakeNet(t, 2)
 	missing := fmt.Sprintf("oino%d", os.Getpid()%1000000)
+	renamed := fmt.Sprintf("oirn%d", os.Getpid()%1000000)
 	cases := []struct {
 		name string
 		devs map[string]specs.LinuxNetDevice
@@ -201,6 +202,11 @@ func TestNetDevicesRefused(t *testing.T) {
 		{"name-taken", map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: "lo"}}, nil, []string{`linux.netDevices["` + net.CtrEnd + `"]`, "lo"}},
 		{"host-netns", map[string]specs.LinuxNetDevice{net.CtrEnd: {}}, func(s *specs.Spec) { nsRemove(s, specs.NetworkNamespace) },
 			[]string{"linux.netDevices", "network namespace"}},
+		// a namespace joined by a path that is the runtime's own (the
+		// host's): the device would be renamed and set up on the host
+		{"host-netns-path", map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: renamed}},
+			func(s *specs.Spec) { nsSet(s, specs.NetworkNamespace, "/proc/self/ns/net") },
+			[]string{`linux.netDevices["` + net.CtrEnd + `"]`, "network namespace"}},
 	}
 	for _, c := range cases {
 		c := c
@@ -230,6 +236,12 @@ func TestNetDevicesRefused(t *testing.T) {
 			nsAssertNothingLeft(t, e, id, b, true)
 			if out := ndIP(t, "-o", "-4", "addr", "show", "dev", net.CtrEnd); !strings.Contains(out, net.CtrIP+"/24") {
 				t.Errorf("%s on the host after the refusal: %q, want it there with %s/24", net.CtrEnd, out, net.CtrIP)
+			}
+			if ndLinkExists(renamed) {
+				t.Errorf("the host's %s was renamed %s on the host", net.CtrEnd, renamed)
+			}
+			if out := ndIP(t, "-o", "link", "show", "dev", net.CtrEnd); strings.Contains(out, ",UP") {
+				t.Errorf("%s was set up on the host: %q", net.CtrEnd, out)
 			}
 		})
 	}
