@@ -352,6 +352,37 @@ func TestAttrsCPUAffinityNotInherited(t *testing.T) {
 	}
 	exec.Command("kill", "-9", epid).Run()
 
+	// initial is seen only by the runtime's side: the thread that forks
+	// the executor takes it (strace), the executor takes final after the
+	// cgroup join
+	if _, err := exec.LookPath("strace"); err == nil {
+		p.Args = []string{"true"}
+		pj, _ = json.Marshal(p)
+		os.WriteFile(pf, pj, 0o644)
+		trace := filepath.Join(e.Dir, "strace")
+		out, err := exec.Command("strace", "-f", "-o", trace, "-e", "trace=sched_setaffinity,execve",
+			binary, "--root", e.Root, "exec", "--process", pf, id).CombinedOutput()
+		if err != nil {
+			t.Fatalf("exec under strace: %v %s", err, out)
+		}
+		lines := strings.Split(atRead(t, trace), "\n")
+		initial, executor, final := -1, -1, -1
+		for i, l := range lines {
+			switch {
+			case strings.Contains(l, "sched_setaffinity(0, 8, [0])") && executor < 0:
+				initial = i
+			case strings.Contains(l, `"oci-rt", "init"`):
+				executor = i
+			case strings.Contains(l, "sched_setaffinity(0, 8, [1])"):
+				final = i
+			}
+		}
+		if initial < 0 || executor < initial || final < executor {
+			t.Errorf("exec with execCPUAffinity initial 0, final 1: want the forking thread on CPU 0, then the executor, then CPU 1 (lines %d %d %d):\n%s",
+				initial, executor, final, strings.Join(lines, "\n"))
+		}
+	}
+
 	p.Args = []string{"true"}
 	p.ExecCPUAffinity = &specs.CPUAffinity{Final: "0-x"}
 	pj, _ = json.Marshal(p)
