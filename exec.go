@@ -24,6 +24,7 @@ var execCommand = &cli.Command{
 		&cli.StringFlag{Name: "process", Aliases: []string{"p"}, Usage: "a process.json to run instead of the command line"},
 		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "give the process a pseudo-terminal"},
 		&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master"},
+		&cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the process"},
 		&cli.StringFlag{Name: "cwd", Usage: "working directory in the container"},
 		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "add an environment variable KEY=VALUE"},
 		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "uid[:gid] to run as"},
@@ -63,7 +64,7 @@ func execAction(c *cli.Context) error {
 	}
 	detach := c.Bool("detach")
 	sigs := forwardSignals(!detach)
-	opts := launch.ExecOpts{Process: proc, PidFile: c.String("pid-file"), SubCgroups: subs,
+	opts := launch.ExecOpts{Process: proc, PidFile: c.String("pid-file"), SubCgroups: subs, PidfdSocket: c.String("pidfd-socket"),
 		ConsoleSocket: c.String("console-socket"), PreserveFds: c.Int("preserve-fds"), IgnorePaused: c.Bool("ignore-paused")}
 	if !detach {
 		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {

@@ -72,7 +72,7 @@ func createOpts(c *cli.Context, id string) (launch.CreateOpts, error) {
 	rl, err := rootless(c)
 	return launch.CreateOpts{ListenFds: listenFds(), NotifySocket: os.Getenv("NOTIFY_SOCKET"), Rootless: rl,
 		ID: id, Bundle: c.String("bundle"), PidFile: c.String("pid-file"),
-		ConsoleSocket: c.String("console-socket"), NoPivot: c.Bool("no-pivot"),
+		ConsoleSocket: c.String("console-socket"), PidfdSocket: c.String("pidfd-socket"), NoPivot: c.Bool("no-pivot"),
 		PreserveFds: c.Int("preserve-fds"), Systemd: c.Bool("systemd-cgroup"), NoNewKeyring: c.Bool("no-new-keyring"),
 	}, err
 }

@@ -94,6 +94,9 @@ static void apply(struct op *o)
 	case OP_CONSOLE:
 		do_console(o);
 		break;
+	case OP_PIDFD:
+		do_pidfd(o);
+		break;
 	case OP_SECCOMP:
 		do_seccomp(o);
 		break;

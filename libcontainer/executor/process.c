@@ -206,6 +206,21 @@ void do_console(struct op *o)
 	close(o->i[0]);
 }
 
+/* do_pidfd sends a pidfd of this process, the container's (or exec's)
+ * own, to --pidfd-socket (runc 1.2's): the caller can then signal and wait
+ * for it without racing pid reuse. Opened here, by the process itself,
+ * rather than by the runtime from a pid. */
+void do_pidfd(struct op *o)
+{
+	int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (fd < 0)
+		fail(errno, "pidfd_open");
+	if (send_fd(o->i[0], o->s[0], strlen(o->s[0]), fd) < 0)
+		fail(errno, "send the pidfd over the socket");
+	close(fd);
+	close(o->i[0]);
+}
+
 void do_seccomp(struct op *o)
 {
 	struct sock_fprog prog = {

@@ -13,6 +13,7 @@ void do_user(struct op *o);
 void do_umask(struct op *o);
 void do_chdir(struct op *o);
 void do_console(struct op *o);
+void do_pidfd(struct op *o);
 void do_seccomp(struct op *o);
 void do_close_fds(struct op *o);
 void do_setsid(struct op *o);

@@ -23,7 +23,7 @@ type execProcess struct {
 // seccomp filter, and returns its host pid.
 func Exec(s *state.State, spec *specs.Spec, o ExecOpts) (int, error) {
 	c := &execProcess{opts: o, executorRun: executorRun{state: s, status: specs.StateRunning, host: realHost{},
-		preserveFds: o.PreserveFds, consoleSocket: o.ConsoleSocket, consoleConn: o.ConsoleConn}}
+		preserveFds: o.PreserveFds, consoleSocket: o.ConsoleSocket, consoleConn: o.ConsoleConn, pidfdSocket: o.PidfdSocket}}
 	in, err := c.prepare(spec, o.Process)
 	if err != nil {
 		return 0, err

@@ -48,6 +48,14 @@ func (c *executorRun) prepareFds(in *planner.Input) error {
 		in.ConsoleFd = c.add(con)
 		in.ConsoleRelayed = c.consoleConn != nil
 	}
+	if c.pidfdSocket != "" {
+		f, err := dialFile("--pidfd-socket", c.pidfdSocket)
+		if err != nil {
+			return err
+		}
+		c.files = append(c.files, f)
+		in.PidfdFd = c.add(f)
+	}
 	in.StartFd = -1
 	in.FirstCloseFd = 3 + c.listenFds + c.preserveFds
 	return nil
@@ -63,16 +71,25 @@ func (c *executorRun) openConsole() (*os.File, error) {
 	if c.consoleConn != nil {
 		return c.consoleConn, nil
 	}
-	conn, err := net.Dial("unix", c.consoleSocket)
-	if err != nil {
-		return nil, fmt.Errorf("--console-socket %q: %w", c.consoleSocket, err)
-	}
-	f, err := conn.(*net.UnixConn).File()
-	conn.Close()
+	f, err := dialFile("--console-socket", c.consoleSocket)
 	if err != nil {
 		return nil, err
 	}
 	c.files = append(c.files, f)
+	return f, nil
+}
+
+// dialFile connects to the unix socket a flag names, as a file to pass on.
+func dialFile(flag, path string) (*os.File, error) {
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("%s %q: %w", flag, path, err)
+	}
+	f, err := conn.(*net.UnixConn).File()
+	conn.Close()
+	if err != nil {
+		return nil, fmt.Errorf("%s %q: %w", flag, path, err)
+	}
 	return f, nil
 }
 

@@ -41,7 +41,8 @@ func Create(st state.Store, o CreateOpts) (*state.State, cg.Manager, error) {
 
 func create(st state.Store, o CreateOpts, sys host) (*state.State, cg.Manager, error) {
 	c := &initProcess{opts: o, executorRun: executorRun{status: specs.StateCreating, host: sys,
-		listenFds: o.ListenFds, preserveFds: o.PreserveFds, consoleSocket: o.ConsoleSocket, consoleConn: o.ConsoleConn}}
+		listenFds: o.ListenFds, preserveFds: o.PreserveFds, consoleSocket: o.ConsoleSocket, consoleConn: o.ConsoleConn,
+		pidfdSocket: o.PidfdSocket}}
 	var err error
 	if c.opts.Bundle, err = filepath.Abs(o.Bundle); err != nil {
 		return nil, nil, err

@@ -77,6 +77,7 @@ type executorRun struct {
 	listenFds, preserveFds int
 	consoleSocket          string
 	consoleConn            *os.File
+	pidfdSocket            string
 }
 
 func (c *executorRun) closeFiles() {

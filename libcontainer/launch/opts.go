@@ -17,8 +17,10 @@ type CreateOpts struct {
 	Bundle        string
 	PidFile       string
 	ConsoleSocket string
-	NoPivot       bool
-	PreserveFds   int
+	// PidfdSocket receives a pidfd of the container's process
+	PidfdSocket string
+	NoPivot     bool
+	PreserveFds int
 	// ListenFds are socket-activation fds (LISTEN_FDS) from 3 up, passed
 	// before the preserved ones, with LISTEN_FDS and LISTEN_PID=1 set
 	ListenFds    int
@@ -45,6 +47,8 @@ type ExecOpts struct {
 	ConsoleConn   *os.File
 	PreserveFds   int
 	IgnorePaused  bool
+	// PidfdSocket receives a pidfd of the process
+	PidfdSocket string
 	// SubCgroups: exec --cgroup, parsed by cgroups.ParseSubCgroups
 	SubCgroups map[string]string
 }

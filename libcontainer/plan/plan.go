@@ -66,6 +66,7 @@ const (
 	OpPersonality   Code = 52
 	OpMempolicy     Code = 53
 	OpAffinity      Code = 54
+	OpPidfd         Code = 60
 )
 
 // Mount target kinds (OpMount's second int).
@@ -233,4 +234,5 @@ var codeNames = map[Code]string{
 	OpConsole: "console", OpSeccomp: "seccomp", OpCloseFds: "close-fds", OpWaitStart: "wait-start",
 	OpHook: "hook", OpExec: "exec", OpSetsid: "setsid", OpReady: "ready", OpMkdir: "mkdir", OpMountSetattr: "mount-setattr", OpKeyring: "keyring", OpJoinCgroup: "join-cgroup", OpCheckExec: "check-exec",
 	OpSchedAttr: "sched-attr", OpIOPrio: "ioprio", OpPersonality: "personality", OpMempolicy: "mempolicy", OpAffinity: "affinity",
+	OpPidfd: "pidfd",
 }

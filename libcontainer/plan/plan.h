@@ -55,6 +55,7 @@
 #define OP_PERSONALITY 52   /* i0 persona */
 #define OP_MEMPOLICY 53     /* i0 mode | flags, i1 maxnode, i2.. the node mask's 64-bit words */
 #define OP_AFFINITY 54      /* i0.. the CPU mask's 64-bit words */
+#define OP_PIDFD 60         /* i0 socket fd (--pidfd-socket); s0 the message: send it a pidfd of this process */
 
 /* OP_MOUNT target kinds */
 #define TARGET_PLAIN 0      /* s1 is used as it is */

@@ -248,6 +248,7 @@ var planTestHeaderConsts = map[string]int64{
 	"OP_CHECK_EXEC":    int64(OpCheckExec),
 	"OP_SCHED_ATTR":    int64(OpSchedAttr), "OP_IOPRIO": int64(OpIOPrio), "OP_PERSONALITY": int64(OpPersonality),
 	"OP_MEMPOLICY": int64(OpMempolicy), "OP_AFFINITY": int64(OpAffinity),
+	"OP_PIDFD": int64(OpPidfd),
 
 	"TARGET_PLAIN":      TargetPlain,
 	"TARGET_DIR":        TargetDir,

@@ -27,6 +27,7 @@ type Input struct {
 	ContainerID  string // names the session keyring
 	NoNewKeyring bool   // keep the caller's session keyring
 	ConsoleFd    int    // console socket, -1 without a terminal
+	PidfdFd      int    // --pidfd-socket's connection; 0 without
 	// ConsoleRelayed: the pty goes to oci-rt's own relay (run, exec in
 	// the foreground), which copies it to a terminal of its own: its
 	// ONLCR is cleared, as runc does (a --console-socket gets it as is)

@@ -1330,3 +1330,26 @@ func TestBuildTmpfsMode(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildPidfd: --pidfd-socket's op comes with the process's set-up,
+// named "standard" for create and "setns" for exec as runc names them;
+// none without the flag.
+func TestBuildPidfd(t *testing.T) {
+	t.Parallel()
+	in := buildTestInput(t)
+	if i := buildTestFind(buildTestBuild(t, in), 0, plan.OpPidfd, ""); i >= 0 {
+		t.Errorf("a pidfd op without --pidfd-socket")
+	}
+	for start, kind := range map[int]string{5: "standard", -1: "setns"} {
+		in := buildTestInput(t)
+		in.PidfdFd, in.StartFd = 7, start
+		p := buildTestBuild(t, in)
+		i := buildTestFind(p, 0, plan.OpPidfd, "--pidfd-socket")
+		if i < 0 || p.Ops[i].Ints[0] != 7 || len(p.Ops[i].Strs) != 1 || p.Ops[i].Strs[0] != kind {
+			t.Errorf("start fd %d: want a pidfd op on fd 7 named %s:\n%s", start, kind, buildTestDump(p))
+		}
+		if u := buildTestFind(p, 0, plan.OpUser, ""); u >= 0 && u < i {
+			t.Errorf("the pidfd op after the process changed its user:\n%s", buildTestDump(p))
+		}
+	}
+}

@@ -31,10 +31,10 @@ type Process struct {
 	// ConsoleRows, ConsoleCols: process.consoleSize, the pty's size (0: the
 	// kernel's, or the caller's terminal with oci-rt's own relay)
 	ConsoleRows, ConsoleCols uint16
-	Apparmor       string     // profile to enter at exec
-	SelinuxLabel   string     // label to take at exec
-	Scheduler      *SchedAttr // process.scheduler, or nil
-	IOPriority     *int64     // process.ioPriority as ioprio_set takes it, or nil
+	Apparmor                 string     // profile to enter at exec
+	SelinuxLabel             string     // label to take at exec
+	Scheduler                *SchedAttr // process.scheduler, or nil
+	IOPriority               *int64     // process.ioPriority as ioprio_set takes it, or nil
 	// Affinity is process.execCPUAffinity (exec only): the CPU masks the
 	// executor starts with and takes once in the cgroup (nil: none)
 	Affinity Affinity
@@ -327,6 +327,14 @@ func addProcess(p *plan.Plan, in *Input) error {
 		// with runc, so that a non-root process can use its terminal
 		p.Add("process.terminal", plan.OpConsole, []int64{int64(in.ConsoleFd), boolInt(in.ConsoleRelayed),
 			int64(pr.ConsoleRows), int64(pr.ConsoleCols), int64(pr.UID)})
+	}
+	if in.PidfdFd > 0 {
+		// named as runc names it: its init's type
+		kind := "setns"
+		if in.StartFd >= 0 {
+			kind = "standard"
+		}
+		p.Add("--pidfd-socket", plan.OpPidfd, []int64{int64(in.PidfdFd)}, kind)
 	}
 	for _, r := range pr.Rlimits {
 		p.Add(r.Field, plan.OpRlimit, []int64{int64(r.Resource), int64(r.Soft), int64(r.Hard)})

@@ -689,3 +689,78 @@ func cnReadUntil(f *os.File, want string) string {
 }
 
 // ---- cgroup, seccomp, hooks ----
+
+// cnPidOfFd reads the "Pid:" line of a pidfd's fdinfo (-1 when it has none).
+func cnPidOfFd(t *testing.T, f *os.File) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/self/fdinfo/%d", f.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "Pid:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
+		}
+	}
+	return -1
+}
+
+// ---- --pidfd-socket ----
+
+// TestCornerPidfdSocket: create, run -d and exec -d send a pidfd of the
+// container's (or exec's) process to --pidfd-socket; signalling through
+// it reaches that process.
+func TestCornerPidfdSocket(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	b := e.Bundle([]string{"sleep", "1000"}, nil)
+	for _, cmd := range []string{"create", "run"} {
+		sock := filepath.Join(e.Dir, cmd+"-pidfd.sock")
+		ch := rpConsoleListener(t, sock)
+		id := cnID("pidfd-" + cmd)
+		args := []string{cmd, "--pidfd-socket", sock, "-b", b, id}
+		if cmd == "run" {
+			args = []string{cmd, "-d", "--pidfd-socket", sock, "-b", b, id}
+		}
+		lcMustRun(t, e, args...)
+		pid := e.Pid(id)
+		fd := cnReceive(t, ch, cmd+" --pidfd-socket")
+		if got := cnPidOfFd(t, fd); got != pid {
+			t.Fatalf("%s: the pidfd is of pid %d, the container's is %d", cmd, got, pid)
+		}
+		if cmd == "create" {
+			// exec into it, with its own pidfd
+			esock := filepath.Join(e.Dir, "exec-pidfd.sock")
+			ech := rpConsoleListener(t, esock)
+			pf := filepath.Join(e.Dir, "exec.pid")
+			lcMustRun(t, e, "exec", "-d", "--pidfd-socket", esock, "--pid-file", pf, id, "sleep", "1001")
+			epid, _ := strconv.Atoi(strings.TrimSpace(rsRead(pf)))
+			efd := cnReceive(t, ech, "exec --pidfd-socket")
+			if got := cnPidOfFd(t, efd); got != epid || epid <= 0 {
+				t.Fatalf("exec: the pidfd is of pid %d, the exec's is %d", got, epid)
+			}
+			if err := unix.PidfdSendSignal(int(efd.Fd()), unix.SIGKILL, nil, 0); err != nil {
+				t.Fatalf("pidfd_send_signal to the exec: %v", err)
+			}
+			lcWaitGone(t, epid)
+			if !lcAlive(pid) {
+				t.Fatalf("killing the exec through its pidfd killed the container")
+			}
+		}
+		if err := unix.PidfdSendSignal(int(fd.Fd()), unix.SIGKILL, nil, 0); err != nil {
+			t.Fatalf("%s: pidfd_send_signal: %v", cmd, err)
+		}
+		lcWaitGone(t, pid)
+		e.WaitStatus(id, "stopped")
+		e.MustRun("delete", id)
+		lcAssertRemoved(t, e, id, b, pid)
+	}
+	// a socket nobody listens on: one line naming the flag, nothing left
+	id := cnID("pidfd-none")
+	r, _ := lcRun(e, "create", "--pidfd-socket", filepath.Join(e.Dir, "nobody.sock"), "-b", b, id)
+	lcOneLine(t, "create with a dead --pidfd-socket", r, "--pidfd-socket", "nobody.sock")
+	lcAssertRemoved(t, e, id, b)
+}
+
+// ---- events ----
