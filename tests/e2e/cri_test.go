@@ -388,6 +388,15 @@ func e2eCgroupFile(t *testing.T, pid int, controller, file1, file2 string) strin
 	return e2eReadTrim(t, filepath.Join(e2eCgroupDir(t, pid, controller), file1))
 }
 
+// e2eMemoryRoot is the root of the memory controller's hierarchy: v1's,
+// or the unified one on a cgroup2-only host.
+func e2eMemoryRoot() string {
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		return "/sys/fs/cgroup"
+	}
+	return "/sys/fs/cgroup/memory"
+}
+
 // e2eCgroupFileInside is the path of the same file as the container sees
 // it in its /sys/fs/cgroup.
 func e2eCgroupFileInside(controller, file1, file2 string) string {
@@ -567,7 +576,7 @@ func TestCRIPod(t *testing.T) {
 		}
 		for _, id := range []string{podID, oneID, twoID} {
 			e2eAssertGone(t, "runtime state", c.StateDir(rt, id))
-			e2eAssertGone(t, "memory cgroup", filepath.Join("/sys/fs/cgroup/memory", cgroupParent, id))
+			e2eAssertGone(t, "cgroup", filepath.Join(e2eMemoryRoot(), cgroupParent, id))
 		}
 	})
 }
