@@ -202,8 +202,12 @@ func ResolveProcess(p *specs.Process, rootfs string) (Process, error) {
 // prepareEnv gives the process its environment as runc 1.5 does: a name
 // given twice keeps its last value (where that one stands), and HOME,
 // when missing or empty, comes from the user's entry in the container's
-// /etc/passwd, else "/". The spec's slice is not written to.
+// /etc/passwd, else "/". The spec's slice is not written to. A process
+// without env gets none, HOME included (runc 1.5: nothing to prepare).
 func prepareEnv(env []string, rootfs string, uid int) []string {
+	if env == nil {
+		return nil
+	}
 	out := make([]string, 0, len(env)+1)
 	home := false
 	for i, kv := range env {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -397,9 +398,10 @@ func TestPrepareEnv(t *testing.T) {
 		{[]string{"HOME=/x", "HOME="}, 1000, []string{"HOME=/home/app"}},
 		{[]string{"HOME=", "HOME=/x"}, 4242, []string{"HOME=/x"}},
 		{[]string{"A=1", "B", "A=2"}, 4242, []string{"B", "A=2", "HOME=/"}},
-		{nil, 4242, []string{"HOME=/"}},
+		{[]string{}, 4242, []string{"HOME=/"}},
+		{nil, 4242, nil}, // no env at all: none, as runc 1.5
 	} {
-		spec := append([]string(nil), c.env...)
+		spec := slices.Clone(c.env)
 		if got := prepareEnv(c.env, root, c.uid); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("prepareEnv(%q) = %q, want %q", c.env, got, c.want)
 		}

@@ -519,6 +519,11 @@ func TestR15Environment(t *testing.T) {
 	if got := r15RunOut(t, e, b2, r15ID("envnouser")); got != "PATH=/bin\x00HOME=/\x00" {
 		t.Errorf("a uid without a passwd entry: environ %q, want HOME=/", got)
 	}
+	// no env at all: none, not even HOME (runc 1.5 prepares nothing)
+	b3 := e.Bundle([]string{"cat", "/proc/self/environ"}, func(s *specs.Spec) { s.Process.Env = nil })
+	if got := r15RunOut(t, e, b3, r15ID("envnone")); got != "" {
+		t.Errorf("a process without env: environ %q, want it empty", got)
+	}
 }
 
 // TestR15TimeNamespaceUserns: a new time namespace with a new user
