@@ -18,8 +18,8 @@ import (
 
 var execCommand = &cli.Command{
 	Name:      "exec",
-	Usage:     "run a process in a running container",
-	ArgsUsage: "<container-id> <command> [args...]",
+	Usage:     "run a process in a created or running container",
+	ArgsUsage: "<container-id> [exec options] [--] <command> [args...]",
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "process", Aliases: []string{"p"}, Usage: "a process.json to run instead of the command line"},
 		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "give the process a pseudo-terminal"},
