@@ -14,13 +14,16 @@
 #include "scheduling.h"
 #include "sync.h"
 
-/* struct sched_attr of sched_setattr(2), its first version (48 bytes) */
+/* struct sched_attr of sched_setattr(2) with the utilization clamps (56
+ * bytes, as runc passes it): SCHED_FLAG_UTIL_CLAMP_* need that size; the
+ * spec has no clamp values, so they are 0 */
 struct sched_attr_v1 {
 	uint32_t size, policy;
 	uint64_t flags;
 	int32_t nice;
 	uint32_t priority;
 	uint64_t runtime, deadline, period;
+	uint32_t util_min, util_max;
 };
 
 /* i0 policy, i1 flags, i2 nice, i3 priority, i4 runtime, i5 deadline, i6 period */
