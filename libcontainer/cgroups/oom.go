@@ -81,11 +81,12 @@ func watchOOMv2(dir string) (<-chan struct{}, error) {
 	}
 	f := os.NewFile(uintptr(fd), "inotify")
 	kills := func() (uint64, bool) { return oomKills(events) }
+	// the kills so far, counted before the caller goes on
+	last, _ := kills()
 	ch := make(chan struct{})
 	go func() {
 		defer close(ch)
 		defer f.Close()
-		last, _ := kills()
 		buf := make([]byte, 4096)
 		for {
 			n, err := f.Read(buf)

@@ -1,13 +1,10 @@
 package cgroups
 
 import (
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 func TestParseSubCgroups(t *testing.T) {
@@ -70,29 +67,5 @@ func TestSubCgroupPaths(t *testing.T) {
 	}
 	if _, err := SubCgroupPaths(paths, map[string]string{"cpu": "sub"}); err == nil || !strings.Contains(err.Error(), "controller cpu") {
 		t.Errorf("cpu:sub without a cpu hierarchy: %v", err)
-	}
-}
-
-func TestOOMKillsAndInotifyGone(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "memory.oom_control")
-	os.WriteFile(p, []byte("oom_kill_disable 0\nunder_oom 0\noom_kill 3\n"), 0o644)
-	if n, ok := oomKills(p); n != 3 || !ok {
-		t.Errorf("oomKills %d %v, want 3 true", n, ok)
-	}
-	if _, ok := oomKills(p + ".gone"); ok {
-		t.Error("oomKills of a missing file: ok")
-	}
-	ev := func(mask uint32, name string) []byte {
-		b := make([]byte, unix.SizeofInotifyEvent+len(name))
-		binary.NativeEndian.PutUint32(b[4:], mask)
-		binary.NativeEndian.PutUint32(b[12:], uint32(len(name)))
-		copy(b[unix.SizeofInotifyEvent:], name)
-		return b
-	}
-	if inotifyGone(append(ev(unix.IN_MODIFY, "abcd"), ev(unix.IN_MODIFY, "")...)) {
-		t.Error("IN_MODIFY taken for gone")
-	}
-	if !inotifyGone(append(ev(unix.IN_MODIFY, "abcd"), ev(unix.IN_IGNORED, "")...)) {
-		t.Error("IN_IGNORED after another event not seen")
 	}
 }
