@@ -63,6 +63,9 @@ func TestProcessAttrsRefused(t *testing.T) {
 		}, "process.ioPriority.priority -1"},
 		{func(p *specs.Process) { p.ExecCPUAffinity = &specs.CPUAffinity{Initial: "a"} }, `process.execCPUAffinity.initial "a": "a": not a number`},
 		{func(p *specs.Process) { p.ExecCPUAffinity = &specs.CPUAffinity{Final: ","} }, `process.execCPUAffinity.final ",": no CPU`},
+		// exec's --process goes through ResolveProcess only
+		{func(p *specs.Process) { p.User.Username = "app" }, `process.user.username "app": a Windows field`},
+		{func(p *specs.Process) { p.CommandLine = "cmd.exe" }, "process.commandLine: a Windows field"},
 	} {
 		p := processTestSpec()
 		c.edit(p)

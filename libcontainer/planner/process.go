@@ -186,6 +186,9 @@ func ResolveProcess(p *specs.Process, rootfs string) (Process, error) {
 	if out.Rlimits, err = resolveRlimits(p.Rlimits); err != nil {
 		return Process{}, err
 	}
+	if err = checkRefusedProcess(p); err != nil {
+		return Process{}, err
+	}
 	if out.Scheduler, err = resolveScheduler(p.Scheduler); err != nil {
 		return Process{}, err
 	}

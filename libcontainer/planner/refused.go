@@ -42,6 +42,21 @@ func refuse(field string) error {
 	return fmt.Errorf("%s: %s", field, refusedReason(field))
 }
 
+// checkRefusedProcess is CheckRefused's part for process, which exec's
+// --process JSON gives too (ResolveProcess calls it).
+func checkRefusedProcess(p *specs.Process) error {
+	if p == nil {
+		return nil
+	}
+	if p.CommandLine != "" {
+		return refuse("process.commandLine")
+	}
+	if p.User.Username != "" {
+		return fmt.Errorf("process.user.username %q: %s", cut(p.User.Username), refusedReason("process.user.username"))
+	}
+	return nil
+}
+
 // CheckRefused fails on the first field of Refused the config sets.
 func CheckRefused(s *specs.Spec) error {
 	switch {
@@ -56,13 +71,8 @@ func CheckRefused(s *specs.Spec) error {
 	case s.FreeBSD != nil:
 		return refuse("freebsd")
 	}
-	if p := s.Process; p != nil {
-		if p.CommandLine != "" {
-			return refuse("process.commandLine")
-		}
-		if p.User.Username != "" {
-			return fmt.Errorf("process.user.username %q: %s", cut(p.User.Username), refusedReason("process.user.username"))
-		}
+	if err := checkRefusedProcess(s.Process); err != nil {
+		return err
 	}
 	l := s.Linux
 	if l == nil {
