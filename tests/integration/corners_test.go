@@ -764,3 +764,42 @@ func TestCornerPidfdSocket(t *testing.T) {
 }
 
 // ---- events ----
+
+// TestCornerFrozenCgroupV2: the same on a cgroup v2 host, where the
+// executor would be started frozen (CLONE_INTO_CGROUP) and never run.
+func TestCornerFrozenCgroupV2(t *testing.T) {
+	if !chInOwnMountNS(t, "v2") {
+		return
+	}
+	chMountCgroup2(t)
+	chRestoreSubtree(t)
+	e := NewEnv(t)
+	id := cnID("frozen2")
+	dir := filepath.Join("/sys/fs/cgroup/oci-rt", id)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(dir) })
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.freeze"), []byte("1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.WriteFile(filepath.Join(dir, "cgroup.freeze"), []byte("0"), 0o644) })
+	b := e.Bundle([]string{"sleep", "1000"}, nil)
+	cmd, out, errf, err := lcStart(e, "run", "-d", "-b", b, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := lcWaitCmd(t, cmd)
+	r := lcResult(nil, out, errf)
+	r.Code = code
+	lcOneLine(t, "run -d into a frozen cgroup2", r, "linux.cgroupsPath", "frozen")
+	if _, err := os.Stat(filepath.Join(e.Root, id)); err == nil {
+		t.Errorf("state directory left behind")
+	}
+	if st := strings.TrimSpace(rsRead(filepath.Join(dir, "cgroup.freeze"))); st != "1" {
+		t.Errorf("cgroup.freeze %q after the refusal: the cgroup was not ours to change", st)
+	}
+	if p := strings.TrimSpace(rsRead(filepath.Join(dir, "cgroup.procs"))); p != "" {
+		t.Errorf("processes left in %s: %s", dir, p)
+	}
+}
