@@ -156,8 +156,11 @@ func atRefused(t *testing.T, e *Env, b, id string, want ...string) {
 	if _, err := os.Stat(filepath.Join(e.Root, id)); err == nil {
 		t.Errorf("create %s: state directory left behind", id)
 	}
-	if _, err := os.Stat("/sys/fs/cgroup/memory/oci-rt/" + id); err == nil {
-		t.Errorf("create %s: memory cgroup left behind", id)
+	// the default cgroup, or one at the root (atRealtimeBudget)
+	for _, cg := range []string{"/sys/fs/cgroup/memory/oci-rt/" + id, "/sys/fs/cgroup/memory/" + id, "/sys/fs/cgroup/cpu/" + id} {
+		if _, err := os.Stat(cg); err == nil {
+			t.Errorf("create %s: cgroup %s left behind", id, cg)
+		}
 	}
 }
 
