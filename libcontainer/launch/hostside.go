@@ -47,7 +47,7 @@ func (c *initProcess) sendMountSource(payload string) error {
 	var src *os.File
 	if ms.Idmap {
 		src, err = c.idmapped(ms)
-	} else if src, err = mountsrc.OpenIn(c.pid, ms.Source); err != nil {
+	} else if src, err = mountsrc.OpenIn(c.pid, sourceOf(ms)); err != nil {
 		err = fmt.Errorf("%s: source %q: %w", ms.Field, ms.Source, err)
 	}
 	if err != nil {
@@ -57,6 +57,10 @@ func (c *initProcess) sendMountSource(payload string) error {
 	return c.replyFd(src)
 }
 
+func sourceOf(ms planner.MountSource) mountsrc.Source {
+	return mountsrc.Source{Path: ms.Source, Rootfs: ms.Rootfs, InRoot: ms.InRoot}
+}
+
 // idmapped makes the tree of an idmapped mount: through a user namespace
 // with the mount's own mappings, or the container's.
 func (c *initProcess) idmapped(ms planner.MountSource) (*os.File, error) {
@@ -64,7 +68,7 @@ func (c *initProcess) idmapped(ms planner.MountSource) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: idmap: %w", ms.Field, err)
 	}
-	tree, err := mountsrc.Idmapped(c.pid, ms.Source, ms.Recursive, ms.IdmapRecursive, userns)
+	tree, err := mountsrc.Idmapped(c.pid, sourceOf(ms), ms.Recursive, ms.IdmapRecursive, userns)
 	if err != nil {
 		return nil, fmt.Errorf("%s: idmap: %w", ms.Field, err)
 	}

@@ -10,44 +10,82 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
-// OpenIn opens src (O_PATH) as the mount namespace of process pid sees it,
-// with the runtime's privileges: the container's process binds it from
-// its fd (mount(2) through /proc/self/fd), in its own user namespace, so
-// that the kernel still locks the flags of what it binds.
-func OpenIn(pid int, src string) (*os.File, error) {
-	return inMountNs(pid, func() (*os.File, error) {
-		fd, err := unix.Open(src, unix.O_PATH|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return nil, &os.PathError{Op: "open", Path: src, Err: err}
-		}
-		return os.NewFile(uintptr(fd), src), nil
-	})
+// Source is a mount's source: a host path, or a path inside the rootfs
+// (InRoot, when Rootfs is set), which is resolved there as the container
+// sees it: a symlink of the image cannot lead out of it.
+type Source struct {
+	Path           string // absolute, as config.json gives it
+	Rootfs, InRoot string
 }
 
-// Idmapped clones the mount at src, as the mount namespace of process pid
-// has it (with the mounts under it when recursive: rbind), into a
-// detached tree and idmaps it through the user namespace userns: its top
-// mount, or every mount of the tree when idmapRecursive (ridmap). Cloned
-// from the container's mount namespace, as runc does, the tree keeps the
-// flags the kernel locked there (a user namespace cannot clear a
-// read-only or nosuid that the host's mount has).
-func Idmapped(pid int, src string, recursive, idmapRecursive bool, userns *os.File) (*os.File, error) {
+// open opens the source O_PATH, in the caller's mount namespace.
+func (s Source) open() (*os.File, error) {
+	if s.Rootfs == "" {
+		fd, err := unix.Open(s.Path, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, &os.PathError{Op: "open", Path: s.Path, Err: err}
+		}
+		return os.NewFile(uintptr(fd), s.Path), nil
+	}
+	root, err := unix.Open(s.Rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: s.Rootfs, Err: err}
+	}
+	defer unix.Close(root)
+	rel := strings.TrimLeft(s.InRoot, "/")
+	if rel == "" {
+		rel = "."
+	}
+	how := &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+	fd, err := unix.Openat2(root, rel, how)
+	for tries := 0; err == unix.EAGAIN && tries < 64; tries++ {
+		// a rename or mount anywhere raced with the walk
+		fd, err = unix.Openat2(root, rel, how)
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open in the rootfs", Path: s.InRoot, Err: err}
+	}
+	return os.NewFile(uintptr(fd), s.Path), nil
+}
+
+// OpenIn opens the source (O_PATH) as the mount namespace of process pid
+// sees it, with the runtime's privileges: the container's process binds
+// it from its fd (mount(2) through /proc/self/fd), in its own user
+// namespace, so that the kernel still locks the flags of what it binds.
+func OpenIn(pid int, src Source) (*os.File, error) {
+	return inMountNs(pid, src.open)
+}
+
+// Idmapped clones the mount at the source, as the mount namespace of
+// process pid has it (with the mounts under it when recursive: rbind),
+// into a detached tree and idmaps it through the user namespace userns:
+// its top mount, or every mount of the tree when idmapRecursive (ridmap).
+// Cloned from the container's mount namespace, as runc does, the tree
+// keeps the flags the kernel locked there (a user namespace cannot clear
+// a read-only or nosuid that the host's mount has).
+func Idmapped(pid int, src Source, recursive, idmapRecursive bool, userns *os.File) (*os.File, error) {
 	return inMountNs(pid, func() (*os.File, error) {
-		flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
+		at, err := src.open()
+		if err != nil {
+			return nil, err
+		}
+		defer at.Close()
+		flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC | unix.AT_EMPTY_PATH)
 		if recursive {
 			flags |= unix.AT_RECURSIVE
 		}
-		fd, err := unix.OpenTree(unix.AT_FDCWD, src, flags)
+		fd, err := unix.OpenTree(int(at.Fd()), "", flags)
 		if err != nil {
-			return nil, &os.PathError{Op: "open_tree", Path: src, Err: err}
+			return nil, &os.PathError{Op: "open_tree", Path: src.Path, Err: err}
 		}
-		tree := os.NewFile(uintptr(fd), src)
+		tree := os.NewFile(uintptr(fd), src.Path)
 		setFlags := uint(unix.AT_EMPTY_PATH)
 		if idmapRecursive {
 			setFlags |= unix.AT_RECURSIVE

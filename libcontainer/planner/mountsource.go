@@ -14,9 +14,12 @@ const recBind = unix.MS_BIND | unix.MS_REC
 // MountSource is what the runtime opens for the container's process when
 // it asks for the source of mounts[i] (plan.SyncMountSource).
 type MountSource struct {
-	Field     string // mounts[i] destination "..."
-	Source    string // absolute
-	Recursive bool   // rbind
+	Field  string // mounts[i] destination "..."
+	Source string // absolute
+	// InRoot: the source is inside the rootfs (Rootfs), at InRoot there:
+	// resolved in it, as the container sees it
+	Rootfs, InRoot string
+	Recursive      bool // rbind
 	// Idmap: a detached tree idmapped through a user namespace with
 	// UIDMappings/GIDMappings, or (none given) the container's own
 	Idmap, IdmapRecursive    bool
@@ -34,9 +37,21 @@ func MountSourceOf(s *specs.Spec, bundle string, i int) (MountSource, error) {
 	if !filepath.IsAbs(src) {
 		src = filepath.Join(bundle, src)
 	}
+	rootfs := ""
+	if s.Root != nil {
+		rootfs = s.Root.Path
+		if !filepath.IsAbs(rootfs) {
+			rootfs = filepath.Join(bundle, rootfs)
+		}
+	}
+	inRoot, ok := InRootfs(rootfs, src)
+	if !ok || rootfs == "" {
+		rootfs, inRoot = "", ""
+	}
 	return MountSource{
-		Field:     fmt.Sprintf("mounts[%d] destination %q", i, m.Destination),
-		Source:    src,
+		Field:  fmt.Sprintf("mounts[%d] destination %q", i, m.Destination),
+		Source: src,
+		Rootfs: rootfs, InRoot: inRoot,
 		Recursive: opts.flags&recBind == recBind,
 		Idmap:     isIdmapped(m, opts), IdmapRecursive: opts.idmapRec,
 		UIDMappings: m.UIDMappings, GIDMappings: m.GIDMappings,

@@ -195,12 +195,20 @@ func addBind(p *plan.Plan, in *Input, field string, i int, m specs.Mount, opts p
 	}
 	bindFlags := int64(opts.flags & (unix.MS_BIND | unix.MS_REC))
 	kind := plan.TargetDir
-	if inRoot, ok := madeByEarlierMount(in, i, src); ok && !isIdmapped(m, opts) {
+	inRoot, isInRoot := InRootfs(in.Rootfs, src)
+	if isInRoot && !isIdmapped(m, opts) {
 		// resolved in the rootfs when mounted, after the mounts before it
-		// (the executor makes the target as the source is)
+		// (one may make or cover it), as the container would see it: the
+		// image's symlinks stay inside (the executor makes the target as
+		// the source is); one that no earlier mount touches is checked now
+		if !madeByEarlierMount(in, i, inRoot) {
+			if _, err := statInRoot(in.Rootfs, inRoot); err != nil {
+				return fmt.Errorf("mounts[%d].source %q: %w", i, m.Source, PathReason(err))
+			}
+		}
 		p.Add(field, plan.OpMount, []int64{bindFlags, int64(kind), plan.MountSrcInRoot}, inRoot, m.Destination, "", "")
 	} else {
-		st, err := os.Stat(src)
+		st, err := statSource(src, in.Rootfs, inRoot, isInRoot)
 		if err != nil {
 			return fmt.Errorf("mounts[%d].source %q: %w", i, m.Source, PathReason(err))
 		}
@@ -237,26 +245,66 @@ func addBind(p *plan.Plan, in *Input, field string, i int, m specs.Mount, opts p
 	return nil
 }
 
-// madeByEarlierMount tells whether a bind source inside the rootfs is made
-// or covered by a mount before mounts[i] (it may not exist yet, or be
-// another file once that mount is made); it returns the source's path in
-// the rootfs, to resolve there when mounts[i] is made, as runc does in
-// order.
-func madeByEarlierMount(in *Input, i int, src string) (string, bool) {
-	rel, err := filepath.Rel(in.Rootfs, src)
+// madeByEarlierMount tells whether the path inRoot of the rootfs is made
+// or covered by a mount before mounts[i]: it may not exist yet, or be
+// another file once that mount is made.
+func madeByEarlierMount(in *Input, i int, inRoot string) bool {
+	for _, m := range in.Spec.Mounts[:i] {
+		if d := path.Clean(m.Destination); pathUnder(inRoot, d) || pathUnder(d, inRoot) {
+			return true
+		}
+	}
+	return false
+}
+
+// statSource stats a bind source: a host path, or one inside the rootfs
+// resolved there.
+func statSource(src, rootfs, inRoot string, isInRoot bool) (os.FileInfo, error) {
+	if isInRoot {
+		return statInRoot(rootfs, inRoot)
+	}
+	return os.Stat(src)
+}
+
+// statInRoot stats the path inRoot of the rootfs as the container would
+// see it (openat2 RESOLVE_IN_ROOT: a symlink cannot lead out).
+func statInRoot(rootfs, inRoot string) (os.FileInfo, error) {
+	root, err := os.Open(rootfs)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	rel := strings.TrimLeft(inRoot, "/")
+	if rel == "" {
+		rel = "."
+	}
+	how := &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+	fd, err := unix.Openat2(int(root.Fd()), rel, how)
+	for tries := 0; err == unix.EAGAIN && tries < 64; tries++ {
+		fd, err = unix.Openat2(int(root.Fd()), rel, how)
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: inRoot, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), inRoot)
+	defer f.Close()
+	return f.Stat()
+}
+
+// InRootfs tells whether a bind source is inside the rootfs and returns
+// its path there: such a source is resolved in the rootfs when its mount
+// is made (after the mounts before it, which may make or cover it, as
+// runc does in order), never through a symlink of the image that leads
+// out of it.
+func InRootfs(rootfs, src string) (string, bool) {
+	rel, err := filepath.Rel(rootfs, src)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
 		return "", false
 	}
-	inRoot := "/" + rel
 	if rel == "." {
-		inRoot = "/"
+		return "/", true
 	}
-	for _, m := range in.Spec.Mounts[:i] {
-		if d := path.Clean(m.Destination); pathUnder(inRoot, d) || pathUnder(d, inRoot) {
-			return inRoot, true
-		}
-	}
-	return "", false
+	return "/" + rel, true
 }
 
 // pathUnder tells whether the clean absolute path a is dir or inside it.
