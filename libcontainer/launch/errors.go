@@ -22,7 +22,13 @@ func (c *executorRun) stepError(i int, what string, errno unix.Errno) error {
 		field = "linux.namespaces"
 	}
 	err := StepError(field, what, errno)
-	if i < 0 || i >= len(c.plan.Ops) || errno != unix.EPERM || c.spec.Process == nil {
+	if i < 0 || i >= len(c.plan.Ops) {
+		return err
+	}
+	if hint := kernelHint(c.plan.Ops[i].Code, errno); hint != "" {
+		return fmt.Errorf("%w (%s)", err, hint)
+	}
+	if errno != unix.EPERM || c.spec.Process == nil {
 		return err
 	}
 	switch c.plan.Ops[i].Code {
@@ -36,6 +42,20 @@ func (c *executorRun) stepError(i int, what string, errno unix.Errno) error {
 		}
 	}
 	return err
+}
+
+// kernelHint says what the kernel wants when it refuses a process
+// attribute: the errno alone does not tell a user what to change.
+func kernelHint(code plan.Code, errno unix.Errno) string {
+	switch {
+	case code == plan.OpMempolicy && errno == unix.EINVAL:
+		return "the nodes must exist (/sys/devices/system/node), be allowed by the container's cpuset.mems and suit the mode: set_mempolicy(2)"
+	case code == plan.OpIOPrio && errno == unix.EPERM:
+		return "IOPRIO_CLASS_RT needs CAP_SYS_ADMIN or CAP_SYS_NICE outside a user namespace"
+	case code == plan.OpAffinity && errno == unix.EINVAL:
+		return "no CPU of the list is in the container's cpuset"
+	}
+	return ""
 }
 
 // StepError words a failed plan step: the field, what failed and why

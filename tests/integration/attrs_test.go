@@ -278,6 +278,15 @@ func TestAttrsRealtimeInUserNamespace(t *testing.T) {
 	nsPrepareUserns(t, e, b)
 	atRefused(t, e, b, id, `process.scheduler.policy "SCHED_FIFO"`, "sched_setattr", "not permitted", "RLIMIT_RTPRIO")
 
+	// the real-time I/O class needs the host's CAP_SYS_ADMIN or CAP_SYS_NICE
+	id = atID("ioprio-userns-no")
+	b = atBundle(t, e, []string{"/bin/sh", "-c", atShow}, func(s *specs.Spec) {
+		nsAddUserns(s)
+		s.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_RT, Priority: 1}
+	})
+	nsPrepareUserns(t, e, b)
+	atRefused(t, e, b, id, "process.ioPriority: ioprio_set: operation not permitted", "IOPRIO_CLASS_RT needs")
+
 	// raising RLIMIT_RTPRIO's hard limit needs CAP_SYS_RESOURCE on the
 	// host, which this sandbox withholds: only a caller whose hard limit
 	// is already 10 can show the rlimit path
@@ -424,7 +433,7 @@ func TestAttrsRefusedByName(t *testing.T) {
 			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "3-1"}
 		}, []string{`linux.memoryPolicy.nodes "3-1"`}},
 		// node 7 does not exist here: the kernel refuses, the field is named
-		{"mpolkernel", func(s *specs.Spec) { s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "7"} }, []string{`linux.memoryPolicy mode "MPOL_BIND" nodes "7"`, "set_mempolicy"}},
+		{"mpolkernel", func(s *specs.Spec) { s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "7"} }, []string{`linux.memoryPolicy mode "MPOL_BIND" nodes "7"`, "set_mempolicy", "/sys/devices/system/node"}},
 		{"usersysctl", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"user.max_user_namespaces": "7"} }, []string{`linux.sysctl "user.max_user_namespaces"`}},
 	} {
 		b := atBundle(t, e, []string{"true"}, c.edit)
