@@ -38,9 +38,9 @@ func cut(s string) string {
 }
 
 // Check refuses names the kernel would refuse or misread, before anything
-// is made: empty, IFNAMSIZ (16) bytes or more, "." or "..", or with a '/',
-// a ':' or white space. A new name may end in "%d" (the kernel picks a
-// free number).
+// is made: empty, IFNAMSIZ (16) bytes or more, "." or "..", with a '/',
+// a ':' or white space, or a '%' but one "%d" (the kernel picks a free
+// number there).
 func Check(devs map[string]specs.LinuxNetDevice) error {
 	seen := make(map[string]string, len(devs))
 	for _, name := range sortedNames(devs) {
@@ -71,6 +71,10 @@ func checkName(n string) error {
 		return errors.New("not an interface name")
 	case strings.ContainsAny(n, "/:") || strings.IndexFunc(n, isSpace) >= 0:
 		return errors.New("an interface name cannot hold '/', ':' or white space")
+	case strings.Contains(n, "%") && (strings.Count(n, "%") > 1 || !strings.Contains(n, "%d")):
+		// the kernel takes one %d (a number it picks) and refuses any
+		// other %, but only once the devices before have moved
+		return errors.New("an interface name holds no % but one %d")
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ func TestCheck(t *testing.T) {
 		{"eth1": {}},
 		{"veth0": {Name: "eth0"}, "dummy1": {Name: "net%d"}, "dummy2": {Name: "net%d"}},
 		{"abcdefghijklmno": {}}, // 15 bytes: the longest name
+		{"veth1": {Name: "e%dx"}},
 	}
 	for _, d := range good {
 		if err := Check(d); err != nil {
@@ -29,6 +30,9 @@ func TestCheck(t *testing.T) {
 		{map[string]specs.LinuxNetDevice{"a/b": {}}, `linux.netDevices["a/b"]`},
 		{map[string]specs.LinuxNetDevice{"a:b": {}}, `linux.netDevices["a:b"]`},
 		{map[string]specs.LinuxNetDevice{"a\tb": {}}, `linux.netDevices["a\tb"]`},
+		{map[string]specs.LinuxNetDevice{"eth1": {Name: "e%s"}}, `linux.netDevices["eth1"].name "e%s": an interface name holds no % but one %d`},
+		{map[string]specs.LinuxNetDevice{"eth1": {Name: "e%d%d"}}, `linux.netDevices["eth1"].name "e%d%d"`},
+		{map[string]specs.LinuxNetDevice{"eth1": {Name: "e%"}}, `linux.netDevices["eth1"].name "e%"`},
 		{map[string]specs.LinuxNetDevice{"eth1": {Name: ".."}}, `linux.netDevices["eth1"].name "..": not an interface name`},
 		{map[string]specs.LinuxNetDevice{"eth1": {Name: strings.Repeat("x", 300)}}, `..."`},
 		{map[string]specs.LinuxNetDevice{"eth1": {Name: "eth0"}, "eth2": {Name: "eth0"}}, `linux.netDevices["eth2"]: named "eth0" in the container, as linux.netDevices["eth1"] is`},

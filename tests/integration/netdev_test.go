@@ -185,6 +185,11 @@ func TestNetDevicesRefused(t *testing.T) {
 	net := ndMakeNet(t, 2)
 	missing := fmt.Sprintf("oino%d", os.Getpid()%1000000)
 	renamed := fmt.Sprintf("oirn%d", os.Getpid()%1000000)
+	// a second device on the host, sorted after the veth's end: its
+	// new name the kernel refuses only once the veth's end has moved
+	second := fmt.Sprintf("oiz%d", os.Getpid()%1000000)
+	ndIP(t, "link", "add", second, "type", "veth", "peer", "name", fmt.Sprintf("oiy%d", os.Getpid()%1000000))
+	t.Cleanup(func() { exec.Command("ip", "link", "del", second).Run() })
 	cases := []struct {
 		name string
 		devs map[string]specs.LinuxNetDevice
@@ -202,6 +207,10 @@ func TestNetDevicesRefused(t *testing.T) {
 		{"name-taken", map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: "lo"}}, nil, []string{`linux.netDevices["` + net.CtrEnd + `"]`, "lo"}},
 		{"host-netns", map[string]specs.LinuxNetDevice{net.CtrEnd: {}}, func(s *specs.Spec) { nsRemove(s, specs.NetworkNamespace) },
 			[]string{"linux.netDevices", "network namespace"}},
+		{"bad-template", map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: "eth0"}, second: {Name: "e%s"}}, nil,
+			[]string{`linux.netDevices["` + second + `"].name`, "e%s"}},
+		{"two-templates", map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: "eth0"}, second: {Name: "e%d%d"}}, nil,
+			[]string{`linux.netDevices["` + second + `"].name`, "e%d%d"}},
 		// a namespace joined by a path that is the runtime's own (the
 		// host's): the device would be renamed and set up on the host
 		{"host-netns-path", map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: renamed}},
