@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <linux/openat2.h>
@@ -329,24 +330,130 @@ void do_setattr(struct op *o)
 	close(fd);
 }
 
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef FSOPEN_CLOEXEC
+#define FSOPEN_CLOEXEC 0x00000001
+#define FSCONFIG_SET_FLAG 0
+#define FSCONFIG_SET_STRING 1
+#define FSCONFIG_CMD_CREATE 6
+#define FSMOUNT_CLOEXEC 0x00000001
+#define MOUNT_ATTR_RDONLY 0x00000001
+#endif
+
+/* bind_fd binds what fd is (a file or directory of an attached mount) onto
+ * target, both by fd: no path is resolved again. */
+int bind_fd(int fd, int target)
+{
+	int tree = syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | AT_EMPTY_PATH | O_CLOEXEC);
+	if (tree < 0)
+		return -1;
+	int r = syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+	int e = errno;
+	close(tree);
+	errno = e;
+	return r;
+}
+
+/* fs_options sets a mount's options (a,b=c,d="e,f") on an fsopen context. */
+static int fs_options(int fs, char *data)
+{
+	while (data && *data) {
+		char *end = data, *eq = NULL;
+		int quoted = 0;
+		for (; *end && (quoted || *end != ','); end++) {
+			if (*end == '"')
+				quoted = !quoted;
+			else if (*end == '=' && !eq)
+				eq = end;
+		}
+		char next = *end;
+		*end = '\0';
+		int r;
+		if (eq) {
+			*eq = '\0';
+			char *v = eq + 1;
+			size_t n = strlen(v);
+			if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+				v[n - 1] = '\0';
+				v++;
+			}
+			r = syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, data, v, 0);
+		} else {
+			r = syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, data, NULL, 0);
+		}
+		if (r < 0)
+			return -1;
+		data = next ? end + 1 : end;
+	}
+	return 0;
+}
+
+/*
+ * Masks (CVE-2025-31133). Files are covered with the null device, opened
+ * once without following a symlink and checked to be 1:3: a /dev/null that
+ * another container sharing this /dev swapped for a link must not bind what
+ * it points to over a masked path. Directories share one read-only tmpfs
+ * (the first is made, the others are binds of it): Kubernetes masks a path
+ * per CPU, and a superblock per path is costly.
+ */
+static int devnull_fd = -1, mask_tmpfs_fd = -1;
+
+static void open_devnull(void)
+{
+	struct stat st;
+	devnull_fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (devnull_fd < 0 || fstat(devnull_fd, &st) < 0)
+		fail(errno, "open /dev/null to mask with");
+	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+		fail(EINVAL, "/dev/null is not the null device (a symlink or another file): it cannot mask linux.maskedPaths");
+}
+
+static int mask_tmpfs(struct op *o, int target)
+{
+	if (mask_tmpfs_fd >= 0)
+		return bind_fd(mask_tmpfs_fd, target);
+	char data[4096];
+	snprintf(data, sizeof(data), "size=0k,nr_inodes=1%s%s", o->nstr > 1 ? "," : "", o->nstr > 1 ? o->s[1] : "");
+	int fs = syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -1;
+	int m = -1;
+	if (fs_options(fs, data) == 0 && syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+		m = syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+	int e = errno;
+	close(fs);
+	if (m < 0 || syscall(SYS_move_mount, m, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+		e = errno;
+		if (m >= 0)
+			close(m);
+		errno = e;
+		return -1;
+	}
+	mask_tmpfs_fd = m; /* attached now: the next masked directories bind it */
+	return 0;
+}
+
 void do_mask(struct op *o)
 {
 	struct stat st;
-	if (stat(o->s[0], &st) < 0) {
-		if (errno == ENOENT)
-			return;
-		fail(errno, "stat %s", o->s[0]);
-	}
+	int t = open(o->s[0], O_PATH | O_CLOEXEC);
+	if (t < 0 && errno == ENOENT)
+		return;
+	if (t < 0 || fstat(t, &st) < 0)
+		fail(errno, "open %s", o->s[0]);
 	int r;
-	char data[4096] = "size=0k,nr_inodes=1";
-	if (o->nstr > 1) /* linux.mountLabel's context= option */
-		snprintf(data, sizeof(data), "size=0k,nr_inodes=1,%s", o->s[1]);
-	if (S_ISDIR(st.st_mode))
-		r = mount("tmpfs", o->s[0], "tmpfs", MS_RDONLY, data);
-	else
-		r = mount("/dev/null", o->s[0], NULL, MS_BIND, NULL);
+	if (S_ISDIR(st.st_mode)) {
+		r = mask_tmpfs(o, t);
+	} else {
+		if (devnull_fd < 0)
+			open_devnull();
+		r = bind_fd(devnull_fd, t);
+	}
 	if (r < 0)
 		fail(errno, "mask %s", o->s[0]);
+	close(t);
 }
 
 void do_readonly(struct op *o)

@@ -7,6 +7,7 @@
 void do_mount(struct op *o);
 void do_setattr(struct op *o);
 void do_mask(struct op *o);
+int bind_fd(int fd, int target);
 void do_readonly(struct op *o);
 
 #endif

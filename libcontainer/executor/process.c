@@ -21,10 +21,13 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 
 #include "plan.h"
 #include "process.h"
 #include "procfs.h"
+#include "mounts.h"
+#include "paths.h"
 #include "sync.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -169,6 +172,35 @@ static void clear_onlcr(int fd)
 		fail(errno, "clear ONLCR on the pty");
 }
 
+/*
+ * mount_console binds the pty's slave onto /dev/console (CVE-2025-52565):
+ * the peer is checked to be a pty slave (char major 136-143), /dev/console
+ * becomes an empty regular file (a link or node the image left there is
+ * removed, never followed), and the bind goes from fd to fd.
+ */
+static void mount_console(int slave)
+{
+	struct stat st;
+	if (fstat(slave, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) < 136 || major(st.st_rdev) > 143)
+		fail(EINVAL, "the pty peer is not a pty slave (char 136-143)");
+	int dev = openat2_in_root("/dev", O_PATH | O_DIRECTORY);
+	if (dev < 0)
+		fail(errno, "open /dev for /dev/console");
+	if (fstatat(dev, "console", &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) &&
+	    unlinkat(dev, "console", S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
+		fail(errno, "remove the image's /dev/console");
+	int f = openat(dev, "console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (f >= 0)
+		close(f);
+	int t = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (t < 0 || fstat(t, &st) < 0 || !S_ISREG(st.st_mode))
+		fail(t < 0 ? errno : EINVAL, "make /dev/console a regular file to bind the pty on");
+	if (bind_fd(slave, t) < 0)
+		fail(errno, "bind the pty onto /dev/console");
+	close(t);
+	close(dev);
+}
+
 void do_console(struct op *o)
 {
 	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -182,6 +214,8 @@ void do_console(struct op *o)
 		fail(errno, "open the pty peer");
 	if (ioctl(slave, TIOCSCTTY, 0) < 0)
 		fail(errno, "set the controlling terminal");
+	if (o->nint > 5 && o->i[5])
+		mount_console(slave);
 	if (o->nint > 1 && o->i[1])
 		clear_onlcr(slave);
 	if (o->nint > 3 && o->i[2] && o->i[3]) {

@@ -37,7 +37,7 @@
 #define OP_USER 21          /* i0 uid, i1 gid, i2.. additional gids */
 #define OP_UMASK 22         /* i0 */
 #define OP_CHDIR 23         /* s0; i0 (optional): CHDIR_FIRST or CHDIR_RETRY */
-#define OP_CONSOLE 24       /* i0 console socket fd; i1: clear ONLCR (our own relay); i2 rows, i3 columns (0: leave), i4 the process's uid (owns the pty) */
+#define OP_CONSOLE 24       /* i0 console socket fd; i1: clear ONLCR (our own relay); i2 rows, i3 columns (0: leave), i4 the process's uid (owns the pty); i5: bind it onto /dev/console (create) */
 #define OP_SECCOMP 25       /* s0 BPF program, i0 flags, i1 listener socket wanted (s1 path, s2 state) */
 #define OP_CLOSE_FDS 26     /* i0 first fd to mark close-on-exec */
 #define OP_WAIT_START 27    /* i0 listening socket: block until `start` connects */

@@ -846,7 +846,6 @@ func TestBuildProcessOps(t *testing.T) {
 	in.Spec.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/sc", Args: []string{"sc"}}}}
 	p := buildTestBuild(t, in)
 	want := []buildTestOp{
-		{plan.OpConsole, "process.terminal", []int64{4, 0, 0, 0, 1000}, nil},
 		{plan.OpRlimit, "rl0", []int64{unix.RLIMIT_NOFILE, 1024, 4096}, nil},
 		{plan.OpRlimit, "rl1", []int64{unix.RLIMIT_CORE, 0, -1}, nil},
 		{plan.OpCloseFds, "--preserve-fds", []int64{6}, nil},
@@ -870,7 +869,14 @@ func TestBuildProcessOps(t *testing.T) {
 		{plan.OpHook, `hooks.startContainer[0] path "/bin/sc"`, []int64{0, 1}, []string{"/bin/sc", "sc", "PATH=/bin", "HOME=/home/app"}},
 		{plan.OpExec, `process.args[0] "sh"`, []int64{3}, []string{"sh", "-c", "echo hi", "PATH=/bin", "HOME=/home/app"}},
 	}
-	from := buildTestFind(p, 0, plan.OpConsole, "")
+	// the container's pty is bound onto /dev/console after the pivot and
+	// the masks, while /dev and the root can still be written
+	console := buildTestFind(p, 0, plan.OpConsole, "")
+	buildTestExpect(t, p, console, []buildTestOp{{plan.OpConsole, "process.terminal", []int64{4, 0, 0, 0, 1000, 1}, nil}})
+	if pivot := buildTestFind(p, 0, plan.OpPivot, ""); pivot < 0 || console < pivot {
+		t.Errorf("console op at %d, before the pivot (%d):\n%s", console, pivot, buildTestDump(p))
+	}
+	from := buildTestFind(p, 0, plan.OpRlimit, "")
 	buildTestExpect(t, p, from, want)
 	if from+len(want) != len(p.Ops) {
 		t.Errorf("ops after exec:\n%s", buildTestDump(p))

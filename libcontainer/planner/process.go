@@ -324,16 +324,25 @@ func homeOf(rootfs string, uid int) string {
 	return users[0].Home
 }
 
-// addProcess sets up the process and ends the plan: terminal, limits,
-// user, capabilities, then (for create) waits for start, runs the
-// startContainer hooks and execs.
-func addProcess(p *plan.Plan, in *Input) error {
+// addConsole gives the process a pty; a container's (not an exec's) is
+// also bound onto /dev/console.
+func addConsole(p *plan.Plan, in *Input) {
 	pr := &in.Process
 	if pr.Terminal && in.ConsoleFd >= 0 {
 		// the pty is the process's (its group is devpts' gid= option), as
 		// with runc, so that a non-root process can use its terminal
 		p.Add("process.terminal", plan.OpConsole, []int64{int64(in.ConsoleFd), boolInt(in.ConsoleRelayed),
-			int64(pr.ConsoleRows), int64(pr.ConsoleCols), int64(pr.UID)})
+			int64(pr.ConsoleRows), int64(pr.ConsoleCols), int64(pr.UID), boolInt(in.StartFd >= 0)})
+	}
+}
+
+// addProcess sets up the process and ends the plan: terminal, limits,
+// user, capabilities, then (for create) waits for start, runs the
+// startContainer hooks and execs.
+func addProcess(p *plan.Plan, in *Input) error {
+	pr := &in.Process
+	if in.StartFd < 0 {
+		addConsole(p, in) // exec: a create's comes before the root is read-only
 	}
 	if in.PidfdFd > 0 {
 		// named as runc names it: its init's type

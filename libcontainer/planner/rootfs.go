@@ -139,6 +139,9 @@ func addMount(p *plan.Plan, in *Input, i int, m specs.Mount) error {
 		return addBind(p, in, field, i, m, opts)
 	}
 	kind := plan.TargetDir
+	if j, _, ro := devMount(in.Spec.Mounts); ro && j == i {
+		opts.flags &^= unix.MS_RDONLY // made read-only at the end: addDevReadonly
+	}
 	ints := []int64{int64(opts.flags), int64(kind), 0}
 	if opts.copyUp {
 		if m.Type != "tmpfs" {
@@ -520,6 +523,29 @@ func addHook(p *plan.Plan, field string, h specs.Hook) {
 
 // addAfterPivot does what needs the container's own view: sysctls,
 // read-only and masked paths, and the read-only root.
+// devMount finds a read-only /dev in mounts: it is mounted read-write,
+// and made read-only once the device nodes, links and /dev/console are
+// made in it (as runc does).
+func devMount(mounts []specs.Mount) (int, parsedMount, bool) {
+	for i, m := range mounts {
+		if path.Clean(m.Destination) == "/dev" && m.Type != "bind" {
+			opts := parseMountOptions(m.Options)
+			return i, opts, opts.flags&unix.MS_RDONLY != 0
+		}
+	}
+	return -1, parsedMount{}, false
+}
+
+func addDevReadonly(p *plan.Plan, mounts []specs.Mount) {
+	i, opts, ro := devMount(mounts)
+	if !ro {
+		return
+	}
+	keep := opts.flags & (unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME | unix.MS_STRICTATIME)
+	p.Add(fmt.Sprintf("mounts[%d] destination %q (read-only)", i, mounts[i].Destination), plan.OpMount,
+		[]int64{int64(unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY | keep), plan.TargetDir, plan.MountKeepLocked}, "", "/dev", "", "")
+}
+
 func addAfterPivot(p *plan.Plan, in *Input) error {
 	l := in.Spec.Linux
 	if l != nil {
@@ -542,6 +568,10 @@ func addAfterPivot(p *plan.Plan, in *Input) error {
 			}
 		}
 	}
+	// /dev/console and a read-only /dev are written while /dev and the
+	// root still are writable
+	addConsole(p, in)
+	addDevReadonly(p, in.Spec.Mounts)
 	if in.Spec.Root != nil && in.Spec.Root.Readonly {
 		p.Add("root.readonly", plan.OpMount,
 			[]int64{unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY, plan.TargetPlain, plan.MountKeepLocked}, "", "/", "", "")
