@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sort"
 	"strings"
 
@@ -92,9 +93,10 @@ func sortedNames(devs map[string]specs.LinuxNetDevice) []string {
 
 // Move moves each device (in name order) from the caller's network
 // namespace into the one nsFd refers to, once all are found on the host
-// and their names free in the container. A device moved before a later
-// failure stays there: the caller is about to tear the container (and
-// with it the namespace) down, and the kernel takes it from there.
+// and their names free in the container. When one fails, those moved
+// before it go back to the host as they were (name, addresses, up): in
+// the failed create's namespace a veth would die, and its host end with
+// it. A failure after Move is the kernel's to clean up, as the spec says.
 func Move(nsFd int, devs map[string]specs.LinuxNetDevice) error {
 	if len(devs) == 0 {
 		return nil
@@ -110,17 +112,22 @@ func Move(nsFd int, devs map[string]specs.LinuxNetDevice) error {
 	}
 	defer sock.Close()
 	inside := &nl.SocketHandle{Socket: sock}
-	// every device checked before any moves: a device moved before a
-	// refusal would die with the namespace of the failed create
+	// every device checked before any moves
 	names := sortedNames(devs)
-	index := make([]int, len(names))
+	hosts := make([]hostDev, len(names))
 	for i, name := range names {
-		if index[i], err = check(inside, name, newName(name, devs[name])); err != nil {
+		if hosts[i], err = check(inside, name, newName(name, devs[name])); err != nil {
 			return fmt.Errorf("%s: %w", field(name), err)
 		}
 	}
+	var moved []movedDev
 	for i, name := range names {
-		if err := move(inside, nsFd, index[i], newName(name, devs[name])); err != nil {
+		m, err := move(inside, nsFd, hosts[i], newName(name, devs[name]))
+		if m.index != 0 {
+			moved = append(moved, m)
+		}
+		if err != nil {
+			putBack(inside, moved)
 			return fmt.Errorf("%s: %w", field(name), err)
 		}
 	}
@@ -154,48 +161,109 @@ func newName(name string, d specs.LinuxNetDevice) string {
 	return name
 }
 
+// hostDev is a device as the host has it before the move.
+type hostDev struct {
+	name  string
+	index int
+	up    bool
+}
+
+// movedDev is a device moved into the container: its index there, and
+// what putBack needs to give it back to the host as it was.
+type movedDev struct {
+	host  hostDev
+	index int
+	addrs []addr
+}
+
 // check finds the host's device and makes sure its name is free in the
 // container (the kernel would move the device first and fail the rename
-// inside, where it would then die with the namespace).
-func check(inside *nl.SocketHandle, name, newName string) (int, error) {
+// inside).
+func check(inside *nl.SocketHandle, name, newName string) (hostDev, error) {
 	dev, err := net.InterfaceByName(name)
 	if err != nil {
-		return 0, errors.New("no interface of this name on the host")
+		return hostDev{}, errors.New("no interface of this name on the host")
 	}
 	if !strings.Contains(newName, "%d") {
 		if _, err := linkIndex(inside, newName); err == nil {
-			return 0, fmt.Errorf("the container already has an interface named %q", newName)
+			return hostDev{}, fmt.Errorf("the container already has an interface named %q", newName)
 		}
 	}
-	return dev.Index, nil
+	return hostDev{name: name, index: dev.Index, up: dev.Flags&net.FlagUp != 0}, nil
 }
 
-// move moves the host's device index into the container as newName,
-// with its kept addresses, and sets it up.
-func move(inside *nl.SocketHandle, nsFd, hostIndex int, newName string) error {
-	addrs, err := keptAddrs(hostIndex)
+// move moves the host's device into the container as newName, with its
+// kept addresses, and sets it up. It returns the device as moved (index 0:
+// it did not move) for putBack.
+func move(inside *nl.SocketHandle, nsFd int, host hostDev, newName string) (movedDev, error) {
+	m := movedDev{host: host}
+	var err error
+	if m.addrs, err = keptAddrs(host.index); err != nil {
+		return m, err
+	}
+	// a template is applied once the device is inside under a name of
+	// our own, which finds it: its index changes when the namespace has
+	// it already, and the name the kernel picks is not told
+	name := newName
+	if strings.Contains(newName, "%d") {
+		name = tempName()
+		if _, err := linkIndex(inside, name); err == nil {
+			return m, fmt.Errorf("the container already has an interface named %q", name)
+		}
+	}
+	if err := setLink(nil, host.index, nsFd, name); err != nil {
+		return m, fmt.Errorf("move into the container's network namespace as %q: %w", newName, err)
+	}
+	if m.index, err = linkIndex(inside, name); err != nil {
+		// moved, but not found: nothing can be put back
+		return m, fmt.Errorf("moved, then not found in the container as %q: %w", name, err)
+	}
+	if name != newName {
+		if err := setLink(inside, m.index, -1, newName); err != nil {
+			return m, fmt.Errorf("name it %q in the container: %w", newName, err)
+		}
+	}
+	for _, a := range m.addrs {
+		if err := addAddr(inside, m.index, a); err != nil {
+			return m, fmt.Errorf("address %s in the container: %w", a, err)
+		}
+	}
+	if err := setUp(inside, m.index); err != nil {
+		return m, fmt.Errorf("set it up in the container: %w", err)
+	}
+	return m, nil
+}
+
+// tempName is a name for a device on its way in, unlikely to be taken.
+func tempName() string {
+	var b [4]byte
+	unix.Getrandom(b[:], 0)
+	return fmt.Sprintf("ocirt%x", b)
+}
+
+// putBack moves the devices back into the host's network namespace (the
+// caller's) as they were there, after a failed move; what fails is left.
+func putBack(inside *nl.SocketHandle, moved []movedDev) {
+	host, err := os.Open("/proc/thread-self/ns/net")
 	if err != nil {
-		return err
+		return
 	}
-	if err := setNs(hostIndex, nsFd, newName); err != nil {
-		return fmt.Errorf("move into the container's network namespace as %q: %w", newName, err)
-	}
-	index := hostIndex
-	if !strings.Contains(newName, "%d") {
-		// the index stays unless the namespace has it already
-		if index, err = linkIndex(inside, newName); err != nil {
-			return fmt.Errorf("moved, then not found in the container as %q: %w", newName, err)
+	defer host.Close()
+	for _, m := range moved {
+		if setLink(inside, m.index, int(host.Fd()), m.host.name) != nil {
+			continue
+		}
+		index, err := linkIndex(nil, m.host.name)
+		if err != nil {
+			continue
+		}
+		for _, a := range m.addrs {
+			addAddr(nil, index, a)
+		}
+		if m.host.up {
+			setUp(nil, index)
 		}
 	}
-	for _, a := range addrs {
-		if err := addAddr(inside, index, a); err != nil {
-			return fmt.Errorf("address %s in the container: %w", a, err)
-		}
-	}
-	if err := setUp(inside, index); err != nil {
-		return fmt.Errorf("set it up in the container: %w", err)
-	}
-	return nil
 }
 
 // execute runs req on the socket h (nil: a socket of the caller's
@@ -311,15 +379,18 @@ func setUp(h *nl.SocketHandle, index int) error {
 	return err
 }
 
-// setNs moves the device and names it in one request (RTM_SETLINK with
-// IFLA_NET_NS_FD and IFLA_IFNAME).
-func setNs(index, nsFd int, newName string) error {
+// setLink renames the device index of h's namespace (nil: the caller's)
+// and, with nsFd >= 0, moves it into that namespace in the same request
+// (RTM_SETLINK with IFLA_IFNAME and IFLA_NET_NS_FD).
+func setLink(h *nl.SocketHandle, index, nsFd int, name string) error {
 	req := nl.NewNetlinkRequest(unix.RTM_SETLINK, unix.NLM_F_ACK)
 	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
 	msg.Index = int32(index)
 	req.AddData(msg)
-	req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(newName)))
-	req.AddData(nl.NewRtAttr(unix.IFLA_NET_NS_FD, nl.Uint32Attr(uint32(nsFd))))
-	_, err := execute(nil, req, 0)
+	req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(name)))
+	if nsFd >= 0 {
+		req.AddData(nl.NewRtAttr(unix.IFLA_NET_NS_FD, nl.Uint32Attr(uint32(nsFd))))
+	}
+	_, err := execute(h, req, 0)
 	return err
 }

@@ -185,6 +185,11 @@ func TestNetDevicesRefused(t *testing.T) {
 	net := ndMakeNet(t, 2)
 	missing := fmt.Sprintf("oino%d", os.Getpid()%1000000)
 	renamed := fmt.Sprintf("oirn%d", os.Getpid()%1000000)
+	// a bridge, sorted after the veth's end: the kernel refuses to move
+	// it (netns-local) once the veth's end has moved
+	bridge := fmt.Sprintf("oizb%d", os.Getpid()%1000000)
+	ndIP(t, "link", "add", bridge, "type", "bridge")
+	t.Cleanup(func() { exec.Command("ip", "link", "del", bridge).Run() })
 	// a second device on the host, sorted after the veth's end: its
 	// new name the kernel refuses only once the veth's end has moved
 	second := fmt.Sprintf("oiz%d", os.Getpid()%1000000)
@@ -207,6 +212,10 @@ func TestNetDevicesRefused(t *testing.T) {
 		{"name-taken", map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: "lo"}}, nil, []string{`linux.netDevices["` + net.CtrEnd + `"]`, "lo"}},
 		{"host-netns", map[string]specs.LinuxNetDevice{net.CtrEnd: {}}, func(s *specs.Spec) { nsRemove(s, specs.NetworkNamespace) },
 			[]string{"linux.netDevices", "network namespace"}},
+		// the veth's end, moved first, comes back with its name and
+		// address (it would die with the namespace, and its host end)
+		{"unmovable", map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: "eth0"}, bridge: {}}, nil,
+			[]string{`linux.netDevices["` + bridge + `"]`}},
 		{"bad-template", map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: "eth0"}, second: {Name: "e%s"}}, nil,
 			[]string{`linux.netDevices["` + second + `"].name`, "e%s"}},
 		{"two-templates", map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: "eth0"}, second: {Name: "e%d%d"}}, nil,
@@ -245,6 +254,9 @@ func TestNetDevicesRefused(t *testing.T) {
 			nsAssertNothingLeft(t, e, id, b, true)
 			if out := ndIP(t, "-o", "-4", "addr", "show", "dev", net.CtrEnd); !strings.Contains(out, net.CtrIP+"/24") {
 				t.Errorf("%s on the host after the refusal: %q, want it there with %s/24", net.CtrEnd, out, net.CtrIP)
+			}
+			if !ndLinkExists(net.HostEnd) {
+				t.Errorf("the veth's host end %s is gone", net.HostEnd)
 			}
 			if ndLinkExists(renamed) {
 				t.Errorf("the host's %s was renamed %s on the host", net.CtrEnd, renamed)
@@ -315,5 +327,37 @@ echo addr $(ip -o -4 addr show dev net0 | awk '{print $4}')`), func(s *specs.Spe
 	}
 	if a := nsField(t, got, "addr"); a != net.CtrIP+"/24" {
 		t.Errorf("net0 inside: address %q, want %s/24", a, net.CtrIP)
+	}
+}
+
+// TestNetDevicesTemplateIndexTaken: a device moved under a name template
+// into a joined namespace where its host index is taken gets another
+// index there; its addresses and up go to it, not to the device that has
+// its old index (which stays down, without them).
+func TestNetDevicesTemplateIndexTaken(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	net := ndMakeNet(t, 5)
+	name := fmt.Sprintf("oinx%d", os.Getpid())
+	ndIP(t, "netns", "add", name)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	hostIndex := strings.SplitN(ndIP(t, "-o", "link", "show", "dev", net.CtrEnd), ":", 2)[0]
+	// the pod's own device, at the index the moved one has on the host
+	ndIP(t, "-n", name, "link", "add", "taken", "index", hostIndex, "type", "veth", "peer", "name", "takenpeer")
+	id := fmt.Sprintf("netdev-tmplidx-%d", os.Getpid())
+	b := e.Bundle(nsReport(`echo addr $(ip -o -4 addr show dev net0 | awk '{print $4}')`), func(s *specs.Spec) {
+		nsSet(s, specs.NetworkNamespace, "/run/netns/"+name)
+		s.Linux.NetDevices = map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: "net%d"}}
+	})
+	nsMustCreate(e, b, id)
+	e.MustRun("start", id)
+	if a := nsField(t, nsOutput(e, id), "addr"); a != net.CtrIP+"/24" {
+		t.Errorf("net0 inside: address %q, want %s/24", a, net.CtrIP)
+	}
+	if out := ndIP(t, "-n", name, "-o", "addr", "show", "dev", "taken"); strings.Contains(out, net.CtrIP) {
+		t.Errorf("the pod's device at index %s got the moved device's address: %q", hostIndex, out)
+	}
+	if out := ndIP(t, "-n", name, "-o", "link", "show", "dev", "taken"); strings.Contains(out, ",UP") || strings.Contains(out, "<UP") {
+		t.Errorf("the pod's device at index %s was set up: %q", hostIndex, out)
 	}
 }
