@@ -53,8 +53,8 @@ func (c *initProcess) spawnEarly(in *planner.Input) (bool, error) {
 func (c *initProcess) preludeEnv(in *planner.Input) ([]string, error) {
 	var env []string
 	flags := c.ns.New &^ (unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME)
-	if len(c.ns.Joins) > 0 || flags == 0 {
-		return nil, nil
+	if len(c.ns.Joins) > 0 || flags == 0 || len(in.NoPivotCovers) > 0 {
+		return nil, nil // (the covers go before the user namespace: planner)
 	}
 	if !cg.IsCgroup2UnifiedMode() {
 		dir, ok := c.cgm.GetPaths()["memory"]

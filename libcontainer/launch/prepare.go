@@ -70,6 +70,11 @@ func (c *initProcess) prepare() (*planner.Input, error) {
 			return nil, err
 		}
 	}
+	if in.NoPivot && ns.Has(specs.UserNamespace) && ns.IsNew(specs.MountNamespace) {
+		if in.NoPivotCovers, err = noPivotCovers(rootfs); err != nil {
+			return nil, fmt.Errorf("--no-pivot: %w", err)
+		}
+	}
 	if err := c.compileSeccomp(in); err != nil {
 		return nil, err
 	}
@@ -109,6 +114,32 @@ func checkMountLabel(l *specs.Linux) error {
 }
 
 // mountPointOf finds the mount point holding path.
+// noPivotCovers lists, for each full procfs and sysfs mount of the host
+// outside the rootfs, a directory in it to cover (runc 1.5 detaches them).
+// With --no-pivot they stay in the container's mount namespace, and the
+// kernel lets a user namespace mount a procfs or sysfs (unmasked) where a
+// full one is there, reachable or not, unless a locked mount covers part of
+// it: a tmpfs made over these directories before the user namespace's
+// mount namespace is, which locks it (mount_too_revealing).
+func noPivotCovers(rootfs string) ([]string, error) {
+	ms, err := mountinfo.GetMounts(func(m *mountinfo.Info) (bool, bool) {
+		skip := m.Root != "/" || (m.FSType != "proc" && m.FSType != "sysfs") ||
+			m.Mountpoint == rootfs || strings.HasPrefix(m.Mountpoint, rootfs+"/")
+		return skip, false
+	})
+	if err != nil {
+		return nil, err
+	}
+	var covers []string
+	for _, m := range ms {
+		sub := filepath.Join(m.Mountpoint, map[string]string{"proc": "sys", "sysfs": "kernel"}[m.FSType])
+		if fi, err := os.Stat(sub); err == nil && fi.IsDir() {
+			covers = append(covers, sub)
+		}
+	}
+	return covers, nil
+}
+
 func mountPointOf(path string) (string, error) {
 	mounts, err := mountinfo.GetMounts(mountinfo.ParentsFilter(path))
 	if err != nil {

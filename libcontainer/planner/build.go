@@ -16,6 +16,10 @@ type Input struct {
 	Bundle  string // absolute bundle directory (relative mount sources are in it)
 	Rootfs  string // absolute path of root.path
 	NoPivot bool
+	// NoPivotCovers (--no-pivot with a user namespace) are directories of
+	// the host's procfs and sysfs mounts to cover with a tmpfs before the
+	// user namespace, so that the kernel locks the covers
+	NoPivotCovers []string
 	// RootfsParent is the mount point holding the rootfs: made private
 	// when rootfsPropagation is shared, since pivot_root refuses a shared parent.
 	RootfsParent string
@@ -140,6 +144,7 @@ func addNamespaces(p *plan.Plan, in *Input) error {
 			p.Add(j.Field, plan.OpSetns, []int64{int64(j.Fd), int64(nsFlag(j.Type))})
 		}
 	}
+	addNoPivotCovers(p, in)
 	if u := ns.Join(specs.UserNamespace); u != nil {
 		p.Add(u.Field, plan.OpSetns, []int64{int64(u.Fd), unix.CLONE_NEWUSER})
 		p.Add(u.Field, plan.OpSetID0, nil)
@@ -182,6 +187,26 @@ func addNamespaces(p *plan.Plan, in *Input) error {
 
 // TimeOffsets is what linux.timeOffsets writes to timens_offsets.
 func TimeOffsets(offs map[string]specs.LinuxTimeOffset) string { return timeOffsets(offs) }
+
+// addNoPivotCovers hides part of each full procfs and sysfs mount of the
+// host (--no-pivot leaves them in the container's mount namespace) under a
+// tmpfs, in a mount namespace of the host's user namespace: the container's,
+// made from it in its user namespace, gets the covers locked, and the
+// kernel then refuses the container a procfs or sysfs mount of its own
+// where it could not see one whole (runc 1.5 detaches them; a locked mount
+// cannot be detached).
+func addNoPivotCovers(p *plan.Plan, in *Input) {
+	if len(in.NoPivotCovers) == 0 {
+		return
+	}
+	field := "--no-pivot (the host's procfs and sysfs)"
+	p.Add(field, plan.OpUnshare, []int64{unix.CLONE_NEWNS})
+	p.Add(field, plan.OpMount, []int64{unix.MS_SLAVE | unix.MS_REC, plan.TargetPlain}, "", "/", "", "")
+	for _, c := range in.NoPivotCovers {
+		p.Add(field, plan.OpMount, []int64{unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, plan.TargetPlain},
+			"tmpfs", c, "tmpfs", "size=0,nr_inodes=1,mode=0")
+	}
+}
 
 func timeOffsets(offs map[string]specs.LinuxTimeOffset) string {
 	var out string

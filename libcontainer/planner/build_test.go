@@ -1359,3 +1359,29 @@ func TestBuildPidfd(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildNoPivotCovers: --no-pivot with a user namespace covers part of
+// the host's procfs and sysfs in a mount namespace of the host's user
+// namespace, before the user namespace (so that its mount namespace gets
+// the covers locked); without covers nothing of it is in the plan.
+func TestBuildNoPivotCovers(t *testing.T) {
+	t.Parallel()
+	in := buildTestInput(t)
+	in.NoPivot = true
+	in.Ns.New |= unix.CLONE_NEWUSER
+	in.NoPivotCovers = []string{"/proc/sys", "/sys/kernel"}
+	p := buildTestBuild(t, in)
+	field := "--no-pivot (the host's procfs and sysfs)"
+	ro := int64(unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+	buildTestExpect(t, p, 0, []buildTestOp{
+		{plan.OpUnshare, field, []int64{unix.CLONE_NEWNS}, nil},
+		{plan.OpMount, field, []int64{unix.MS_SLAVE | unix.MS_REC, plan.TargetPlain}, []string{"", "/", "", ""}},
+		{plan.OpMount, field, []int64{ro, plan.TargetPlain}, []string{"tmpfs", "/proc/sys", "tmpfs", "size=0,nr_inodes=1,mode=0"}},
+		{plan.OpMount, field, []int64{ro, plan.TargetPlain}, []string{"tmpfs", "/sys/kernel", "tmpfs", "size=0,nr_inodes=1,mode=0"}},
+		{plan.OpUnshare, "linux.namespaces user", []int64{unix.CLONE_NEWUSER}, nil},
+	})
+	in.NoPivotCovers = nil
+	if i := buildTestFind(buildTestBuild(t, in), 0, plan.OpUnshare, field); i >= 0 {
+		t.Errorf("covers in a plan without any")
+	}
+}

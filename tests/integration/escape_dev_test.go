@@ -191,3 +191,50 @@ func TestEscReadonlyDev(t *testing.T) {
 		t.Errorf("inside: %q; want no write, the devices and links, /dev mounted ro, a working /dev/null", out)
 	}
 }
+
+// TestEscNoPivotProc (issue 15): with --no-pivot the host's full procfs
+// and sysfs, left under the container's root, do not let it mount a procfs
+// or sysfs of its own. The kernel lets a user namespace mount them only
+// where a whole one is in its mount namespace, reachable or not
+// (mount_too_revealing): a container with CAP_SYS_ADMIN in its user
+// namespace and no /proc or /sys of its own must be refused both, with or
+// without pivot_root. Without the change (5182d35, and runc 1.1.5) the
+// --no-pivot container mounted both.
+func TestEscNoPivotProc(t *testing.T) {
+	t.Parallel()
+	for _, noPivot := range []bool{false, true} {
+		noPivot := noPivot
+		t.Run(map[bool]string{false: "pivot", true: "no-pivot"}[noPivot], func(t *testing.T) {
+			t.Parallel()
+			e := NewEnv(t)
+			script := "mkdir -p /tmp/p /tmp/s; mount -t proc proc /tmp/p 2>/dev/null && echo proc-mounted; " +
+				"mount -t sysfs sysfs /tmp/s 2>/dev/null && echo sysfs-mounted; echo END"
+			b := e.Bundle([]string{"sh", "-c", script}, func(s *specs.Spec) {
+				nsAddUserns(s)
+				s.Root.Readonly = false
+				var ms []specs.Mount
+				for _, m := range s.Mounts {
+					if m.Destination != "/proc" && !strings.HasPrefix(m.Destination, "/sys") {
+						ms = append(ms, m)
+					}
+				}
+				s.Mounts = ms
+				c := s.Process.Capabilities
+				c.Bounding = append(c.Bounding, "CAP_SYS_ADMIN")
+				c.Effective = append(c.Effective, "CAP_SYS_ADMIN")
+				c.Permitted = append(c.Permitted, "CAP_SYS_ADMIN")
+			})
+			nsPrepareUserns(t, e, b)
+			id := escID("nopivot")
+			var flags []string
+			if noPivot {
+				flags = append(flags, "--no-pivot")
+			}
+			c := rpCreate(t, e, b, id, flags...)
+			c.Start()
+			if out := c.WaitOutput("END"); out != "END\n" {
+				t.Errorf("inside: %q; want procfs and sysfs refused (no full one in the mount namespace)", out)
+			}
+		})
+	}
+}
