@@ -110,25 +110,6 @@ func chCreate(t *testing.T, e *Env, b, id string) Result {
 	return Result{string(o), string(s), code}
 }
 
-// chRefused checks that a command failed with a one-line error holding
-// each of want.
-func chRefused(t *testing.T, what string, r Result, want ...string) {
-	t.Helper()
-	msg := strings.TrimSpace(r.Stderr)
-	if r.Code == 0 {
-		t.Errorf("%s succeeded, want an error with %q", what, want)
-		return
-	}
-	if strings.Contains(msg, "\n") || msg == "" {
-		t.Errorf("%s: the error is not one line: %q", what, msg)
-	}
-	for _, w := range want {
-		if !strings.Contains(msg, w) {
-			t.Errorf("%s: error %q lacks %q", what, msg, w)
-		}
-	}
-}
-
 // chNothingLeft checks that a refused create left no state and none of
 // the given cgroup directories.
 func chNothingLeft(t *testing.T, e *Env, id string, dirs ...string) {
@@ -309,7 +290,7 @@ echo "link-prio=$(readlink /sys/fs/cgroup/net_prio)"`, p0.name))
 	bb := e.Bundle([]string{"true"}, func(s *specs.Spec) {
 		s.Linux.Resources.HugepageLimits = []specs.LinuxHugepageLimit{{Pagesize: "3MB", Limit: 3 << 20}}
 	})
-	chRefused(t, "create with a 3MB page size", chCreate(t, e, bb, bad),
+	lcOneLine(t, "create with a 3MB page size", chCreate(t, e, bb, bad),
 		`linux.resources: hugepageLimits[0].pageSize "3MB": not a huge page size of this host`)
 	chNothingLeft(t, e, bad, filepath.Join("/sys/fs/cgroup/hugetlb/oci-rt", bad), filepath.Join("/sys/fs/cgroup/memory/oci-rt", bad))
 }
@@ -541,7 +522,7 @@ func TestCHV2Host(t *testing.T) {
 				if strings.Contains(want, "%s") {
 					want = fmt.Sprintf(want, path, strings.Join(avail, " "))
 				}
-				chRefused(t, "create", chCreate(t, e, b, id), want)
+				lcOneLine(t, "create", chCreate(t, e, b, id), want)
 				chNothingLeft(t, e, id, filepath.Join("/sys/fs/cgroup", path))
 			})
 		}
@@ -581,7 +562,7 @@ func TestCHHybridUnifiedAndMissingHierarchies(t *testing.T) {
 		if hybrid {
 			want = append(want, "/sys/fs/cgroup/unified is a hybrid one")
 		}
-		chRefused(t, "create with unified", chCreate(t, e, b, id), want...)
+		lcOneLine(t, "create with unified", chCreate(t, e, b, id), want...)
 		chNothingLeft(t, e, id, v1Dirs(id)...)
 		// runc refuses the same config
 		runc, err := exec.LookPath("runc")
@@ -613,7 +594,7 @@ func TestCHHybridUnifiedAndMissingHierarchies(t *testing.T) {
 		id := chID("hy-update")
 		b := e.Bundle([]string{"sleep", "1000"}, func(s *specs.Spec) { s.Linux.Resources.Pids = &specs.LinuxPids{Limit: rsI64(40)} })
 		rsDetached(t, e, b, id)
-		chRefused(t, "update with unified", e.RunIn(`{"unified": {"pids.max": "5"}}`, "update", "--resources", "-", id),
+		lcOneLine(t, "update with unified", e.RunIn(`{"unified": {"pids.max": "5"}}`, "update", "--resources", "-", id),
 			`linux.resources: unified ["pids.max"]: cgroup v2 keys cannot be applied on this cgroup v1 host`)
 		if got := rsRead(rsV1("pids", id, "pids.max")); got != "40" {
 			t.Errorf("after the refused update pids.max = %q, want 40", got)
@@ -637,7 +618,7 @@ func TestCHHybridUnifiedAndMissingHierarchies(t *testing.T) {
 		b := e.Bundle([]string{"true"}, func(s *specs.Spec) {
 			s.Linux.Resources.HugepageLimits = []specs.LinuxHugepageLimit{{Pagesize: sizes[0].name, Limit: sizes[0].bytes}}
 		})
-		chRefused(t, "create with a hugetlb limit", chCreate(t, e, b, id),
+		lcOneLine(t, "create with a hugetlb limit", chCreate(t, e, b, id),
 			fmt.Sprintf(`linux.resources: hugepageLimits[0] %q: no cgroup v1 hugetlb hierarchy is mounted on this host`, sizes[0].name))
 		chNothingLeft(t, e, id, v1Dirs(id)...)
 	})
@@ -650,7 +631,7 @@ func TestCHHybridUnifiedAndMissingHierarchies(t *testing.T) {
 		b := e.Bundle([]string{"true"}, func(s *specs.Spec) {
 			s.Linux.Resources.Network = &specs.LinuxNetwork{ClassID: rpUint32(0x100010)}
 		})
-		chRefused(t, "create with a net_cls class id", chCreate(t, e, b, id),
+		lcOneLine(t, "create with a net_cls class id", chCreate(t, e, b, id),
 			`linux.resources: network.classID 1048592: no cgroup v1 net_cls hierarchy is mounted on this host`)
 		chNothingLeft(t, e, id, v1Dirs(id)...)
 	})

@@ -238,19 +238,7 @@ func TestIdmapRefused(t *testing.T) {
 				}
 			})
 			r := nsCreate(e, b, id)
-			if r.Code == 0 {
-				t.Fatalf("create succeeded; want an error with %q", c.want)
-			}
-			stderr := strings.TrimSpace(r.Stderr)
-			t.Logf("refused: %s", stderr)
-			for _, w := range c.want {
-				if !strings.Contains(stderr, w) {
-					t.Errorf("stderr %q lacks %q", stderr, w)
-				}
-			}
-			if strings.Contains(stderr, "\n") {
-				t.Errorf("stderr is not one line: %q", stderr)
-			}
+			lcOneLine(t, "create", r, c.want...)
 			nsAssertNothingLeft(t, e, id, b, true)
 		})
 	}

@@ -1107,18 +1107,7 @@ func TestNamespacesCreateErrors(t *testing.T) {
 			e := NewEnv(t)
 			b := e.Bundle([]string{"sleep", "100"}, c.edit)
 			r := nsCreate(e, b, "bad")
-			if r.Code == 0 {
-				t.Fatalf("create succeeded; want an error with %q", c.want)
-			}
-			stderr := strings.TrimSpace(r.Stderr)
-			for _, w := range c.want {
-				if !strings.Contains(stderr, w) {
-					t.Errorf("stderr %q lacks %q", stderr, w)
-				}
-			}
-			if strings.Contains(stderr, "\n") {
-				t.Errorf("stderr is not one line: %q", stderr)
-			}
+			lcOneLine(t, "create", r, c.want...)
 			nsAssertNothingLeft(t, e, "bad", b, true)
 		})
 	}
