@@ -325,7 +325,8 @@ void do_setattr(struct op *o)
 	if (fd < 0)
 		fail(errno, "resolving %s in the rootfs", o->s[0]);
 	struct mount_attr a = { .attr_set = o->i[0], .attr_clr = o->i[1] };
-	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
+	int rec = o->nint > 2 && o->i[2] ? 0 : AT_RECURSIVE;
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | rec, &a, sizeof(a)) < 0)
 		fail(errno, "mount_setattr %s", o->s[0]);
 	close(fd);
 }
@@ -456,16 +457,27 @@ void do_mask(struct op *o)
 	close(t);
 }
 
+/*
+ * do_readonly binds a path read-only onto itself, from fd to fd: the tree
+ * at the path is cloned (with what is mounted under it), its top made
+ * read-only (the flags a user namespace locked are kept as they are), and
+ * moved back onto the same place; the path is resolved once.
+ */
 void do_readonly(struct op *o)
 {
-	if (mount(o->s[0], o->s[0], NULL, MS_BIND | MS_REC, NULL) < 0) {
-		if (errno == ENOENT)
-			return;
+	int t = open(o->s[0], O_PATH | O_CLOEXEC);
+	if (t < 0 && errno == ENOENT)
+		return;
+	if (t < 0)
+		fail(errno, "open %s", o->s[0]);
+	int tree = syscall(SYS_open_tree, t, "", OPEN_TREE_CLONE | AT_RECURSIVE | AT_EMPTY_PATH | O_CLOEXEC);
+	if (tree < 0)
 		fail(errno, "bind %s", o->s[0]);
-	}
-	unsigned long f = MS_BIND | MS_REMOUNT | MS_RDONLY |
-			  (locked_flags(o->s[0]) & (MS_NOSUID | MS_NODEV | MS_NOEXEC));
-	if (mount(NULL, o->s[0], NULL, f, NULL) < 0 &&
-	    mount(NULL, o->s[0], NULL, f | locked_flags(o->s[0]), NULL) < 0)
-		fail(errno, "remount %s read-only", o->s[0]);
+	struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+		fail(errno, "make %s read-only", o->s[0]);
+	if (syscall(SYS_move_mount, tree, "", t, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		fail(errno, "bind %s read-only onto itself", o->s[0]);
+	close(tree);
+	close(t);
 }

@@ -46,7 +46,7 @@
 #define OP_SETSID 30
 #define OP_READY 31         /* tell the runtime that create is done */
 #define OP_MKDIR 32         /* s0 path in root, i0 mode */
-#define OP_MOUNT_SETATTR 34 /* s0 path in root; i0 attr_set, i1 attr_clr (recursive) */
+#define OP_MOUNT_SETATTR 34 /* s0 path in root; i0 attr_set, i1 attr_clr (recursive; i2 1: the top mount only) */
 #define OP_KEYRING 35       /* s0 name: join a new session keyring */
 #define OP_CHECK_EXEC 37    /* as OP_EXEC, but only finds args[0] and checks it is executable */
 #define OP_JOIN_CGROUP 36   /* s0.. v1 `tasks` files: write "0" (move this thread) */

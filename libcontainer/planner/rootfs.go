@@ -537,13 +537,13 @@ func devMount(mounts []specs.Mount) (int, parsedMount, bool) {
 }
 
 func addDevReadonly(p *plan.Plan, mounts []specs.Mount) {
-	i, opts, ro := devMount(mounts)
+	i, _, ro := devMount(mounts)
 	if !ro {
 		return
 	}
-	keep := opts.flags & (unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME | unix.MS_STRICTATIME)
-	p.Add(fmt.Sprintf("mounts[%d] destination %q (read-only)", i, mounts[i].Destination), plan.OpMount,
-		[]int64{int64(unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY | keep), plan.TargetDir, plan.MountKeepLocked}, "", "/dev", "", "")
+	// the /dev mount alone (not /dev/pts, /dev/shm... under it), by fd
+	p.Add(fmt.Sprintf("mounts[%d] destination %q (read-only)", i, mounts[i].Destination), plan.OpMountSetattr,
+		[]int64{unix.MOUNT_ATTR_RDONLY, 0, 1}, "/dev")
 }
 
 func addAfterPivot(p *plan.Plan, in *Input) error {
