@@ -136,12 +136,28 @@ func NoProcess() Process {
 
 // checkExecStrings refuses an argument or environment string longer than
 // execve takes (MAX_ARG_STRLEN: 32 pages, its NUL included), which would
-// fail only at start, as E2BIG.
+// fail only at start, as E2BIG, and one holding a NUL byte, which execve
+// would cut there without a word (runc refuses both at start).
 func checkExecStrings(field string, list []string) error {
 	limit := 32 * unix.Getpagesize()
 	for i, s := range list {
 		if len(s) >= limit {
 			return fmt.Errorf("%s[%d]: %d bytes, longer than execve takes (%d)", field, i, len(s), limit-1)
+		}
+		if strings.IndexByte(s, 0) >= 0 {
+			return fmt.Errorf("%s[%d] %q: holds a NUL byte", field, i, cut(s))
+		}
+	}
+	return nil
+}
+
+// checkEnv refuses a variable that is not NAME=VALUE with a name, as
+// runc 1.5 does (execve would pass it on, and the process would see a
+// variable no shell can name).
+func checkEnv(env []string) error {
+	for i, kv := range env {
+		if n := strings.IndexByte(kv, '='); n <= 0 {
+			return fmt.Errorf("process.env[%d] %q: not NAME=VALUE", i, cut(kv))
 		}
 	}
 	return nil
@@ -163,6 +179,9 @@ func ResolveProcess(p *specs.Process, rootfs string) (Process, error) {
 		return Process{}, err
 	}
 	if err := checkExecStrings("process.env", p.Env); err != nil {
+		return Process{}, err
+	}
+	if err := checkEnv(p.Env); err != nil {
 		return Process{}, err
 	}
 	out := Process{

@@ -65,6 +65,10 @@ func TestResolveProcessErrors(t *testing.T) {
 			p.Env = append(p.Env, "BIG="+strings.Repeat("x", 32*os.Getpagesize()))
 			return p
 		}, fmt.Sprintf("process.env[1]: %d bytes, longer than execve takes (%d)", 4+32*os.Getpagesize(), 32*os.Getpagesize()-1)},
+		{"env without =", func(p *specs.Process) *specs.Process { p.Env = append(p.Env, "NOEQ"); return p }, `process.env[1] "NOEQ": not NAME=VALUE`},
+		{"env without a name", func(p *specs.Process) *specs.Process { p.Env = append(p.Env, "=x"); return p }, `process.env[1] "=x": not NAME=VALUE`},
+		{"env with a NUL", func(p *specs.Process) *specs.Process { p.Env = append(p.Env, "A=1\x00B=2"); return p }, `process.env[1] "A=1\x00B=2": holds a NUL byte`},
+		{"args with a NUL", func(p *specs.Process) *specs.Process { p.Args = []string{"sh", "-c", "echo a\x00; rm x"}; return p }, `process.args[2] "echo a\x00; rm x": holds a NUL byte`},
 		{"unknown rlimit", func(p *specs.Process) *specs.Process {
 			p.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 1, Hard: 2}, {Type: "RLIMIT_BOGUS", Soft: 1, Hard: 1}}
 			return p

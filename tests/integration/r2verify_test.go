@@ -1,0 +1,102 @@
+package integration
+
+// What the review of issues 14 and 16 found untested or unrefused: the
+// recursive mount attributes other than atime, and environment strings
+// that are not NAME=VALUE.
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// TestR2RecursiveAttrs: rnosuid, rnodev, rnoexec and rnosymfollow reach
+// every mount of a bind tree (the host's submount too), the last of rro
+// and rrw wins, and they apply to a tmpfs; seen inside and from the host.
+func TestR2RecursiveAttrs(t *testing.T) {
+	e := NewEnv(t)
+	src := filepath.Join(e.Dir, "tree")
+	sub := filepath.Join(src, "sub")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "r2-sub", sub).CombinedOutput(); err != nil {
+		t.Fatalf("mount: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", sub).Run() })
+	b := atBundle(t, e, []string{"/bin/sh", "-c", "grep -E ' /(ra|rw|rt)' /proc/self/mountinfo; echo READY; exec sleep 100"}, func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts,
+			specs.Mount{Destination: "/ra", Type: "bind", Source: src, Options: []string{"rbind", "rnosuid", "rnodev", "rnoexec", "rnosymfollow"}},
+			specs.Mount{Destination: "/rw", Type: "bind", Source: src, Options: []string{"rbind", "rro", "rrw"}},
+			specs.Mount{Destination: "/rt", Type: "tmpfs", Source: "tmpfs", Options: []string{"rnoexec", "rnosymfollow", "rro"}})
+	})
+	out, pid := atStart(t, e, b, fmt.Sprintf("r2-rattr-%d", os.Getpid()))
+	host := atRead(t, fmt.Sprintf("/proc/%d/mountinfo", pid))
+	for _, view := range []struct{ who, text string }{{"inside", out}, {"host", host}} {
+		for _, c := range []struct {
+			dest string
+			want []string
+			not  []string
+		}{
+			{"/ra", []string{"rw", "nosuid", "nodev", "noexec", "nosymfollow"}, nil},
+			{"/ra/sub", []string{"rw", "nosuid", "nodev", "noexec", "nosymfollow"}, nil},
+			{"/rw", []string{"rw"}, []string{"ro", "noexec"}},
+			{"/rw/sub", []string{"rw"}, []string{"ro", "noexec"}},
+			{"/rt", []string{"ro", "noexec", "nosymfollow"}, []string{"rw", "nosuid"}},
+		} {
+			opts := atMountOpts(view.text, c.dest)
+			if opts == "" {
+				t.Errorf("%s: no mount at %s in\n%s", view.who, c.dest, view.text)
+				continue
+			}
+			have := map[string]bool{}
+			for _, o := range strings.Split(opts, ",") {
+				have[o] = true
+			}
+			for _, w := range c.want {
+				if !have[w] {
+					t.Errorf("%s: %s has %q, want %s", view.who, c.dest, opts, w)
+				}
+			}
+			for _, n := range c.not {
+				if have[n] {
+					t.Errorf("%s: %s has %q, want no %s", view.who, c.dest, opts, n)
+				}
+			}
+		}
+	}
+}
+
+// TestR2EnvRefused: a variable that is not NAME=VALUE, or a string with a
+// NUL byte (which execve would cut), is refused with one line naming it,
+// in config.json and in exec's --env, leaving nothing (runc 1.5 refuses
+// them too).
+func TestR2EnvRefused(t *testing.T) {
+	e := NewEnv(t)
+	for name, edit := range map[string]func(*specs.Spec){
+		"noeq":   func(s *specs.Spec) { s.Process.Env = append(s.Process.Env, "NOEQ") },
+		"noname": func(s *specs.Spec) { s.Process.Env = append(s.Process.Env, "=x") },
+		"nul":    func(s *specs.Spec) { s.Process.Env = append(s.Process.Env, "A=1\x00B=2") },
+	} {
+		b := e.Bundle([]string{"true"}, edit)
+		n := len(r15Spec(t, b).Process.Env) - 1
+		id := fmt.Sprintf("r2-env-%s-%d", name, os.Getpid())
+		atRefused(t, e, b, id, fmt.Sprintf("process.env[%d]", n))
+		if d := lcCgroupDirs(id); len(d) > 0 {
+			t.Errorf("%s: cgroups left: %v", id, d)
+		}
+	}
+	b := e.Bundle([]string{"sh", "-c", "echo READY; exec sleep 100"}, nil)
+	id := fmt.Sprintf("r2-envexec-%d", os.Getpid())
+	atStart(t, e, b, id)
+	r := e.Run("exec", "--env", "NOEQ", id, "sh", "-c", "echo ran")
+	lcOneLine(t, "exec --env NOEQ", r, "process.env[", `"NOEQ"`)
+	if strings.Contains(r.Stdout, "ran") {
+		t.Errorf("exec --env NOEQ ran its command: %q", r.Stdout)
+	}
+}
