@@ -460,18 +460,7 @@ func TestCornerFrozenCgroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.WriteFile(filepath.Join(freezer, "freezer.state"), []byte("THAWED"), 0o644) })
-	b := e.Bundle([]string{"sleep", "1000"}, nil)
-	cmd, out, errf, err := lcStart(e, "run", "-d", "-b", b, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code := lcWaitCmd(t, cmd)
-	r := lcResult(nil, out, errf)
-	r.Code = code
-	lcOneLine(t, "run -d into a frozen cgroup", r, "linux.cgroupsPath", "frozen")
-	if _, err := os.Stat(filepath.Join(e.Root, id)); err == nil {
-		t.Errorf("state directory left behind")
-	}
+	cnRefusedFrozen(t, e, id, "run -d into a frozen cgroup")
 	if st := strings.TrimSpace(rsRead(filepath.Join(freezer, "freezer.state"))); st != "FROZEN" {
 		t.Errorf("freezer.state %q after the refusal: the cgroup was not ours to change", st)
 	}
@@ -575,6 +564,25 @@ func TestCornerStartContainerHookRules(t *testing.T) {
 	}
 	if strings.TrimSpace(hook) != strings.TrimSpace(proc) {
 		t.Errorf("the startContainer hook ran as %q, the process as %q: want the same user, environment, filter and capabilities", hook, proc)
+	}
+}
+
+// cnRefusedFrozen runs `run -d` of a sleep as id, whose cgroup is frozen:
+// it must return (the executor would hang in D state) refused in one
+// line naming linux.cgroupsPath, and leave no state directory.
+func cnRefusedFrozen(t *testing.T, e *Env, id, what string) {
+	t.Helper()
+	b := e.Bundle([]string{"sleep", "1000"}, nil)
+	cmd, out, errf, err := lcStart(e, "run", "-d", "-b", b, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := lcWaitCmd(t, cmd)
+	r := lcResult(nil, out, errf)
+	r.Code = code
+	lcOneLine(t, what, r, "linux.cgroupsPath", "frozen")
+	if _, err := os.Stat(filepath.Join(e.Root, id)); err == nil {
+		t.Errorf("%s: state directory left behind", what)
 	}
 }
 
@@ -784,18 +792,7 @@ func TestCornerFrozenCgroupV2(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.WriteFile(filepath.Join(dir, "cgroup.freeze"), []byte("0"), 0o644) })
-	b := e.Bundle([]string{"sleep", "1000"}, nil)
-	cmd, out, errf, err := lcStart(e, "run", "-d", "-b", b, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code := lcWaitCmd(t, cmd)
-	r := lcResult(nil, out, errf)
-	r.Code = code
-	lcOneLine(t, "run -d into a frozen cgroup2", r, "linux.cgroupsPath", "frozen")
-	if _, err := os.Stat(filepath.Join(e.Root, id)); err == nil {
-		t.Errorf("state directory left behind")
-	}
+	cnRefusedFrozen(t, e, id, "run -d into a frozen cgroup2")
 	if st := strings.TrimSpace(rsRead(filepath.Join(dir, "cgroup.freeze"))); st != "1" {
 		t.Errorf("cgroup.freeze %q after the refusal: the cgroup was not ours to change", st)
 	}

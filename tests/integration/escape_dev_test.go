@@ -49,15 +49,7 @@ func TestEscConsole(t *testing.T) {
 			}
 			id := escID("console")
 			c := rpCreate(t, e, b, id, "--console-socket", sock)
-			var master *os.File
-			select {
-			case master = <-masters:
-			case <-time.After(5 * time.Second):
-			}
-			if master == nil {
-				t.Fatal("no pty master received")
-			}
-			defer master.Close()
+			master := cnReceive(t, masters, "the pty master on the console socket")
 			ptn, err := unix.IoctlGetInt(int(master.Fd()), unix.TIOCGPTN)
 			if err != nil {
 				t.Fatal(err)

@@ -1347,15 +1347,7 @@ func TestRPConsoleSocket(t *testing.T) {
 	b := e.Bundle([]string{"sh"}, func(s *specs.Spec) { s.Process.Terminal = true })
 	id := rpID("console")
 	c := rpCreate(t, e, b, id, "--console-socket", sock)
-	var master *os.File
-	select {
-	case master = <-masters:
-	case <-time.After(5 * time.Second):
-	}
-	if master == nil {
-		t.Fatal("no pty master received on the console socket")
-	}
-	defer master.Close()
+	master := cnReceive(t, masters, "the pty master on the console socket")
 	var st unix.Stat_t
 	if err := unix.Fstat(int(master.Fd()), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR || unix.Major(st.Rdev) != 5 || unix.Minor(st.Rdev) != 2 {
 		t.Errorf("received fd is not a pty master (ptmx 5:2): mode %o rdev %d:%d err %v", st.Mode, unix.Major(st.Rdev), unix.Minor(st.Rdev), err)
