@@ -24,8 +24,7 @@ type e2eCtrd struct {
 	Sock string
 	NS   string // containerd namespace of every container
 	ctr  string // path of ctr
-	cmd  *exec.Cmd
-	log  string
+	e2eDaemon
 
 	specMu sync.Mutex
 	spec   string // `ctr oci spec`, once asked (OCISpec)
@@ -55,11 +54,11 @@ func e2eStartContainerd(daemon, ctr string) (*e2eCtrd, error) {
 		return nil, err
 	}
 	c := &e2eCtrd{
-		Dir:  dir,
-		Sock: filepath.Join(dir, "containerd.sock"),
-		NS:   fmt.Sprintf("oci-rt-e2e-%d", os.Getpid()),
-		ctr:  ctr,
-		log:  filepath.Join(dir, "containerd.log"),
+		Dir:       dir,
+		Sock:      filepath.Join(dir, "containerd.sock"),
+		NS:        fmt.Sprintf("oci-rt-e2e-%d", os.Getpid()),
+		ctr:       ctr,
+		e2eDaemon: e2eDaemon{log: filepath.Join(dir, "containerd.log")},
 	}
 	config := fmt.Sprintf(`version = 2
 root = %q
@@ -83,38 +82,11 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
 		return nil, err
 	}
-	logf, err := os.Create(c.log)
-	if err != nil {
+	ready := func() bool { return exec.Command(ctr, "-a", c.Sock, "version").Run() == nil }
+	if err := c.start(daemon, cfg, "containerd", ready); err != nil {
 		return nil, err
 	}
-	c.cmd = exec.Command(daemon, "--config", cfg)
-	c.cmd.Stdout, c.cmd.Stderr = logf, logf
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := c.cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("start containerd: %w", err)
-	}
-	logf.Close()
-	exited := make(chan struct{})
-	go func() { c.cmd.Wait(); close(exited) }()
-	e2eAtExit(func() { c.stop(exited) })
-
-	ready := e2eWait(20*time.Second, func() bool {
-		select {
-		case <-exited:
-			return true
-		default:
-		}
-		return exec.Command(ctr, "-a", c.Sock, "version").Run() == nil
-	})
-	select {
-	case <-exited:
-		return nil, fmt.Errorf("containerd exited at start:\n%s", c.logTail())
-	default:
-	}
-	if !ready {
-		return nil, fmt.Errorf("containerd not ready after 20s:\n%s", c.logTail())
-	}
+	e2eAtExit(c.stop)
 	out, err := exec.Command(ctr, "-a", c.Sock, "-n", c.NS, "images", "import", e2eImageArchive).CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("ctr images import: %v\n%s", err, out)
@@ -124,7 +96,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 
 // stop removes every container left in the namespace, stops the daemon and
 // removes the namespace's cgroups.
-func (c *e2eCtrd) stop(exited chan struct{}) {
+func (c *e2eCtrd) stop() {
 	ctr := func(args ...string) ([]byte, error) {
 		return exec.Command(c.ctr, c.argv(args...)...).CombinedOutput()
 	}
@@ -135,18 +107,70 @@ func (c *e2eCtrd) stop(exited chan struct{}) {
 			ctr("containers", "delete", id)
 		}
 	}
-	c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		c.cmd.Process.Kill()
-		<-exited
-	}
+	c.halt()
 	e2eRemoveCgroupTree("/" + c.NS)
 }
 
-func (c *e2eCtrd) logTail() string {
-	b, _ := os.ReadFile(c.log)
+// e2eDaemon is a containerd process of the test run, its output in log.
+type e2eDaemon struct {
+	cmd    *exec.Cmd
+	log    string
+	exited chan struct{} // closed once it has exited
+}
+
+// start runs daemon --config cfg and waits up to 20s for ready; what names
+// it in errors, which carry the end of its log.
+func (d *e2eDaemon) start(daemon, cfg, what string, ready func() bool) error {
+	logf, err := os.Create(d.log)
+	if err != nil {
+		return err
+	}
+	d.cmd = exec.Command(daemon, "--config", cfg)
+	d.cmd.Stdout, d.cmd.Stderr = logf, logf
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	err = d.cmd.Start()
+	logf.Close()
+	if err != nil {
+		return fmt.Errorf("start %s: %w", what, err)
+	}
+	d.exited = make(chan struct{})
+	go func() { d.cmd.Wait(); close(d.exited) }()
+	up := e2eWait(20*time.Second, func() bool {
+		select {
+		case <-d.exited:
+			return true
+		default:
+		}
+		return ready()
+	})
+	select {
+	case <-d.exited:
+		return fmt.Errorf("%s exited at start:\n%s", what, d.logTail())
+	default:
+	}
+	if !up {
+		d.halt()
+		return fmt.Errorf("%s not ready after 20s:\n%s", what, d.logTail())
+	}
+	return nil
+}
+
+// halt stops the daemon: SIGTERM, SIGKILL after 10s.
+func (d *e2eDaemon) halt() {
+	if d.exited == nil {
+		return
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.exited:
+	case <-time.After(10 * time.Second):
+		d.cmd.Process.Kill()
+		<-d.exited
+	}
+}
+
+func (d *e2eDaemon) logTail() string {
+	b, _ := os.ReadFile(d.log)
 	if len(b) > 4000 {
 		b = b[len(b)-4000:]
 	}

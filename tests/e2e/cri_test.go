@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -34,9 +33,8 @@ type e2eCRI struct {
 	CgroupParent string // every pod's cgroup is under it
 	crictl       string
 	crictlConfig string
-	cmd          *exec.Cmd
-	log          string
-	bridge       string
+	e2eDaemon
+	bridge string
 }
 
 var e2eCRIShared e2eShared[*e2eCRI]
@@ -94,7 +92,7 @@ func e2eStartCRI(t *testing.T, daemon, ctr, crictl, cc string) (*e2eCRI, error) 
 		CgroupParent: fmt.Sprintf("/oci-rt-e2e-cri-%d", os.Getpid()),
 		crictl:       crictl,
 		crictlConfig: filepath.Join(dir, "crictl.yaml"),
-		log:          filepath.Join(dir, "containerd.log"),
+		e2eDaemon:    e2eDaemon{log: filepath.Join(dir, "containerd.log")},
 		bridge:       fmt.Sprintf("ocirtcri%d", os.Getpid()%1000000),
 	}
 	pause, err := e2eBuildPauseArchive(filepath.Join(dir, "pause-image"), cc)
@@ -116,38 +114,11 @@ func e2eStartCRI(t *testing.T, daemon, ctr, crictl, cc string) (*e2eCRI, error) 
 	if err := os.WriteFile(c.crictlConfig, []byte(crictlCfg), 0o644); err != nil {
 		return nil, err
 	}
-	logf, err := os.Create(c.log)
-	if err != nil {
+	ready := func() bool { return exec.Command(crictl, "--config", c.crictlConfig, "version").Run() == nil }
+	if err := c.start(daemon, cfg, "containerd's CRI", ready); err != nil {
 		return nil, err
 	}
-	c.cmd = exec.Command(daemon, "--config", cfg)
-	c.cmd.Stdout, c.cmd.Stderr = logf, logf
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := c.cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("start containerd: %w", err)
-	}
-	logf.Close()
-	exited := make(chan struct{})
-	go func() { c.cmd.Wait(); close(exited) }()
-	e2eAtExit(func() { c.stop(exited) })
-
-	ready := e2eWait(20*time.Second, func() bool {
-		select {
-		case <-exited:
-			return true
-		default:
-		}
-		return exec.Command(crictl, "--config", c.crictlConfig, "version").Run() == nil
-	})
-	select {
-	case <-exited:
-		return nil, fmt.Errorf("containerd exited at start:\n%s", c.logTail())
-	default:
-	}
-	if !ready {
-		return nil, fmt.Errorf("containerd's CRI not ready after 20s:\n%s", c.logTail())
-	}
+	e2eAtExit(c.stop)
 	// the CRI plugin keeps its images in containerd's k8s.io namespace
 	for _, archive := range []string{e2eImageArchive, pause} {
 		out, err := exec.Command(ctr, "-a", c.Sock, "-n", "k8s.io", "images", "import", archive).CombinedOutput()
@@ -275,25 +246,11 @@ func e2eBuildPauseArchive(dir, cc string) (string, error) {
 
 // stop removes every pod left, stops the daemon, and removes the bridge
 // and the pods' cgroups.
-func (c *e2eCRI) stop(exited chan struct{}) {
+func (c *e2eCRI) stop() {
 	exec.Command(c.crictl, "--config", c.crictlConfig, "rmp", "--all", "--force").Run()
-	c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		c.cmd.Process.Kill()
-		<-exited
-	}
+	c.halt()
 	exec.Command("ip", "link", "delete", c.bridge).Run()
 	e2eRemoveCgroupTree(c.CgroupParent)
-}
-
-func (c *e2eCRI) logTail() string {
-	b, _ := os.ReadFile(c.log)
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
-	}
-	return string(b)
 }
 
 // logErrors returns containerd's error lines that name one of ids.
