@@ -5,12 +5,14 @@ package integration
 // that are not NAME=VALUE.
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -98,5 +100,60 @@ func TestR2EnvRefused(t *testing.T) {
 	lcOneLine(t, "exec --env NOEQ", r, "process.env[", `"NOEQ"`)
 	if strings.Contains(r.Stdout, "ran") {
 		t.Errorf("exec --env NOEQ ran its command: %q", r.Stdout)
+	}
+}
+
+// TestR2ExecSchedulerIOPriority: exec's --process applies
+// process.scheduler and process.ioPriority to the exec'd process, seen
+// inside and from the host (the attrs tests cover the container's first
+// process only).
+func TestR2ExecSchedulerIOPriority(t *testing.T) {
+	e := NewEnv(t)
+	id := fmt.Sprintf("r2-execsched-%d", os.Getpid())
+	atStart(t, e, e.Bundle([]string{"sh", "-c", "echo READY; exec sleep 100"}, nil), id)
+	p := specs.Process{Cwd: "/", Env: []string{"PATH=/bin"},
+		Args:       []string{"sh", "-c", `echo "STAT $(cat /proc/$$/stat)"; ionice; exec sleep 100`},
+		Scheduler:  &specs.Scheduler{Policy: specs.SchedBatch, Nice: 5},
+		IOPriority: &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_IDLE}}
+	pj, _ := json.Marshal(p)
+	pf := filepath.Join(e.Dir, "process.json")
+	if err := os.WriteFile(pf, pj, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outFile := filepath.Join(e.Dir, "exec.out")
+	o, err := os.Create(outFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	pidFile := filepath.Join(e.Dir, "exec.pid")
+	cmd := exec.Command(binary, "--root", e.Root, "exec", "-d", "--pid-file", pidFile, "--process", pf, id)
+	cmd.Stdout, cmd.Stderr = o, o
+	if err := cmd.Run(); err != nil {
+		data, _ := os.ReadFile(outFile)
+		t.Fatalf("exec -d: %v: %s", err, data)
+	}
+	epid := atRead(t, pidFile)
+	t.Cleanup(func() { exec.Command("kill", "-9", epid).Run() })
+	var out string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		data, _ := os.ReadFile(outFile)
+		if out = string(data); strings.Contains(out, "idle") || time.Now().After(deadline) {
+			break
+		}
+	}
+	stat := strings.TrimPrefix(atLine(t, out, "STAT "), "STAT ")
+	if pol, nice := atStatField(t, stat, 41), atStatField(t, stat, 19); pol != "3" || nice != "5" {
+		t.Errorf("inside: policy %s nice %s, want SCHED_BATCH (3) and 5", pol, nice)
+	}
+	if got := atLine(t, out, "idle"); got != "idle" {
+		t.Errorf("inside ionice: %q, want idle", got)
+	}
+	hstat := atRead(t, "/proc/"+epid+"/stat")
+	if pol, nice := atStatField(t, hstat, 41), atStatField(t, hstat, 19); pol != "3" || nice != "5" {
+		t.Errorf("host /proc/%s/stat: policy %s nice %s, want 3 and 5", epid, pol, nice)
+	}
+	if io, err := exec.Command("ionice", "-p", epid).CombinedOutput(); err != nil || strings.TrimSpace(string(io)) != "idle" {
+		t.Errorf("host ionice -p %s: %q %v", epid, io, err)
 	}
 }
