@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin
 [ "$(id -u)" = 0 ] || { echo "run as root: the integration tests create real containers" >&2; exit 1; }
-scripts/deps.sh runc crun containerd podman catatonit containernetworking-plugins procps
+scripts/deps.sh runc crun containerd podman catatonit containernetworking-plugins procps strace
 scripts/crictl.sh
 make --no-print-directory oci-rt
 go vet ./...

@@ -51,9 +51,9 @@ static void prelude(void)
 	op_index = -1;
 }
 
-/* nsexec runs before main() in every oci-rt process; it does nothing unless
+/* before_go_runtime runs before main() in every oci-rt process; it does nothing unless
  * the runtime started this process as a plan executor (but tune the CLI). */
-void __attribute__((constructor)) nsexec(void)
+void __attribute__((constructor)) before_go_runtime(void)
 {
 	int plan_fd = env_fd("_OCIRT_PLAN_FD");
 	if (plan_fd < 0) {

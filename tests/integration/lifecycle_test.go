@@ -768,7 +768,7 @@ func TestLifecycleRun(t *testing.T) {
 		lcAssertRemoved(t, e, id, b, s.Pid)
 	})
 
-	// run keeps the created state in memory (libcontainer.Held): a state
+	// run keeps the created state in memory (Container.Hold): a state
 	// rewritten by another command is read back, a container deleted by
 	// another command is not an error, and nothing is left either way
 	t.Run("changed-under-run", func(t *testing.T) {
