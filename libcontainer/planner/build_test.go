@@ -1385,3 +1385,31 @@ func TestBuildNoPivotCovers(t *testing.T) {
 		t.Errorf("covers in a plan without any")
 	}
 }
+
+// TestBuildReadonlyDev: a read-only /dev tmpfs is mounted read-write and
+// made read-only once the nodes, links and console are made in it, by
+// mount_setattr on its own mount; a read-only bind of a host directory
+// on /dev is left as asked.
+func TestBuildReadonlyDev(t *testing.T) {
+	t.Parallel()
+	in := buildTestInput(t)
+	in.Spec.Mounts = []specs.Mount{
+		{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "ro", "mode=755"}},
+		{Destination: "/dev/pts", Type: "devpts", Source: "devpts"},
+	}
+	p := buildTestBuild(t, in)
+	dev := buildTestFind(p, 0, plan.OpMount, `mounts[0] destination "/dev"`)
+	if dev < 0 || p.Ops[dev].Ints[0]&unix.MS_RDONLY != 0 {
+		t.Fatalf("the /dev mount is not made read-write first:\n%s", buildTestDump(p))
+	}
+	ro := buildTestFind(p, 0, plan.OpMountSetattr, `mounts[0] destination "/dev" (read-only)`)
+	last := buildTestFind(p, 0, plan.OpSymlink, "/dev symlink /dev/ptmx")
+	if ro < 0 || ro < last || ro < buildTestFind(p, 0, plan.OpPivot, "") {
+		t.Fatalf("read-only /dev at %d, want after the links (%d) and the pivot:\n%s", ro, last, buildTestDump(p))
+	}
+	buildTestExpect(t, p, ro, []buildTestOp{{plan.OpMountSetattr, `mounts[0] destination "/dev" (read-only)`, []int64{unix.MOUNT_ATTR_RDONLY, 0, 1}, []string{"/dev"}}})
+	in.Spec.Mounts[0] = specs.Mount{Destination: "/dev", Type: "bind", Source: in.Rootfs, Options: []string{"rbind", "ro"}}
+	if i := buildTestFind(buildTestBuild(t, in), 0, plan.OpMountSetattr, `mounts[0] destination "/dev" (read-only)`); i >= 0 {
+		t.Errorf("a read-only bind on /dev made read-only again at the end")
+	}
+}

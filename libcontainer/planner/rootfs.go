@@ -528,9 +528,11 @@ func addHook(p *plan.Plan, field string, h specs.Hook) {
 // made in it (as runc does).
 func devMount(mounts []specs.Mount) (int, parsedMount, bool) {
 	for i, m := range mounts {
-		if path.Clean(m.Destination) == "/dev" && m.Type != "bind" {
+		if path.Clean(m.Destination) == "/dev" {
+			// a bind (of a host directory) keeps its flags as asked
 			opts := parseMountOptions(m.Options)
-			return i, opts, opts.flags&unix.MS_RDONLY != 0
+			bind := m.Type == "bind" || opts.flags&unix.MS_BIND != 0
+			return i, opts, !bind && opts.flags&unix.MS_RDONLY != 0
 		}
 	}
 	return -1, parsedMount{}, false
