@@ -301,6 +301,8 @@ void do_mount(struct op *o)
 	}
 	if (r < 0 && errno == EPERM && (extra & MNT_KEEP_LOCKED) && (flags & MS_REMOUNT))
 		r = remount_keep_locked(src, t, fstype, o->s[1], flags, o->nint > 3 ? o->i[3] : 0, data);
+	if (r < 0 && data && *data) /* the filesystem's options: what the kernel most often refuses */
+		fail(errno, "mount %s on %s with data \"%.200s\"", src ? src : "none", o->s[1], data);
 	if (r < 0)
 		fail(errno, "mount %s on %s", src ? src : "none", o->s[1]);
 	if (fd >= 0)

@@ -157,3 +157,18 @@ func TestR2ExecSchedulerIOPriority(t *testing.T) {
 		t.Errorf("host ionice -p %s: %q %v", epid, io, err)
 	}
 }
+
+// TestR2MountDataNamed: a filesystem option the kernel refuses is named in
+// the error (runc's error gives the data too), not only the mount.
+func TestR2MountDataNamed(t *testing.T) {
+	e := NewEnv(t)
+	var idx int
+	b := e.Bundle([]string{"true"}, func(s *specs.Spec) {
+		idx = len(s.Mounts)
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/t", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "mode=99z"}})
+	})
+	id := fmt.Sprintf("r2-mntdata-%d", os.Getpid())
+	r := e.Run("run", "-b", b, id)
+	lcOneLine(t, "tmpfs mode=99z", r, fmt.Sprintf("mounts[%d]", idx), `"/t"`, "mode=99z", "invalid argument")
+	lcAssertRemoved(t, e, id, b)
+}
