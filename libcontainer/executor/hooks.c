@@ -103,6 +103,13 @@ void do_hook(struct op *o)
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		dup2(out[1], 2);
+		/* the hook gets its stdio only, as runc's: not our socket to
+		 * the runtime (with which it could speak for us: another pid
+		 * for the container's), the start socket, nor the fds meant
+		 * for the container's process */
+		if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
+			for (int fd = 3; fd < 4096; fd++)
+				close(fd);
 		execve(o->s[0], args, envp);
 		dprintf(2, "exec %s: %s", o->s[0], strerror(errno));
 		_exit(127);

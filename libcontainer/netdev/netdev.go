@@ -1,9 +1,10 @@
 // Package netdev moves host network interfaces into a container's network
 // namespace (linux.netDevices): renamed when asked, with the permanent
-// global addresses the kernel drops on a move put back, and up. Nothing
-// moves them back: when the namespace goes, the kernel returns physical
-// devices to the host and destroys virtual ones, and the spec forbids the
-// runtime to move them out before (config-linux.md, Network Devices).
+// global addresses the kernel drops on a move put back, and up. Only a
+// failed move brings back those moved before it; otherwise, when the
+// namespace goes, the kernel returns physical devices to the host and
+// destroys virtual ones, and the spec forbids the runtime to move them out
+// before (config-linux.md, Network Devices).
 //
 // It speaks netlink through vishvananda/netlink's low-level package nl
 // only: the top-level package's initialisers (41 allocations, ~5 page

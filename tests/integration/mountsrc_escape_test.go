@@ -1,8 +1,13 @@
 package integration
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -72,5 +77,55 @@ echo wrote $(touch /mnt/pwned 2>/dev/null && echo yes || echo no)`), func(s *spe
 			}
 			t.Logf("container: %q", out)
 		})
+	}
+}
+
+// TestEscHookGetsNoRuntimeSocket: a createContainer hook gets its stdio
+// only, as with runc, not the executor's socket to the runtime nor the
+// start socket. With that socket a hook (or what it leaves running) told
+// the runtime another pid for the container's: here a host process,
+// which --pid-file then named for the shim to signal.
+func TestEscHookGetsNoRuntimeSocket(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	canary := exec.Command("sleep", "100")
+	if err := canary.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { canary.Process.Kill(); canary.Wait() }()
+	// MSG_PID (2) with the canary's pid, little-endian, to every fd a hook
+	// should not have
+	var msg strings.Builder
+	for _, v := range []uint32{2, uint32(canary.Process.Pid), 0} {
+		for i := 0; i < 4; i++ {
+			fmt.Fprintf(&msg, "\\%03o", byte(v>>(8*i)))
+		}
+	}
+	fds := filepath.Join(e.Dir, "hookfds")
+	hook := filepath.Join(e.Dir, "forge.sh")
+	rpWrite(t, hook, "#!/bin/sh\nls /proc/self/fd > "+fds+"\nfor fd in 3 4 5 6 7 8 9; do\n"+
+		"  [ -e /proc/self/fd/$fd ] && eval \"printf '"+msg.String()+"' >&$fd\" 2>/dev/null\ndone\ntrue\n", 0o755)
+	b := e.Bundle([]string{"sleep", "100"}, func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: hook}}}
+	})
+	id := escID("hookfd")
+	pidFile := filepath.Join(e.Dir, "pid")
+	if r := nsCreate(e, b, id, "--pid-file", pidFile); r.Code != 0 {
+		t.Fatalf("create: %s", r.Stderr)
+	}
+	got, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strconv.Itoa(e.Pid(id)); string(got) != want {
+		t.Errorf("--pid-file holds %s, want the container's %s (the host's canary is %d)", got, want, canary.Process.Pid)
+	}
+	// ls's own directory fd is 3
+	if list, _ := os.ReadFile(fds); strings.Join(strings.Fields(string(list)), " ") != "0 1 2 3" {
+		t.Errorf("the hook's fds: %q, want 0 1 2 (and ls's 3)", list)
+	}
+	e.MustRun("delete", "--force", id)
+	if canary.ProcessState != nil || canary.Process.Signal(syscall.Signal(0)) != nil {
+		t.Errorf("the host's canary process died")
 	}
 }
