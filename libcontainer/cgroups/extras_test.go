@@ -86,14 +86,7 @@ func TestIntegrationV1KernelTCP(t *testing.T) {
 			Limit: p[int64](64 << 20), Kernel: p[int64](32 << 20), KernelTCP: p[int64](32 << 20),
 		}},
 	}
-	c, err := Config("", l, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, m := newManager(t, "", l)
 	if err := m.Apply(-1); err != nil {
 		t.Fatal(err)
 	}

@@ -79,14 +79,7 @@ func testSpec() *specs.Linux {
 func TestIntegrationV1Lifecycle(t *testing.T) {
 	requireRootV1(t)
 	id := fmt.Sprintf("itest-%d", os.Getpid())
-	c, err := Config(id, testSpec(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, m := newManager(t, id, testSpec())
 	cmd := startSleep(t)
 	if err := m.Apply(cmd.Process.Pid); err != nil {
 		t.Fatal(err)
@@ -179,14 +172,7 @@ func destroyAndCheck(t *testing.T, m cg.Manager) {
 // keep the devices the container still has.
 func TestIntegrationV1Update(t *testing.T) {
 	requireRootV1(t)
-	c, err := Config("", &specs.Linux{CgroupsPath: fmt.Sprintf("%s/upd-%d", testParent, os.Getpid()), Resources: testSpec().Resources}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, m := newManager(t, "", &specs.Linux{CgroupsPath: fmt.Sprintf("%s/upd-%d", testParent, os.Getpid()), Resources: testSpec().Resources})
 	cmd := startSleep(t)
 	if err := m.Apply(cmd.Process.Pid); err != nil {
 		t.Fatal(err)
@@ -216,14 +202,7 @@ func TestIntegrationV1Update(t *testing.T) {
 func TestIntegrationV1RelativePath(t *testing.T) {
 	requireRootV1(t)
 	rel := fmt.Sprintf("oci-rt-rel-%d", os.Getpid())
-	c, err := Config("x", &specs.Linux{CgroupsPath: rel}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, m := newManager(t, "x", &specs.Linux{CgroupsPath: rel})
 	if err := m.Apply(-1); err != nil {
 		t.Fatal(err)
 	}
@@ -275,14 +254,7 @@ func TestIntegrationV1DeviceRuleEnforced(t *testing.T) {
 	requireRootV1(t)
 	l := deviceSpec()
 	l.CgroupsPath = fmt.Sprintf("%s/dev-%d", testParent, os.Getpid())
-	c, err := Config("", l, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, m := newManager(t, "", l)
 	t.Cleanup(func() { _ = m.Destroy() })
 	stderr, err := runJoined(t, openNullThenFull, func(pid int) error {
 		if err := m.Apply(pid); err != nil {
@@ -413,14 +385,7 @@ func TestIntegrationV1DeviceListOrder(t *testing.T) {
 			{Allow: true, Type: "b", Major: p[int64](10), Minor: p[int64](200), Access: "r"},
 		}},
 	}
-	c, err := Config("", l, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, m := newManager(t, "", l)
 	if err := m.Apply(-1); err != nil {
 		t.Fatal(err)
 	}
@@ -444,4 +409,19 @@ func TestIntegrationV1DeviceListOrder(t *testing.T) {
 	if !slices.Equal(list, want) {
 		t.Errorf("devices.list = %q\nwant %q", list, want)
 	}
+}
+
+// newManager builds the cgroup config of l (id names the cgroup when l has
+// no cgroupsPath) and its manager.
+func newManager(t *testing.T, id string, l *specs.Linux) (*cg.Cgroup, cg.Manager) {
+	t.Helper()
+	c, err := Config(id, l, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, m
 }
