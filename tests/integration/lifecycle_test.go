@@ -151,8 +151,8 @@ func lcCmdline(pid int) string {
 // lcArgv is what /proc/<pid>/cmdline holds for args.
 func lcArgv(args []string) string { return strings.Join(args, "\x00") + "\x00" }
 
-// lcWaitOutput polls the output file until it contains s.
-func lcWaitOutput(t *testing.T, o lcOut, s string) {
+// lcWaitOutput polls an output (a file, a terminal) until it contains s.
+func lcWaitOutput(t *testing.T, o fmt.Stringer, s string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(o.String(), s) {

@@ -86,13 +86,7 @@ func (r *r15PtyReader) String() string {
 
 func (r *r15PtyReader) waitFor(t *testing.T, s string) string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(r.String(), s) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the terminal never showed %q: %q", s, r.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	lcWaitOutput(t, r, s)
 	return r.String()
 }
 
