@@ -220,6 +220,23 @@ static int open_no_symlinks(const char *path)
 #define LOCKABLE_ATIME (MS_NOATIME | MS_RELATIME | MS_STRICTATIME | MS_NODIRATIME)
 #define LOCKABLE (MS_RDONLY | MS_NODEV | MS_NOEXEC | MS_NOSUID | LOCKABLE_ATIME)
 
+/* lockable_names writes the names of the lockable flags in f, as mount(8) spells them. */
+static const char *lockable_names(unsigned long f, char *buf, size_t len)
+{
+	static const struct {
+		unsigned long flag;
+		const char *name;
+	} names[] = { { MS_RDONLY, "ro" },	   { MS_NOSUID, "nosuid" },	    { MS_NODEV, "nodev" },
+		      { MS_NOEXEC, "noexec" },	   { MS_NOATIME, "noatime" },	    { MS_RELATIME, "relatime" },
+		      { MS_STRICTATIME, "strictatime" }, { MS_NODIRATIME, "nodiratime" } };
+	size_t n = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && n < len; i++)
+		if (f & names[i].flag)
+			n += snprintf(buf + n, len - n, "%s%s", n ? "," : "", names[i].name);
+	return buf;
+}
+
 /*
  * remount_keep_locked retries a remount refused with EPERM in a user
  * namespace, keeping the flags the kernel locked on the mount, unless the
@@ -232,10 +249,13 @@ static int remount_keep_locked(const char *src, const char *t, const char *fstyp
 	unsigned long lf = locked_flags(t);
 	if (!(lf & (MS_NOATIME | MS_RELATIME)))
 		lf |= MS_STRICTATIME;
+	char names[96];
 	if (lf & cleared & LOCKABLE)
-		fail(EPERM, "remount %s: cannot clear flags the kernel locked on it (%#lx)", name, lf & cleared & LOCKABLE);
+		fail(EPERM, "remount %s: cannot clear flags the kernel locked on it (%s)", name,
+		     lockable_names(lf & cleared & LOCKABLE, names, sizeof(names)));
 	if ((flags & LOCKABLE_ATIME) && (flags & LOCKABLE_ATIME) != (lf & LOCKABLE_ATIME))
-		fail(EPERM, "remount %s: cannot change the atime flags the kernel locked on it (%#lx)", name, lf & LOCKABLE_ATIME);
+		fail(EPERM, "remount %s: cannot change the atime flags the kernel locked on it (%s)", name,
+		     lockable_names(lf & LOCKABLE_ATIME, names, sizeof(names)));
 	return mount(src, t, fstype, flags | (lf & LOCKABLE & ~MS_STRICTATIME), data);
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // TestR2RecursiveAttrs: rnosuid, rnodev, rnoexec and rnosymfollow reach
@@ -171,4 +172,32 @@ func TestR2MountDataNamed(t *testing.T) {
 	r := e.Run("run", "-b", b, id)
 	lcOneLine(t, "tmpfs mode=99z", r, fmt.Sprintf("mounts[%d]", idx), `"/t"`, "mode=99z", "invalid argument")
 	lcAssertRemoved(t, e, id, b)
+}
+
+// TestR2LockedFlagsNamed: in a user namespace, a bind that asks to clear a
+// flag the kernel locked on its source (suid of a nosuid mount), or for
+// another atime mode than the locked one, is refused naming the flags.
+func TestR2LockedFlagsNamed(t *testing.T) {
+	e := NewEnv(t)
+	src := filepath.Join(e.Dir, "locked")
+	r15ReadOnlyDir(t, src, unix.MS_NOSUID|unix.MS_NOATIME)
+	for name, c := range map[string]struct {
+		opts []string
+		want string
+	}{
+		"suid":     {[]string{"bind", "suid"}, "(nosuid)"},
+		"relatime": {[]string{"bind", "relatime"}, "(noatime)"},
+	} {
+		var idx int
+		b := e.Bundle([]string{"true"}, func(s *specs.Spec) {
+			nsAddUserns(s)
+			idx = len(s.Mounts)
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/l", Type: "bind", Source: src, Options: c.opts})
+		})
+		nsPrepareUserns(t, e, b)
+		id := fmt.Sprintf("r2-locked-%s-%d", name, os.Getpid())
+		r := e.Run("run", "-b", b, id)
+		lcOneLine(t, name, r, fmt.Sprintf("mounts[%d]", idx), `"/l"`, "locked", c.want)
+		lcAssertRemoved(t, e, id, b)
+	}
 }
