@@ -166,7 +166,7 @@ func TestEscMaskSharedTmpfs(t *testing.T) {
 func TestEscReadonlyDev(t *testing.T) {
 	t.Parallel()
 	e := NewEnv(t)
-	b := e.Bundle([]string{"sh", "-c", "touch /dev/x 2>/dev/null && echo wrote; ls /dev | tr '\\n' ' '; echo; grep ' /dev ' /proc/self/mountinfo | cut -d' ' -f6; echo hi > /dev/null && echo null-ok; echo END"}, func(s *specs.Spec) {
+	b := e.Bundle([]string{"sh", "-c", "touch /dev/x 2>/dev/null && echo wrote; ls /dev | tr '\\n' ' '; echo; grep ' /dev ' /proc/self/mountinfo | cut -d' ' -f6; echo hi > /dev/null && echo null-ok; echo END; sleep 1000"}, func(s *specs.Spec) {
 		for i, m := range s.Mounts {
 			if m.Destination == "/dev" {
 				s.Mounts[i].Options = append(m.Options, "ro")
@@ -181,6 +181,19 @@ func TestEscReadonlyDev(t *testing.T) {
 	if len(lines) < 4 || strings.Contains(out, "wrote") || !strings.Contains(lines[0], "null") || !strings.Contains(lines[0], "pts") ||
 		!strings.Contains(lines[0], "ptmx") || !strings.HasPrefix(lines[1], "ro") || lines[2] != "null-ok" {
 		t.Errorf("inside: %q; want no write, the devices and links, /dev mounted ro, a working /dev/null", out)
+	}
+	// from the host: the container's /dev is a read-only mount, its nodes there
+	var dev string
+	for _, l := range strings.Split(rsRead(fmt.Sprintf("/proc/%d/mountinfo", c.Pid)), "\n") {
+		if f := strings.Fields(l); len(f) > 5 && f[4] == "/dev" {
+			dev = f[5]
+		}
+	}
+	if !strings.HasPrefix(dev, "ro") {
+		t.Errorf("host: /proc/%d/mountinfo: /dev mounted %q, want ro", c.Pid, dev)
+	}
+	if fi, err := os.Stat(fmt.Sprintf("/proc/%d/root/dev/null", c.Pid)); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		t.Errorf("host: the container's /dev/null: %v %v, want a character device", fi, err)
 	}
 }
 
