@@ -129,3 +129,41 @@ func TestEscHookGetsNoRuntimeSocket(t *testing.T) {
 		t.Errorf("the host's canary process died")
 	}
 }
+
+// TestEscBindSourceThroughContainerProc: a bind source under the rootfs's
+// /proc (mounted there by an earlier mount, over the image's own
+// proc/1/root) that is a magic link, proc/1/root, is refused naming the
+// mount. Resolved by path it is the root of the container's pid 1 while
+// it mounts: the host's. Without the defence (165af2d~1) the idmapped
+// tree was the host's /, and the container wrote the host's canary.
+func TestEscBindSourceThroughContainerProc(t *testing.T) {
+	t.Parallel()
+	for _, idmap := range []bool{false, true} {
+		idmap := idmap
+		t.Run(fmt.Sprintf("idmap=%v", idmap), func(t *testing.T) {
+			t.Parallel()
+			e := NewEnv(t)
+			canary, same := escCanary(t, e.Dir, "procroot-canary")
+			defer same()
+			id := escID("procroot")
+			b := e.Bundle(nsReport(`echo seen $(cat /mnt`+canary+` 2>/dev/null || echo nothing)
+echo wrote $(echo pwned > /mnt`+canary+` 2>/dev/null && echo yes || echo no)`), func(s *specs.Spec) {
+				m := specs.Mount{Destination: "/mnt", Type: "bind", Source: "rootfs/proc/1/root", Options: []string{"rbind"}}
+				if idmap {
+					m.Options = append(m.Options, "idmap")
+					m.UIDMappings, m.GIDMappings = imMap(0, 0, 65536), imMap(0, 0, 65536)
+				}
+				s.Mounts = append(s.Mounts, m)
+			})
+			// the image has the path too, which the proc mount then covers
+			rpMkdir(t, filepath.Join(b, "rootfs", "proc", "1", "root"))
+			r := nsCreate(e, b, id)
+			if r.Code == 0 {
+				e.MustRun("start", id)
+				t.Fatalf("create succeeded; the container: %q", nsOutput(e, id))
+			}
+			t.Logf("refused: %s", r.Stderr)
+			escRefused(t, e, b, id, r, "mounts[")
+		})
+	}
+}
