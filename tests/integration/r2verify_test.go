@@ -105,15 +105,21 @@ func TestR2EnvRefused(t *testing.T) {
 }
 
 // TestR2ExecSchedulerIOPriority: exec's --process applies
-// process.scheduler and process.ioPriority to the exec'd process, seen
+// process.scheduler and process.ioPriority, and the container's
+// linux.personality and linux.memoryPolicy, to the exec'd process, seen
 // inside and from the host (the attrs tests cover the container's first
 // process only).
 func TestR2ExecSchedulerIOPriority(t *testing.T) {
 	e := NewEnv(t)
 	id := fmt.Sprintf("r2-execsched-%d", os.Getpid())
-	atStart(t, e, e.Bundle([]string{"sh", "-c", "echo READY; exec sleep 100"}, nil), id)
+	atStart(t, e, atBundle(t, e, []string{"sh", "-c", "echo READY; exec sleep 100"}, func(s *specs.Spec) {
+		s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
+		s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0"}
+	}), id)
+	// the container's personality and memory policy are the exec'd
+	// process's too (runc applies them to exec, as to the first process)
 	p := specs.Process{Cwd: "/", Env: []string{"PATH=/bin"},
-		Args:       []string{"sh", "-c", `echo "STAT $(cat /proc/$$/stat)"; ionice; exec sleep 100`},
+		Args:       []string{"/bin/attrprobe", "/bin/sh", "-c", `echo "STAT $(cat /proc/$$/stat)"; echo "PERS $(cat /proc/self/personality)"; ionice; exec sleep 100`},
 		Scheduler:  &specs.Scheduler{Policy: specs.SchedBatch, Nice: 5},
 		IOPriority: &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_IDLE}}
 	pj, _ := json.Marshal(p)
@@ -149,6 +155,15 @@ func TestR2ExecSchedulerIOPriority(t *testing.T) {
 	}
 	if got := atLine(t, out, "idle"); got != "idle" {
 		t.Errorf("inside ionice: %q, want idle", got)
+	}
+	if got := atLine(t, out, "mempolicy"); got != "mempolicy mode=2 nodes=1" {
+		t.Errorf("inside: %q, want MPOL_BIND (2) on node 0", got)
+	}
+	if got := atLine(t, out, "PERS"); got != "PERS 00000008" {
+		t.Errorf("inside: %q, want LINUX32", got)
+	}
+	if got := atRead(t, "/proc/"+epid+"/personality"); got != "00000008" {
+		t.Errorf("host /proc/%s/personality: %q, want LINUX32", epid, got)
 	}
 	hstat := atRead(t, "/proc/"+epid+"/stat")
 	if pol, nice := atStatField(t, hstat, 41), atStatField(t, hstat, 19); pol != "3" || nice != "5" {
