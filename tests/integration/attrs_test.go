@@ -156,9 +156,11 @@ func atRefused(t *testing.T, e *Env, b, id string, want ...string) {
 	if _, err := os.Stat(filepath.Join(e.Root, id)); err == nil {
 		t.Errorf("create %s: state directory left behind", id)
 	}
-	// the default cgroup, or one at the root (atRealtimeBudget)
-	for _, cg := range []string{"/sys/fs/cgroup/memory/oci-rt/" + id, "/sys/fs/cgroup/memory/" + id, "/sys/fs/cgroup/cpu/" + id} {
-		if _, err := os.Stat(cg); err == nil {
+	// the default cgroup, or one at the root (atRealtimeBudget), in every
+	// hierarchy (the unified one of a hybrid host too)
+	for _, pattern := range []string{"/sys/fs/cgroup/*/oci-rt/" + id, "/sys/fs/cgroup/*/" + id} {
+		left, _ := filepath.Glob(pattern)
+		for _, cg := range left {
 			t.Errorf("create %s: cgroup %s left behind", id, cg)
 		}
 	}
