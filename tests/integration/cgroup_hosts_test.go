@@ -29,6 +29,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -486,6 +487,37 @@ func TestCHV2Host(t *testing.T) {
 			t.Errorf("inside %s = %q, want %s", hugeMax, in, limit)
 		}
 		e.MustRun("delete", "--force", id)
+		if rsExists(dir) {
+			t.Errorf("cgroup %s left after delete", dir)
+		}
+	})
+
+	// without a pid namespace of its own, kill KILL reaches every process
+	// of the container's cgroup (frozen by cgroup.freeze meanwhile), as on
+	// v1 (TestR15KillSharedPidNs) and with runc 1.5
+	t.Run("kill-shared-pidns", func(t *testing.T) {
+		e := NewEnv(t)
+		id := chID("v2-killall")
+		dir := filepath.Join("/sys/fs/cgroup", base, id)
+		b := e.Bundle([]string{"sh", "-c", "sleep 1000 & sleep 1000 & wait"}, func(s *specs.Spec) {
+			s.Linux.CgroupsPath = "/" + base + "/" + id
+			lcNoPidNs(s)
+		})
+		rsDetached(t, e, b, id)
+		var procs []string
+		for deadline := time.Now().Add(10 * time.Second); len(procs) < 3 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			procs = strings.Fields(rsRead(filepath.Join(dir, "cgroup.procs")))
+		}
+		if len(procs) != 3 {
+			t.Fatalf("%s/cgroup.procs %v, want the shell and 2 sleeps", dir, procs)
+		}
+		e.MustRun("kill", id, "KILL")
+		for _, p := range procs {
+			n, _ := strconv.Atoi(p)
+			lcWaitGone(t, n)
+		}
+		e.WaitStatus(id, "stopped")
+		e.MustRun("delete", id)
 		if rsExists(dir) {
 			t.Errorf("cgroup %s left after delete", dir)
 		}
