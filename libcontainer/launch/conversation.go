@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/oci-rt/oci-rt/libcontainer/plan"
 	"github.com/oci-rt/oci-rt/libcontainer/planner"
-	"github.com/oci-rt/oci-rt/libcontainer/state"
 )
 
 // answerUntilReady answers the executor for p until it says the process
@@ -153,8 +151,8 @@ func (c *executorRun) answer(kind, pid int, _ string) error {
 		// with the host's privileges over the new user namespace that
 		// owns the time namespace, before its first process is forked
 		offs := planner.TimeOffsets(c.spec.Linux.TimeOffsets)
-		if err := state.WriteFile("/proc/"+strconv.Itoa(pid)+"/timens_offsets", 0, 0, []byte(offs)); err != nil {
-			return fmt.Errorf("linux.timeOffsets: %w", planner.PathReason(err))
+		if err := writeProc(pid, procFile{"linux.timeOffsets", "timens_offsets", []byte(offs)}); err != nil {
+			return err
 		}
 		return c.reply(0, nil)
 	}
@@ -162,18 +160,12 @@ func (c *executorRun) answer(kind, pid int, _ string) error {
 }
 
 func writeMaps(pid int, l *specs.Linux) error {
-	base := "/proc/" + strconv.Itoa(pid)
+	var files []procFile
 	if os.Geteuid() != 0 {
 		// the kernel takes an unprivileged gid_map only once setgroups is denied
-		if err := state.WriteFile(base+"/setgroups", 0, 0, []byte("deny")); err != nil {
-			return fmt.Errorf("linux.gidMappings: setgroups: %w", planner.PathReason(err))
-		}
+		files = append(files, procFile{"linux.gidMappings: setgroups", "setgroups", []byte("deny")})
 	}
-	if err := state.WriteFile(base+"/uid_map", 0, 0, []byte(planner.MapsText(l.UIDMappings))); err != nil {
-		return fmt.Errorf("linux.uidMappings: %w", planner.PathReason(err))
-	}
-	if err := state.WriteFile(base+"/gid_map", 0, 0, []byte(planner.MapsText(l.GIDMappings))); err != nil {
-		return fmt.Errorf("linux.gidMappings: %w", planner.PathReason(err))
-	}
-	return nil
+	files = append(files, procFile{"linux.uidMappings", "uid_map", []byte(planner.MapsText(l.UIDMappings))},
+		procFile{"linux.gidMappings", "gid_map", []byte(planner.MapsText(l.GIDMappings))})
+	return writeProc(pid, files...)
 }
