@@ -161,8 +161,8 @@ func TestEscMaskSharedTmpfs(t *testing.T) {
 
 // TestEscReadonlyDev: a read-only /dev mount in config.json works: the
 // device nodes, links, /dev/pts and /dev/console are set up, and /dev is
-// read-only inside. Without the change (40ca2a3) create failed making the
-// device nodes through the read-only mount.
+// read-only inside. Without the change (40ca2a3) create failed: the
+// mount point of /dev/pts could not be made in the read-only /dev.
 func TestEscReadonlyDev(t *testing.T) {
 	t.Parallel()
 	e := NewEnv(t)

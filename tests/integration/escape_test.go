@@ -239,8 +239,9 @@ func escMounts(t *testing.T, pid int) []escMountinfo {
 // TestEscDevSymlink: an image whose /dev is a symlink to a host directory
 // (absolute) gets its device nodes and links inside the rootfs, where the
 // link leads there, never in the host directory; with the default /dev
-// tmpfs the mount lands there too. Checked against runc 1.1.5
-// (/usr/sbin/runc), which follows such links for the device set-up.
+// tmpfs the mount lands there too. Checked to fail with the executor's
+// openat2_in_root built without RESOLVE_IN_ROOT: the device nodes and
+// links were made in the host directory.
 func TestEscDevSymlink(t *testing.T) {
 	t.Parallel()
 	for _, tmpfs := range []bool{false, true} {
@@ -283,8 +284,9 @@ func TestEscDevSymlink(t *testing.T) {
 // TestEscMountRace: a directory of the rootfs is swapped with a symlink to
 // a host directory, again and again, while containers are created with a
 // mount there (CVE-2021-30465's race): whatever the timing, nothing lands
-// in the host directory. Checked against runc 1.0.0-rc94's way (a path
-// checked, then mounted by name), which the swap wins within a few tries.
+// in the host directory. Checked to fail with the executor's
+// openat2_in_root built without RESOLVE_IN_ROOT: the mount point was made
+// in the host directory within the first rounds.
 func TestEscMountRace(t *testing.T) {
 	t.Parallel()
 	e := NewEnv(t)
