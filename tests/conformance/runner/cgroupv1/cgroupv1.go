@@ -568,9 +568,12 @@ func mountHierarchy(h Hierarchy) error {
 // mountBusyRetry mounts a new hierarchy, retrying for a while on EBUSY: a
 // controller just disabled in a cgroup2 subtree_control (or a v1
 // hierarchy just unmounted) is released by the kernel asynchronously, and
-// cannot be bound until its cgroups there are gone.
+// cannot be bound until its cgroups there are gone. The integration tests
+// that run just before it in CI enable hugetlb in the host's cgroup2 tree
+// and disable it again; its dying cgroups have been seen to take longer
+// than 5 s to go on a loaded machine.
 func mountBusyRetry(h Hierarchy) error {
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		err := mountHierarchy(h)
 		if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
