@@ -15,7 +15,9 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <linux/openat2.h>
 
@@ -217,6 +219,31 @@ static int open_no_symlinks(const char *path)
 	return fd;
 }
 
+/* names_proc tells whether the config's path is /proc or under it, as
+ * written (a ".." anywhere counts as not). */
+static int names_proc(const char *p)
+{
+	while (*p == '/')
+		p++;
+	return strncmp(p, "proc", 4) == 0 && (p[4] == '\0' || p[4] == '/') && !strstr(p, "..");
+}
+
+/*
+ * refuse_landing_in_proc refuses a mount whose destination or source in the
+ * rootfs the image's symlinks led onto the container's procfs though the
+ * config named no path under /proc (CVE-2019-19921's class): a tmpfs for
+ * /dev with /dev -> /proc would hide procfs and so skip its masks, a bind
+ * of /etc/x -> /proc/sys would give a writable /proc/sys beside the
+ * read-only one.
+ */
+static void refuse_landing_in_proc(int fd, const char *path, const char *what)
+{
+	struct statfs sf;
+	if (names_proc(path) || fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
+		return;
+	fail(EPERM, "the %s %s leads into procfs through a symlink in the rootfs: only a path under /proc may", what, path);
+}
+
 #define LOCKABLE_ATIME (MS_NOATIME | MS_RELATIME | MS_STRICTATIME | MS_NODIRATIME)
 #define LOCKABLE (MS_RDONLY | MS_NODEV | MS_NOEXEC | MS_NOSUID | LOCKABLE_ATIME)
 
@@ -287,6 +314,12 @@ void do_mount(struct op *o)
 		fd_path(target, sizeof(target), fd);
 		t = target;
 	}
+	/* a remount or a propagation change makes no new mount */
+	int makes = !(flags & (MS_REMOUNT | MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE));
+	if (fd >= 0 && makes)
+		refuse_landing_in_proc(fd, o->s[1], "destination");
+	if (sfd >= 0)
+		refuse_landing_in_proc(sfd, o->s[0], "source");
 	if (extra & MNT_IDMAP_TREE) {
 		move_tree(o, fd);
 		close(fd);
