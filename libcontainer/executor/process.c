@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -66,6 +67,35 @@ void do_umask(struct op *o)
 	umask(o->i[0]);
 }
 
+/*
+ * enter_cwd enters path as the process's root resolves it, never through a
+ * magic link: a cwd swapped for /proc/self/fd/N after it was made would
+ * otherwise leave the process in an fd we hold, outside its root (our
+ * procfs handle, of the host's pid namespace: CVE-2024-21626's class).
+ */
+static int enter_cwd(const char *path)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -1;
+	while (*path == '/')
+		path++;
+	int fd, tries = 0;
+	while ((fd = syscall(SYS_openat2, root, *path ? path : ".", &how, sizeof(how))) < 0 && errno == EAGAIN && ++tries < 64)
+		;
+	int r = fd < 0 ? -1 : fchdir(fd);
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	close(root);
+	errno = e;
+	return r;
+}
+
 /* set when process.cwd could not be entered with the runtime's privileges */
 static int cwd_pending;
 
@@ -80,7 +110,7 @@ void do_chdir(struct op *o)
 	int mode = o->nint > 0 ? o->i[0] : 0;
 	if (mode == CHDIR_RETRY && !cwd_pending)
 		return;
-	if (chdir(o->s[0]) == 0) {
+	if (enter_cwd(o->s[0]) == 0) {
 		cwd_pending = 0;
 		return;
 	}
