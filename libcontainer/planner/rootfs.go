@@ -421,6 +421,11 @@ var defaultDevices = []specs.LinuxDevice{
 }
 
 func addDevices(p *plan.Plan, in *Input) {
+	if devBound(in.Spec.Mounts) {
+		// a /dev bound from the host (`-v /dev:/dev`) is the host's: no
+		// node or link is made or replaced in it, as runc does
+		return
+	}
 	var devs []specs.LinuxDevice
 	if in.Spec.Linux != nil {
 		devs = in.Spec.Linux.Devices
@@ -536,6 +541,12 @@ func devMount(mounts []specs.Mount) (int, parsedMount, bool) {
 		}
 	}
 	return -1, parsedMount{}, false
+}
+
+// devBound tells whether the config binds a directory onto /dev.
+func devBound(mounts []specs.Mount) bool {
+	i, opts, _ := devMount(mounts)
+	return i >= 0 && (mounts[i].Type == "bind" || opts.flags&unix.MS_BIND != 0)
 }
 
 func addDevReadonly(p *plan.Plan, mounts []specs.Mount) {
