@@ -204,11 +204,13 @@ static void clear_onlcr(int fd)
 
 /*
  * mount_console binds the pty's slave onto /dev/console (CVE-2025-52565):
- * the peer is checked to be a pty slave (char major 136-143), /dev/console
- * becomes an empty regular file (a link or node the image left there is
- * removed, never followed), and the bind goes from fd to fd.
+ * the peer is checked to be a pty slave (char major 136-143), and the bind
+ * goes from fd to fd onto /dev/console opened without following a link.
+ * An existing file or character device there is bound over as it is; a
+ * link or directory the image left is replaced by an empty file, unless
+ * /dev is bound from the host (keep): nothing of the host's is replaced.
  */
-static void mount_console(int slave)
+static void mount_console(int slave, int keep)
 {
 	struct stat st;
 	if (fstat(slave, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) < 136 || major(st.st_rdev) > 143)
@@ -216,15 +218,19 @@ static void mount_console(int slave)
 	int dev = openat2_in_root("/dev", O_PATH | O_DIRECTORY);
 	if (dev < 0)
 		fail(errno, "open /dev for /dev/console");
-	if (fstatat(dev, "console", &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) &&
-	    unlinkat(dev, "console", S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
-		fail(errno, "remove the image's /dev/console");
-	int f = openat(dev, "console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (fstatat(dev, "console", &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		if (keep)
+			fail(EINVAL, "/dev/console in the /dev bound from the host is neither a file nor a device: not replaced");
+		if (unlinkat(dev, "console", S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
+			fail(errno, "remove the image's /dev/console");
+	}
+	/* O_EXCL: an existing device is never opened */
+	int f = openat(dev, "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
 	if (f >= 0)
 		close(f);
 	int t = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (t < 0 || fstat(t, &st) < 0 || !S_ISREG(st.st_mode))
-		fail(t < 0 ? errno : EINVAL, "make /dev/console a regular file to bind the pty on");
+	if (t < 0 || fstat(t, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode)))
+		fail(t < 0 ? errno : EINVAL, "make /dev/console a file to bind the pty on");
 	if (bind_fd(slave, t) < 0)
 		fail(errno, "bind the pty onto /dev/console");
 	close(t);
@@ -245,7 +251,7 @@ void do_console(struct op *o)
 	if (ioctl(slave, TIOCSCTTY, 0) < 0)
 		fail(errno, "set the controlling terminal");
 	if (o->nint > 5 && o->i[5])
-		mount_console(slave);
+		mount_console(slave, o->i[5] == 2);
 	if (o->nint > 1 && o->i[1])
 		clear_onlcr(slave);
 	if (o->nint > 3 && o->i[2] && o->i[3]) {

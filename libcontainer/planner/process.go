@@ -351,8 +351,21 @@ func addConsole(p *plan.Plan, in *Input) {
 		// the pty is the process's (its group is devpts' gid= option), as
 		// with runc, so that a non-root process can use its terminal
 		p.Add("process.terminal", plan.OpConsole, []int64{int64(in.ConsoleFd), boolInt(in.ConsoleRelayed),
-			int64(pr.ConsoleRows), int64(pr.ConsoleCols), int64(pr.UID), boolInt(in.StartFd >= 0)})
+			int64(pr.ConsoleRows), int64(pr.ConsoleCols), int64(pr.UID), consoleMount(in)})
 	}
+}
+
+// consoleMount says whether a create's /dev/console is bound (1), and
+// whether /dev is the host's, where nothing may be replaced (2); exec's is
+// not (0).
+func consoleMount(in *Input) int64 {
+	switch {
+	case in.StartFd < 0:
+		return 0
+	case devBound(in.Spec.Mounts):
+		return 2
+	}
+	return 1
 }
 
 // addProcess sets up the process and ends the plan: terminal, limits,

@@ -96,3 +96,66 @@ func TestEscDevBindHostDir(t *testing.T) {
 		})
 	}
 }
+
+// TestEscDevBindConsole: with a terminal and a /dev bound from a host
+// directory, the host's /dev/console node is covered by the container's
+// pty in the container's mount table, never unlinked or replaced (nor
+// opened). Checked to fail without the change (d34305f): the runtime
+// unlinked the host directory's console device and left an empty regular
+// file in its place.
+func TestEscDevBindConsole(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	host := rpMkdir(t, filepath.Join(e.Dir, "hostdev"))
+	rpMkdir(t, filepath.Join(host, "pts"))
+	for _, n := range []struct {
+		name         string
+		major, minor uint32
+	}{{"null", 1, 3}, {"ptmx", 5, 2}, {"console", 5, 1}} {
+		if err := unix.Mknod(filepath.Join(host, n.name), unix.S_IFCHR|0o666, int(unix.Mkdev(n.major, n.minor))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var was unix.Stat_t
+	if err := unix.Lstat(filepath.Join(host, "console"), &was); err != nil {
+		t.Fatal(err)
+	}
+	before := escDirNames(t, host)
+	sock := filepath.Join(e.Dir, "console.sock")
+	masters := rpConsoleListener(t, sock)
+	b := e.Bundle([]string{"sh"}, func(s *specs.Spec) {
+		s.Process.Terminal = true
+		escNoDev(s)
+		s.Mounts = append(s.Mounts,
+			specs.Mount{Destination: "/dev", Type: "bind", Source: host, Options: []string{"rbind"}},
+			specs.Mount{Destination: "/dev/pts", Type: "devpts", Source: "devpts",
+				Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}})
+	})
+	id := escID("devbind-console")
+	c := rpCreate(t, e, b, id, "--console-socket", sock)
+	master := cnReceive(t, masters, "the pty master on the console socket")
+	var now unix.Stat_t
+	if err := unix.Lstat(filepath.Join(host, "console"), &now); err != nil || now.Ino != was.Ino || now.Mode != was.Mode || now.Rdev != was.Rdev {
+		t.Errorf("the host directory's console device was replaced: mode %o rdev %x inode %d (was %o %x %d): %v",
+			now.Mode, now.Rdev, now.Ino, was.Mode, was.Rdev, was.Ino, err)
+	}
+	if after := escDirNames(t, host); after != before {
+		t.Errorf("the host directory bound on /dev changed:\n before %s\n after  %s", before, after)
+	}
+	var console *rpMount
+	for _, m := range rpMountinfoOf(t, c.Pid) {
+		if m.Point == "/dev/console" {
+			mm := m
+			console = &mm
+		}
+	}
+	if console == nil || console.FSType != "devpts" {
+		t.Errorf("host: /dev/console of the container is %+v, want a bind of its devpts", console)
+	}
+	c.Start()
+	if _, err := master.Write([]byte("exit\n")); err != nil {
+		t.Fatal(err)
+	}
+	e.WaitStatus(id, "stopped")
+	e.MustRun("delete", "--force", id)
+}
