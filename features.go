@@ -62,8 +62,8 @@ func featuresDocument() featuresDoc {
 			// applied where the host has them (refused by name where not)
 			Apparmor: &features.Apparmor{Enabled: &yes},
 			Selinux:  &features.Selinux{Enabled: &yes},
-			// refused by name: see planner.Refused
-			IntelRdt:        &features.IntelRdt{Enabled: &no, Schemata: &no, Monitoring: &no},
+			// applied where resctrl is mounted (refused by name where not), as runc 1.5 says
+			IntelRdt:        &features.IntelRdt{Enabled: &yes, Schemata: &yes, Monitoring: &yes},
 			MemoryPolicy:    &features.MemoryPolicy{Modes: planner.MemoryPolicyModes(), Flags: planner.MemoryPolicyFlags()},
 			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &yes}},
 			NetDevices:      &features.NetDevices{Enabled: &yes},

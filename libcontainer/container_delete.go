@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
+	"github.com/oci-rt/oci-rt/libcontainer/intelrdt"
 	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
 	"github.com/oci-rt/oci-rt/libcontainer/launch"
 	"github.com/oci-rt/oci-rt/libcontainer/state"
@@ -91,6 +92,9 @@ func (c *Container) delete(h *state.Dir, s *state.State, force bool) error {
 			}
 		}
 	}
+	if err := intelrdt.Remove(s.IntelRdt, false); err != nil {
+		return err
+	}
 	if s.Hooks != nil {
 		s.Status = state.Stopped
 		st, _ := jsonlite.Marshal(s.SpecState())
@@ -131,6 +135,9 @@ func removeAbortedCreate(h *state.Dir, s *state.State) error {
 		if err := destroyCgroup(m); err != nil {
 			return fmt.Errorf("remove cgroup: %w", err)
 		}
+	}
+	if err := intelrdt.Remove(s.IntelRdt, true); err != nil {
+		return err
 	}
 	return h.Remove()
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	cg "github.com/opencontainers/cgroups"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer/plan"
@@ -32,9 +33,18 @@ type fakeHost struct {
 	done   chan struct{}
 	sleep  *exec.Cmd
 	sync   *os.File
+	// resctrl is the root of a fake resctrl tree; "": none mounted
+	resctrl string
 }
 
 func (h *fakeHost) newCgroup(*cg.Cgroup) (cg.Manager, error) { return h.cgroup, nil }
+
+func (h *fakeHost) resctrlRoot() (string, error) {
+	if h.resctrl == "" {
+		return "", errors.New("linux.intelRdt: no resctrl filesystem is mounted (fake host)")
+	}
+	return h.resctrl, nil
+}
 
 func (h *fakeHost) startExecutor(attr *syscall.ProcAttr, cpus []uint64) (int, error) {
 	env := map[string]int{}
@@ -82,9 +92,9 @@ func message(typ uint32, a, b int32, payload string) []byte {
 	return append(m, payload...)
 }
 
-// createWith runs create with the default spec (no terminal) in a bundle
-// of its own and h standing in for the host.
-func createWith(t *testing.T, h *fakeHost, st state.Store) (CreateOpts, error) {
+// createWith runs create with the default spec (no terminal, edited) in a
+// bundle of its own and h standing in for the host.
+func createWith(t *testing.T, h *fakeHost, st state.Store, edits ...func(*specs.Spec)) (CreateOpts, error) {
 	t.Helper()
 	bundle := t.TempDir()
 	if err := os.Mkdir(filepath.Join(bundle, "rootfs"), 0o755); err != nil {
@@ -92,6 +102,9 @@ func createWith(t *testing.T, h *fakeHost, st state.Store) (CreateOpts, error) {
 	}
 	spec := specdefault.Example()
 	spec.Process.Terminal = false
+	for _, e := range edits {
+		e(spec)
+	}
 	o := CreateOpts{ID: "c", Bundle: bundle, PidFile: filepath.Join(bundle, "pid"),
 		Loaded: &Bundle{Spec: spec, Raw: []byte(`{"ociVersion":"1.2.0"}`)}}
 	t.Cleanup(func() {

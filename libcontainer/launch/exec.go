@@ -52,7 +52,7 @@ func (c *execProcess) prepare(spec *specs.Spec, p *specs.Process) (*planner.Inpu
 	if proc.Terminal && c.consoleSocket == "" && c.consoleConn == nil {
 		return nil, errors.New("--tty needs --console-socket, or exec in the foreground")
 	}
-	in := &planner.Input{Spec: c.spec, Rootfs: c.state.Rootfs, Process: proc}
+	in := &planner.Input{Spec: c.spec, Rootfs: c.state.Rootfs, Process: proc, ResctrlTasks: c.state.IntelRdt.Tasks()}
 	if spec.Linux != nil {
 		for _, ns := range spec.Linux.Namespaces {
 			path := fmt.Sprintf("/proc/%d/ns/%s", c.state.Pid, planner.ProcName(ns.Type))

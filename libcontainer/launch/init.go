@@ -11,6 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-rt/oci-rt/libcontainer/intelrdt"
 	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
 	"github.com/oci-rt/oci-rt/libcontainer/plan"
 	"github.com/oci-rt/oci-rt/libcontainer/planner"
@@ -29,6 +30,8 @@ type initProcess struct {
 	recorded bool
 	// idmapNs: the user namespaces idmapped mounts map through, by mappings
 	idmapNs map[string]*os.File
+	// rdt: the resctrl group linux.intelRdt asks for (resctrl.go)
+	rdt *intelrdt.Group
 }
 
 // Create sets up a container up to the point where its process waits for
@@ -89,6 +92,9 @@ func (c *initProcess) start(in *planner.Input) error {
 	}
 	spawned, err := c.spawnEarly(in)
 	if err != nil {
+		return err
+	}
+	if err := c.makeResctrl(in); err != nil {
 		return err
 	}
 	// With the plan sent now, the container's process makes its mounts
@@ -267,6 +273,7 @@ func (c *initProcess) abort() {
 		KillCgroup(c.cgm)
 		c.cgm.Destroy()
 	}
+	intelrdt.Remove(c.rdt, true)
 	c.ns.Close()
 	if c.handle != nil {
 		c.handle.Remove()

@@ -41,6 +41,9 @@ func (c *initProcess) prepare() (*planner.Input, error) {
 	if err := checkMountLabel(s.Linux); err != nil {
 		return nil, err
 	}
+	if err := c.openResctrl(); err != nil {
+		return nil, err
+	}
 	if l := s.Linux; l != nil && l.Resources != nil && l.Resources.Memory != nil && l.Resources.Memory.Kernel != nil {
 		// the runtime-spec lets runtimes ignore it (deprecated); runc warns too
 		logrus.Warnf("linux.resources.memory.kernel: ignored: Linux no longer limits kernel memory on its own (memory.kmem.limit_in_bytes is deprecated and has no effect)")

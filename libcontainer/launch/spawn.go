@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
+	"github.com/oci-rt/oci-rt/libcontainer/intelrdt"
 )
 
 // spawn starts the read-only view of our own binary as the plan executor,
@@ -53,10 +54,12 @@ func (c *executorRun) spawn(unified *os.File, extraEnv ...string) error {
 }
 
 // host is what a launch asks of the system beyond files and sockets:
-// starting the executor and managing a cgroup. Unit tests stand in for it.
+// starting the executor, managing a cgroup, finding resctrl. Unit tests
+// stand in for it.
 type host interface {
 	startExecutor(attr *syscall.ProcAttr, cpus []uint64) (pid int, err error)
 	newCgroup(c *cg.Cgroup) (cg.Manager, error)
+	resctrlRoot() (string, error)
 }
 
 // realHost is the system itself.
@@ -81,3 +84,5 @@ func (realHost) startExecutor(attr *syscall.ProcAttr, cpus []uint64) (int, error
 }
 
 func (realHost) newCgroup(c *cg.Cgroup) (cg.Manager, error) { return cgroups.New(c) }
+
+func (realHost) resctrlRoot() (string, error) { return intelrdt.Root() }

@@ -42,6 +42,9 @@ type Input struct {
 	// CgroupField names what the cgroup joined comes from in an error
 	// (default linux.cgroupsPath)
 	CgroupField string
+	// ResctrlTasks are the `tasks` files of the container's resctrl groups
+	// (linux.intelRdt), in order: the executor moves itself there first
+	ResctrlTasks []string
 	// CgroupLate: the plan is sent before the cgroup is made; the
 	// container's process mounts what needs no cgroup first, then waits
 	// for it (SyncCgroup) and joins it before the cgroup view, the device
@@ -69,6 +72,11 @@ type Seccomp struct {
 func Build(in *Input) (*plan.Plan, error) {
 	p := &plan.Plan{}
 	s := in.Spec
+	if len(in.ResctrlTasks) > 0 {
+		// written "0" (itself) like a v1 cgroup's tasks, before any mount
+		// of the config's: what it forks, the payload too, stays there
+		p.Add("linux.intelRdt", plan.OpJoinCgroup, nil, in.ResctrlTasks...)
+	}
 	// join moves the executor into the cgroup: first, or with CgroupLate
 	// where the rootfs first needs it (or before the process is set up)
 	join := func() {}

@@ -2,7 +2,6 @@ package planner
 
 import (
 	"fmt"
-	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -26,7 +25,6 @@ var Refused = []RefusedField{
 	{"freebsd", "configures a FreeBSD jail; oci-rt runs Linux containers"},
 	{"process.commandLine", "a Windows field; on Linux process.args is the command"},
 	{"process.user.username", "a Windows field; on Linux process.user.uid and gid name the user"},
-	{"linux.intelRdt", "Intel RDT (resctrl) is not implemented by oci-rt"},
 }
 
 func refusedReason(path string) string {
@@ -77,12 +75,6 @@ func CheckRefused(s *specs.Spec) error {
 	l := s.Linux
 	if l == nil {
 		return nil
-	}
-	if l.IntelRdt != nil {
-		if _, err := os.Stat("/sys/fs/resctrl/schemata"); err != nil {
-			return fmt.Errorf("linux.intelRdt: resctrl is not mounted at /sys/fs/resctrl on this host (and %s)", refusedReason("linux.intelRdt"))
-		}
-		return refuse("linux.intelRdt")
 	}
 	if r := l.Resources; r != nil && r.Memory != nil {
 		if u := r.Memory.UseHierarchy; u != nil && !*u {

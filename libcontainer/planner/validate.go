@@ -9,6 +9,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/oci-rt/oci-rt/libcontainer/intelrdt"
 	"github.com/oci-rt/oci-rt/libcontainer/netdev"
 )
 
@@ -52,6 +53,11 @@ func Validate(s *specs.Spec, ns *Namespaces) error {
 		}
 		if len(l.GIDMappings) > 0 {
 			return errors.New("linux.gidMappings: given without a user namespace")
+		}
+	}
+	if l.IntelRdt != nil {
+		if err := intelrdt.Validate(l.IntelRdt); err != nil {
+			return err
 		}
 	}
 	if err := checkNetDevices(l.NetDevices, ns); err != nil {

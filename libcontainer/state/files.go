@@ -9,6 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-rt/oci-rt/libcontainer/intelrdt"
 	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
 )
 
@@ -44,6 +45,7 @@ func loadFull(dir string) (*State, error) {
 		Cgroup      json.RawMessage   `json:"cgroup"`
 		CgroupPaths map[string]string `json:"cgroupPaths"`
 		Hooks       *specs.Hooks      `json:"hooks"`
+		IntelRdt    *intelrdt.Group   `json:"intelRdt"`
 	}
 	if err := jsonlite.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "runtime.json"), err)
@@ -54,7 +56,7 @@ func loadFull(dir string) (*State, error) {
 	if len(r.CgroupPaths) > 0 {
 		s.CgroupPaths = r.CgroupPaths
 	}
-	s.Hooks = r.Hooks
+	s.Hooks, s.IntelRdt = r.Hooks, r.IntelRdt
 	return s, nil
 }
 

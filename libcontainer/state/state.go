@@ -14,6 +14,7 @@ import (
 	cg "github.com/opencontainers/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/oci-rt/oci-rt/libcontainer/intelrdt"
 	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
 	"github.com/oci-rt/oci-rt/libcontainer/nsview"
 )
@@ -68,6 +69,9 @@ type State struct {
 	// NetnsNames are the names `ns --netns-name` gave the container's
 	// network namespace for ip netns: delete removes them
 	NetnsNames []nsview.NetnsName `json:"netnsNames,omitempty"`
+	// IntelRdt is the container's resctrl group (linux.intelRdt), kept in
+	// runtime.json: exec joins it, delete removes what was made for it
+	IntelRdt *intelrdt.Group `json:"-"`
 }
 
 // SpecState is the runtime-spec state document (what `state` prints and
@@ -94,10 +98,11 @@ type runtimeFile struct {
 	Cgroup      *cg.Cgroup        `json:"cgroup,omitempty"`
 	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
 	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
+	IntelRdt    *intelrdt.Group   `json:"intelRdt,omitempty"`
 }
 
 func (s *State) runtimeFile() runtimeFile {
-	return runtimeFile{Cgroup: s.Cgroup, CgroupPaths: s.CgroupPaths, Hooks: s.Hooks}
+	return runtimeFile{Cgroup: s.Cgroup, CgroupPaths: s.CgroupPaths, Hooks: s.Hooks, IntelRdt: s.IntelRdt}
 }
 
 // CgroupConfig is the container's cgroup configuration (nil: no cgroup).
