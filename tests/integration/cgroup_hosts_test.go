@@ -324,23 +324,43 @@ func chMountCgroup2(t *testing.T) []string {
 	return strings.Fields(rsRead("/sys/fs/cgroup/cgroup.controllers"))
 }
 
-// chRestoreSubtree puts the root's cgroup.subtree_control back as it is
-// now: creating a cgroup, the library enables every available controller
-// in the root and the parents it makes (as runc does).
+// chRestoreSubtree puts cgroup.subtree_control of the root and of /oci-rt
+// (the parent of the default cgroups) back as the root's was: creating a
+// cgroup, the library enables every available controller in the root and
+// the parents it makes (as runc does), and a controller left enabled there
+// (hugetlb, on this host) can no longer be bound to a v1 hierarchy (the
+// conformance runner's). The tests that use it are serialized, across the
+// processes that run them too, by a lock file: two of them at once would
+// each take the other's controllers for the host's.
 func chRestoreSubtree(t *testing.T) {
 	t.Helper()
-	const f = "/sys/fs/cgroup/cgroup.subtree_control"
-	before := strings.Fields(rsRead(f))
+	lock, err := os.OpenFile("/run/oci-rt-test-cgroup2.lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	const root = "/sys/fs/cgroup/cgroup.subtree_control"
+	before := " " + rsRead(root) + " "
 	t.Cleanup(func() {
-		for _, c := range strings.Fields(rsRead(f)) {
-			if !strings.Contains(" "+strings.Join(before, " ")+" ", " "+c+" ") {
-				if err := os.WriteFile(f, []byte("-"+c), 0o644); err != nil {
-					t.Errorf("restore %s: -%s: %v", f, c, err)
+		defer lock.Close()
+		// the child first: the kernel refuses to disable a controller in
+		// a parent while a child enables it
+		for _, f := range []string{"/sys/fs/cgroup/oci-rt/cgroup.subtree_control", root} {
+			if _, err := os.Stat(f); err != nil {
+				continue
+			}
+			for _, c := range strings.Fields(rsRead(f)) {
+				if !strings.Contains(before, " "+c+" ") {
+					if err := os.WriteFile(f, []byte("-"+c), 0o644); err != nil {
+						t.Errorf("restore %s: -%s: %v", f, c, err)
+					}
 				}
 			}
 		}
-		if got := strings.Fields(rsRead(f)); strings.Join(got, " ") != strings.Join(before, " ") {
-			t.Errorf("%s is %q, was %q", f, got, before)
+		if got := " " + rsRead(root) + " "; got != before {
+			t.Errorf("%s is %q, was %q", root, got, before)
 		}
 	})
 }
