@@ -47,6 +47,7 @@ void do_write(struct op *o)
 	if (write(fd, o->s[1], o->slen[1]) != (ssize_t)o->slen[1])
 		fail(errno, "write %s", o->s[0]);
 	close(fd);
+	proc_write_done();
 }
 
 void do_rlimit(struct op *o)

@@ -37,6 +37,7 @@
 #define PROC_ROOT_INO 1
 
 static int proc_fd = -1;
+static uint32_t writes_left; /* the plan's procfs writes not made yet */
 
 /* is_proc_root tells whether fd is the root directory of a procfs. */
 static int is_proc_root(int fd)
@@ -71,6 +72,8 @@ void proc_handle_for(struct op *ops, uint32_t nops)
 		k++;
 	if (k == nops)
 		return;
+	for (uint32_t j = k; j < nops; j++)
+		writes_left += ops[j].code == OP_WRITE;
 	proc_fd = private_proc();
 	if (proc_fd < 0)
 		proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -115,4 +118,18 @@ int proc_open(const char *path, int flags)
 		return -1;
 	}
 	return fd;
+}
+
+/*
+ * proc_write_done closes the handle after the plan's last procfs write: it
+ * is a whole procfs of the pid namespace we started in (the host's), and
+ * the paths resolved after it (args[0] on the container's PATH) must not
+ * reach it through /proc/self/fd.
+ */
+void proc_write_done(void)
+{
+	if (writes_left > 0 && --writes_left == 0 && proc_fd >= 0) {
+		close(proc_fd);
+		proc_fd = -1;
+	}
 }
