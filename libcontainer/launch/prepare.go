@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/moby/sys/user"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer/planner"
 )
@@ -36,6 +38,9 @@ func (c *initProcess) prepare() (*planner.Input, error) {
 		return nil, err
 	}
 	if err := planner.Validate(s, &ns); err != nil {
+		return nil, err
+	}
+	if err := checkHostNetSysctls(s.Linux, &ns); err != nil {
 		return nil, err
 	}
 	if err := checkMountLabel(s.Linux); err != nil {
@@ -83,6 +88,42 @@ func (c *initProcess) prepare() (*planner.Input, error) {
 	}
 	c.ns = ns
 	return in, nil
+}
+
+// checkHostNetSysctls refuses net.* sysctls when the network namespace
+// joined is our own, the host's: they would change the host (as runc
+// refuses them). Only stats when both are asked.
+func checkHostNetSysctls(l *specs.Linux, ns *planner.Namespaces) error {
+	j := ns.Join(specs.NetworkNamespace)
+	if l == nil || j == nil {
+		return nil
+	}
+	for _, k := range sortedSysctls(l.Sysctl) {
+		if !strings.HasPrefix(strings.ReplaceAll(k, "/", "."), "net.") {
+			continue
+		}
+		var joined, ours unix.Stat_t
+		if err := unix.Stat(j.Path, &joined); err != nil {
+			return fmt.Errorf("%s: %w", j.Field, err)
+		}
+		if err := unix.Stat("/proc/self/ns/net", &ours); err != nil {
+			return fmt.Errorf("linux.sysctl %q: our network namespace: %w", k, err)
+		}
+		if joined.Dev == ours.Dev && joined.Ino == ours.Ino {
+			return fmt.Errorf("linux.sysctl %q: not allowed in the host's network namespace (%s)", k, j.Field)
+		}
+		return nil
+	}
+	return nil
+}
+
+func sortedSysctls(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // checkLSM refuses an AppArmor profile or SELinux label that this host

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -67,4 +69,43 @@ func TestEscMountIntoProc(t *testing.T) {
 			escRefused(t, e, b, id, r, fmt.Sprintf("destination %q", c.dest), "procfs")
 		})
 	}
+}
+
+// TestEscNetSysctlHostNetns: a net.* sysctl with a network namespace
+// joined by a path that is the host's (here the test's own) is refused
+// naming the sysctl, as runc refuses it: it would change the host. The
+// host's net.core.somaxconn is the canary. Checked to fail without the
+// check (404c1d5): create succeeded and the host's value changed.
+func TestEscNetSysctlHostNetns(t *testing.T) {
+	const file = "/proc/sys/net/core/somaxconn"
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	was := strings.TrimSpace(string(raw))
+	n, err := strconv.Atoi(was)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if now, _ := os.ReadFile(file); strings.TrimSpace(string(now)) != was {
+			t.Errorf("the host's net.core.somaxconn changed: %q, was %s", now, was)
+			os.WriteFile(file, []byte(was), 0o644)
+		}
+	}()
+	e := NewEnv(t)
+	b := e.Bundle([]string{"true"}, func(s *specs.Spec) {
+		for i, ns := range s.Linux.Namespaces {
+			if ns.Type == specs.NetworkNamespace {
+				s.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/net", os.Getpid())
+			}
+		}
+		s.Linux.Sysctl = map[string]string{"net.core.somaxconn": strconv.Itoa(n + 1)}
+	})
+	id := escID("hostnet-sysctl")
+	_, r := rpCreateCmd(t, e, b, id, nil)
+	if r.Code == 0 {
+		e.Run("delete", "--force", id)
+	}
+	escRefused(t, e, b, id, r, `linux.sysctl "net.core.somaxconn"`, "host")
 }
