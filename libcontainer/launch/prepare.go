@@ -90,31 +90,48 @@ func (c *initProcess) prepare() (*planner.Input, error) {
 	return in, nil
 }
 
-// checkHostNetSysctls refuses net.* sysctls when the network namespace
-// joined is our own, the host's: they would change the host (as runc
-// refuses them). Only stats when both are asked.
+// checkHostNetSysctls refuses a sysctl of a namespace joined by a path
+// that is our own, the host's: net.* (as runc refuses them), and the UTS,
+// IPC and user ones too, which would change the host's just the same. Only
+// stats when a sysctl of a joined namespace is asked.
 func checkHostNetSysctls(l *specs.Linux, ns *planner.Namespaces) error {
-	j := ns.Join(specs.NetworkNamespace)
-	if l == nil || j == nil {
+	if l == nil {
 		return nil
 	}
 	for _, k := range sortedSysctls(l.Sysctl) {
-		if !strings.HasPrefix(strings.ReplaceAll(k, "/", "."), "net.") {
+		t, self := sysctlNamespace(strings.ReplaceAll(k, "/", "."))
+		j := ns.Join(t)
+		if j == nil {
 			continue
 		}
 		var joined, ours unix.Stat_t
 		if err := unix.Stat(j.Path, &joined); err != nil {
 			return fmt.Errorf("%s: %w", j.Field, err)
 		}
-		if err := unix.Stat("/proc/self/ns/net", &ours); err != nil {
-			return fmt.Errorf("linux.sysctl %q: our network namespace: %w", k, err)
+		if err := unix.Stat("/proc/self/ns/"+self, &ours); err != nil {
+			return fmt.Errorf("linux.sysctl %q: our %s namespace: %w", k, t, err)
 		}
 		if joined.Dev == ours.Dev && joined.Ino == ours.Ino {
-			return fmt.Errorf("linux.sysctl %q: not allowed in the host's network namespace (%s)", k, j.Field)
+			return fmt.Errorf("linux.sysctl %q: not allowed in the host's %s namespace (%s)", k, t, j.Field)
 		}
-		return nil
 	}
 	return nil
+}
+
+// sysctlNamespace is the namespace a sysctl belongs to (as the planner's
+// check names them) and its name under /proc/self/ns.
+func sysctlNamespace(name string) (specs.LinuxNamespaceType, string) {
+	switch {
+	case strings.HasPrefix(name, "net."):
+		return specs.NetworkNamespace, "net"
+	case name == "kernel.domainname":
+		return specs.UTSNamespace, "uts"
+	case strings.HasPrefix(name, "user."):
+		return specs.UserNamespace, "user"
+	case strings.HasPrefix(name, "kernel.") || strings.HasPrefix(name, "fs.mqueue."):
+		return specs.IPCNamespace, "ipc" // the planner allowed only the IPC ones
+	}
+	return "", ""
 }
 
 func sortedSysctls(m map[string]string) []string {

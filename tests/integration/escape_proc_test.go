@@ -71,41 +71,60 @@ func TestEscMountIntoProc(t *testing.T) {
 	}
 }
 
-// TestEscNetSysctlHostNetns: a net.* sysctl with a network namespace
-// joined by a path that is the host's (here the test's own) is refused
-// naming the sysctl, as runc refuses it: it would change the host. The
-// host's net.core.somaxconn is the canary. Checked to fail without the
-// check (404c1d5): create succeeded and the host's value changed.
+// TestEscNetSysctlHostNetns: a sysctl of a namespace joined by a path that
+// is the host's (here the test's own) is refused naming the sysctl: it
+// would change the host. runc refuses the net.* ones; the UTS one
+// (kernel.domainname) and the IPC ones change the host the same way. The
+// host's values are the canaries. Checked to fail without the check
+// (404c1d5): create succeeded and the host's value changed.
 func TestEscNetSysctlHostNetns(t *testing.T) {
-	const file = "/proc/sys/net/core/somaxconn"
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	was := strings.TrimSpace(string(raw))
-	n, err := strconv.Atoi(was)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if now, _ := os.ReadFile(file); strings.TrimSpace(string(now)) != was {
-			t.Errorf("the host's net.core.somaxconn changed: %q, was %s", now, was)
-			os.WriteFile(file, []byte(was), 0o644)
-		}
-	}()
-	e := NewEnv(t)
-	b := e.Bundle([]string{"true"}, func(s *specs.Spec) {
-		for i, ns := range s.Linux.Namespaces {
-			if ns.Type == specs.NetworkNamespace {
-				s.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/net", os.Getpid())
+	for _, c := range []struct {
+		ns     specs.LinuxNamespaceType
+		kind   string
+		sysctl string
+	}{
+		{specs.NetworkNamespace, "net", "net.core.somaxconn"},
+		{specs.UTSNamespace, "uts", "kernel.domainname"},
+		{specs.IPCNamespace, "ipc", "kernel.msgmax"},
+	} {
+		t.Run(c.kind, func(t *testing.T) {
+			file := "/proc/sys/" + strings.ReplaceAll(c.sysctl, ".", "/")
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		s.Linux.Sysctl = map[string]string{"net.core.somaxconn": strconv.Itoa(n + 1)}
-	})
-	id := escID("hostnet-sysctl")
-	_, r := rpCreateCmd(t, e, b, id, nil)
-	if r.Code == 0 {
-		e.Run("delete", "--force", id)
+			was := strings.TrimSpace(string(raw))
+			val := "esc" + was
+			if n, err := strconv.Atoi(was); err == nil {
+				val = strconv.Itoa(n - 1)
+			}
+			defer func() {
+				if now, _ := os.ReadFile(file); strings.TrimSpace(string(now)) != was {
+					t.Errorf("the host's %s changed: %q, was %s", c.sysctl, now, was)
+					os.WriteFile(file, []byte(was), 0o644)
+				}
+			}()
+			e := NewEnv(t)
+			b := e.Bundle([]string{"true"}, func(s *specs.Spec) {
+				found := false
+				for i, ns := range s.Linux.Namespaces {
+					if ns.Type == c.ns {
+						s.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/%s", os.Getpid(), c.kind)
+						found = true
+					}
+				}
+				if !found {
+					s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: c.ns,
+						Path: fmt.Sprintf("/proc/%d/ns/%s", os.Getpid(), c.kind)})
+				}
+				s.Linux.Sysctl = map[string]string{c.sysctl: val}
+			})
+			id := escID("hostns-sysctl")
+			_, r := rpCreateCmd(t, e, b, id, nil)
+			if r.Code == 0 {
+				e.Run("delete", "--force", id)
+			}
+			escRefused(t, e, b, id, r, fmt.Sprintf("linux.sysctl %q", c.sysctl), "host")
+		})
 	}
-	escRefused(t, e, b, id, r, `linux.sysctl "net.core.somaxconn"`, "host")
 }
