@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/oci-rt/oci-rt/libcontainer/errmsg"
 	"github.com/oci-rt/oci-rt/libcontainer/jsonlite"
 	"github.com/oci-rt/oci-rt/libcontainer/nsview"
 )
@@ -40,13 +41,13 @@ With --netns-name NAME, binds the container's network namespace at /var/run/netn
 		if c.IsSet("netns-name") {
 			name := c.String("netns-name")
 			if err := ctr.NameNetns(name); err != nil {
-				return fmt.Errorf("--netns-name %q: %w", cut(name), err)
+				return fmt.Errorf("--netns-name %q: %w", errmsg.Value(name), err)
 			}
 			return nil
 		}
 		format := c.String("format")
 		if format != "table" && format != "json" {
-			return fmt.Errorf("--format %q: table or json", cut(format))
+			return fmt.Errorf("--format %q: table or json", errmsg.Value(format))
 		}
 		rep, err := ctr.Namespaces()
 		if err != nil {
@@ -95,14 +96,6 @@ func orDash(v uint64) string {
 func dashIfEmpty(s string) string {
 	if s == "" {
 		return "-"
-	}
-	return s
-}
-
-// cut shortens a value quoted in an error.
-func cut(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "..."
 	}
 	return s
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/oci-rt/oci-rt/libcontainer/errmsg"
 )
 
 // ParseSubCgroups reads exec's --cgroup arguments, runc's syntax: one
@@ -20,17 +22,17 @@ func ParseSubCgroups(args []string) (map[string]string, error) {
 		ctrls, sub, ok := strings.Cut(a, ":")
 		if !ok {
 			if len(args) != 1 {
-				return nil, fmt.Errorf("--cgroup %q: a path without a controller must be the only --cgroup", cut(a))
+				return nil, fmt.Errorf("--cgroup %q: a path without a controller must be the only --cgroup", errmsg.Value(a))
 			}
 			out[""] = a
 			continue
 		}
 		for _, c := range strings.Split(ctrls, ",") {
 			if c == "" {
-				return nil, fmt.Errorf("--cgroup %q: empty controller name", cut(a))
+				return nil, fmt.Errorf("--cgroup %q: empty controller name", errmsg.Value(a))
 			}
 			if _, dup := out[c]; dup {
-				return nil, fmt.Errorf("--cgroup %q: controller %s given twice", cut(a), c)
+				return nil, fmt.Errorf("--cgroup %q: controller %s given twice", errmsg.Value(a), c)
 			}
 			out[c] = sub
 		}
@@ -54,7 +56,7 @@ func SubCgroupPaths(paths, subs map[string]string) (map[string]string, error) {
 		}
 		rel := filepath.Clean("/" + sub)
 		if rel != "/"+strings.Trim(sub, "/") {
-			return nil, fmt.Errorf("--cgroup %q: the sub-cgroup must be a plain path inside the container's cgroup", cut(arg))
+			return nil, fmt.Errorf("--cgroup %q: the sub-cgroup must be a plain path inside the container's cgroup", errmsg.Value(arg))
 		}
 		for k, base := range paths {
 			if ctrl != "" && !hasController(k, ctrl) {
@@ -63,7 +65,7 @@ func SubCgroupPaths(paths, subs map[string]string) (map[string]string, error) {
 			out[k] = filepath.Join(base, rel)
 		}
 		if ctrl != "" && !anyController(paths, ctrl) {
-			return nil, fmt.Errorf("--cgroup %q: the container has no cgroup for controller %s", cut(arg), ctrl)
+			return nil, fmt.Errorf("--cgroup %q: the container has no cgroup for controller %s", errmsg.Value(arg), ctrl)
 		}
 	}
 	for k, dir := range out {
@@ -71,7 +73,7 @@ func SubCgroupPaths(paths, subs map[string]string) (map[string]string, error) {
 			continue
 		}
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("--cgroup: no sub-cgroup %s (make it first)", cut(dir))
+			return nil, fmt.Errorf("--cgroup: no sub-cgroup %s (make it first)", errmsg.Value(dir))
 		}
 	}
 	return out, nil
@@ -90,12 +92,4 @@ func anyController(paths map[string]string, ctrl string) bool {
 		}
 	}
 	return false
-}
-
-// cut shortens a value for an error line.
-func cut(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "..."
-	}
-	return s
 }

@@ -28,7 +28,7 @@ func Cut(msg string) string {
 		case msg[i] == '"':
 			if q, err := strconv.QuotedPrefix(msg[i:]); err == nil {
 				v, _ := strconv.Unquote(q)
-				if len(v) > MaxValue {
+				if len(v) > MaxValue && !alreadyCut(v) {
 					b.WriteString(strconv.Quote(prefix(v)))
 					b.WriteString(more(len(v)))
 				} else {
@@ -47,7 +47,7 @@ func Cut(msg string) string {
 			for j < len(msg) && msg[j] != ' ' && msg[j] != '"' && msg[j] != '\n' && msg[j] != '\t' {
 				j++
 			}
-			if w := msg[i:j]; len(w) > MaxValue {
+			if w := msg[i:j]; len(w) > MaxValue && !alreadyCut(w) {
 				// a colon or comma ending the run is the line's, not the value's
 				tail := ""
 				if strings.ContainsRune(":,;", rune(w[len(w)-1])) {
@@ -65,6 +65,15 @@ func Cut(msg string) string {
 	return b.String()
 }
 
+// Value is one value cut as Cut cuts it, for an error built where the
+// value is known (the library's callers may print errors without Cut).
+func Value(s string) string {
+	if len(s) <= MaxValue {
+		return s
+	}
+	return prefix(s) + more(len(s))
+}
+
 // prefix is the first MaxValue bytes of s, not splitting a UTF-8 sequence.
 func prefix(s string) string {
 	n := MaxValue
@@ -75,3 +84,15 @@ func prefix(s string) string {
 }
 
 func more(n int) string { return "...(" + strconv.Itoa(n) + " bytes)" }
+
+// alreadyCut says whether s is a value Value (or Cut) has cut: at most
+// MaxValue bytes and the "...(N bytes)" that says so. Cutting it again
+// would count the marker as the value's length.
+func alreadyCut(s string) bool {
+	i := strings.LastIndex(s, "...(")
+	if i < 0 || i > MaxValue || !strings.HasSuffix(s, " bytes)") {
+		return false
+	}
+	_, err := strconv.Atoi(s[i+4 : len(s)-len(" bytes)")])
+	return err == nil
+}

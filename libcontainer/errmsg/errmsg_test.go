@@ -37,3 +37,18 @@ func TestCutRuneBoundary(t *testing.T) {
 		t.Errorf("Cut split a rune or lost the length: %q", got)
 	}
 }
+
+// A value cut where its error is built is not cut again by Cut, which
+// would count the marker into its length.
+func TestValueThenCut(t *testing.T) {
+	v := Value(strings.Repeat("x", 300))
+	if v != strings.Repeat("x", MaxValue)+"...(300 bytes)" {
+		t.Fatalf("Value = %q", v)
+	}
+	if got, want := Cut(fmt.Sprintf("hostname %q: bad", v)), fmt.Sprintf("hostname %q: bad", v); got != want {
+		t.Errorf("Cut = %q, want it unchanged %q", got, want)
+	}
+	if got := Value("short"); got != "short" {
+		t.Errorf("Value(short) = %q", got)
+	}
+}

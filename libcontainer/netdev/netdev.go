@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/oci-rt/oci-rt/libcontainer/errmsg"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
@@ -28,15 +29,7 @@ import (
 
 // field names one device of the config, as every error does.
 func field(name string) string {
-	return fmt.Sprintf("linux.netDevices[%q]", cut(name))
-}
-
-// cut shortens a value quoted in an error.
-func cut(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "..."
-	}
-	return s
+	return fmt.Sprintf("linux.netDevices[%q]", errmsg.Value(name))
 }
 
 // Check refuses names the kernel would refuse or misread, before anything
@@ -51,12 +44,12 @@ func Check(devs map[string]specs.LinuxNetDevice) error {
 		}
 		if n := devs[name].Name; n != "" {
 			if err := checkName(n); err != nil {
-				return fmt.Errorf("%s.name %q: %w", field(name), cut(n), err)
+				return fmt.Errorf("%s.name %q: %w", field(name), errmsg.Value(n), err)
 			}
 		}
 		n := newName(name, devs[name])
 		if other, ok := seen[n]; ok && !strings.Contains(n, "%d") {
-			return fmt.Errorf("%s: named %q in the container, as %s is", field(name), cut(n), field(other))
+			return fmt.Errorf("%s: named %q in the container, as %s is", field(name), errmsg.Value(n), field(other))
 		}
 		seen[n] = name
 	}

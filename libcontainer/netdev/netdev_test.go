@@ -34,7 +34,7 @@ func TestCheck(t *testing.T) {
 		{map[string]specs.LinuxNetDevice{"eth1": {Name: "e%d%d"}}, `linux.netDevices["eth1"].name "e%d%d"`},
 		{map[string]specs.LinuxNetDevice{"eth1": {Name: "e%"}}, `linux.netDevices["eth1"].name "e%"`},
 		{map[string]specs.LinuxNetDevice{"eth1": {Name: ".."}}, `linux.netDevices["eth1"].name "..": not an interface name`},
-		{map[string]specs.LinuxNetDevice{"eth1": {Name: strings.Repeat("x", 300)}}, `..."`},
+		{map[string]specs.LinuxNetDevice{"eth1": {Name: strings.Repeat("x", 300)}}, `...(300 bytes)"`},
 		{map[string]specs.LinuxNetDevice{"eth1": {Name: "eth0"}, "eth2": {Name: "eth0"}}, `linux.netDevices["eth2"]: named "eth0" in the container, as linux.netDevices["eth1"] is`},
 		{map[string]specs.LinuxNetDevice{"eth0": {}, "eth1": {Name: "eth0"}}, `linux.netDevices["eth1"]: named "eth0" in the container, as linux.netDevices["eth0"] is`},
 	}

@@ -10,6 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-rt/oci-rt/libcontainer/errmsg"
 	"github.com/oci-rt/oci-rt/libcontainer/plan"
 )
 
@@ -122,16 +123,16 @@ func resolveAffinity(a *specs.CPUAffinity) (Affinity, error) {
 	}
 	var err error
 	if out.Initial, err = ParseList(a.Initial, maxCPUs); err != nil {
-		return out, fmt.Errorf("process.execCPUAffinity.initial %q: %w", cut(a.Initial), err)
+		return out, fmt.Errorf("process.execCPUAffinity.initial %q: %w", errmsg.Value(a.Initial), err)
 	}
 	if a.Initial != "" && countBits(out.Initial) == 0 {
-		return out, fmt.Errorf("process.execCPUAffinity.initial %q: no CPU", cut(a.Initial))
+		return out, fmt.Errorf("process.execCPUAffinity.initial %q: no CPU", errmsg.Value(a.Initial))
 	}
 	if out.Final, err = ParseList(a.Final, maxCPUs); err != nil {
-		return out, fmt.Errorf("process.execCPUAffinity.final %q: %w", cut(a.Final), err)
+		return out, fmt.Errorf("process.execCPUAffinity.final %q: %w", errmsg.Value(a.Final), err)
 	}
 	if a.Final != "" && countBits(out.Final) == 0 {
-		return out, fmt.Errorf("process.execCPUAffinity.final %q: no CPU", cut(a.Final))
+		return out, fmt.Errorf("process.execCPUAffinity.final %q: no CPU", errmsg.Value(a.Final))
 	}
 	return out, nil
 }
@@ -144,7 +145,7 @@ func addFinalAffinity(p *plan.Plan, in *Input) {
 		for i, w := range f {
 			ints[i] = int64(w)
 		}
-		p.Add(fmt.Sprintf("process.execCPUAffinity.final %q", cut(in.Spec.Process.ExecCPUAffinity.Final)), plan.OpAffinity, ints)
+		p.Add(fmt.Sprintf("process.execCPUAffinity.final %q", errmsg.Value(in.Spec.Process.ExecCPUAffinity.Final)), plan.OpAffinity, ints)
 	}
 }
 
@@ -188,13 +189,13 @@ func memoryPolicyOp(m *specs.LinuxMemoryPolicy) ([]int64, error) {
 	}
 	mask, err := ParseList(m.Nodes, maxNodes)
 	if err != nil {
-		return nil, fmt.Errorf("linux.memoryPolicy.nodes %q: %w", cut(m.Nodes), err)
+		return nil, fmt.Errorf("linux.memoryPolicy.nodes %q: %w", errmsg.Value(m.Nodes), err)
 	}
 	n := countBits(mask)
 	switch m.Mode {
 	case specs.MpolDefault, specs.MpolLocal:
 		if n != 0 {
-			return nil, fmt.Errorf("linux.memoryPolicy.nodes %q: %s takes no nodes", cut(m.Nodes), m.Mode)
+			return nil, fmt.Errorf("linux.memoryPolicy.nodes %q: %s takes no nodes", errmsg.Value(m.Nodes), m.Mode)
 		}
 	case specs.MpolBind, specs.MpolInterleave, specs.MpolPreferredMany, specs.MpolWeightedInterleave:
 		if n == 0 {
@@ -264,7 +265,7 @@ func addProcessAttrs(p *plan.Plan, in *Input) {
 	}
 	if l.MemoryPolicy != nil {
 		ints, _ := memoryPolicyOp(l.MemoryPolicy)
-		p.Add(fmt.Sprintf("linux.memoryPolicy mode %q nodes %q", l.MemoryPolicy.Mode, cut(l.MemoryPolicy.Nodes)), plan.OpMempolicy, ints)
+		p.Add(fmt.Sprintf("linux.memoryPolicy mode %q nodes %q", l.MemoryPolicy.Mode, errmsg.Value(l.MemoryPolicy.Nodes)), plan.OpMempolicy, ints)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-rt/oci-rt/libcontainer/errmsg"
 	"github.com/oci-rt/oci-rt/libcontainer/plan"
 )
 
@@ -145,7 +146,7 @@ func checkExecStrings(field string, list []string) error {
 			return fmt.Errorf("%s[%d]: %d bytes, longer than execve takes (%d)", field, i, len(s), limit-1)
 		}
 		if strings.IndexByte(s, 0) >= 0 {
-			return fmt.Errorf("%s[%d] %q: holds a NUL byte", field, i, cut(s))
+			return fmt.Errorf("%s[%d] %q: holds a NUL byte", field, i, errmsg.Value(s))
 		}
 	}
 	return nil
@@ -157,7 +158,7 @@ func checkExecStrings(field string, list []string) error {
 func checkEnv(env []string) error {
 	for i, kv := range env {
 		if n := strings.IndexByte(kv, '='); n <= 0 {
-			return fmt.Errorf("process.env[%d] %q: not NAME=VALUE", i, cut(kv))
+			return fmt.Errorf("process.env[%d] %q: not NAME=VALUE", i, errmsg.Value(kv))
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 
+	"github.com/oci-rt/oci-rt/libcontainer/errmsg"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -50,7 +51,7 @@ func checkRefusedProcess(p *specs.Process) error {
 		return refuse("process.commandLine")
 	}
 	if p.User.Username != "" {
-		return fmt.Errorf("process.user.username %q: %s", cut(p.User.Username), refusedReason("process.user.username"))
+		return fmt.Errorf("process.user.username %q: %s", errmsg.Value(p.User.Username), refusedReason("process.user.username"))
 	}
 	return nil
 }
@@ -82,12 +83,4 @@ func CheckRefused(s *specs.Spec) error {
 		}
 	}
 	return nil
-}
-
-// cut shortens a value quoted in an error.
-func cut(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "..."
-	}
-	return s
 }

@@ -9,6 +9,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/oci-rt/oci-rt/libcontainer/errmsg"
 	"github.com/oci-rt/oci-rt/libcontainer/intelrdt"
 	"github.com/oci-rt/oci-rt/libcontainer/netdev"
 )
@@ -20,7 +21,7 @@ func Validate(s *specs.Spec, ns *Namespaces) error {
 		return errors.New("root.path: missing")
 	}
 	if v := s.Version; v != "" && !strings.HasPrefix(v, "1.") {
-		return fmt.Errorf("ociVersion %q: oci-rt implements runtime-spec 1.x (up to %s)", cut(v), specs.Version)
+		return fmt.Errorf("ociVersion %q: oci-rt implements runtime-spec 1.x (up to %s)", errmsg.Value(v), specs.Version)
 	}
 	if err := CheckRefused(s); err != nil {
 		return err
