@@ -99,9 +99,7 @@ func TestIdmapNoUserns(t *testing.T) {
 			specs.Mount{Destination: "/fields", Type: "bind", Source: src, Options: []string{"rbind"},
 				UIDMappings: imMap(1000, 3000, 1), GIDMappings: imMap(1000, 3000, 1)})
 	})
-	nsMustCreate(e, b, id)
-	e.MustRun("start", id)
-	out := nsOutput(e, id)
+	out := nsCreateStartReport(e, b, id)
 	imCheck(t, out, map[string]string{
 		"o1000_0": "0:0", "o0_0": "65534:65534", "new_0": "0:0",
 		"o1000_1": "1000:1000", "o0_1": "0:0", "new_1": "0:0",
@@ -140,9 +138,7 @@ func TestIdmapUserns(t *testing.T) {
 			specs.Mount{Destination: "/recursive", Type: "bind", Source: src, Options: []string{"rbind", "ridmap"}})
 	})
 	nsPrepareUserns(t, e, b)
-	nsMustCreate(e, b, id)
-	e.MustRun("start", id)
-	out := nsOutput(e, id)
+	out := nsCreateStartReport(e, b, id)
 	imCheck(t, out, map[string]string{
 		"o1000_0": "1000:1000", "o0_0": "0:0", "new_0": "0:0",
 		"o1000_1": "65534:65534", "o0_1": "65534:65534", "new_1": "0:0",
@@ -182,9 +178,7 @@ echo sub $(stat -c %u /idmap/sub/owned1000) $(stat -c %u /ridmap/sub/owned1000)`
 				UIDMappings: imMap(1000, 0, 1), GIDMappings: imMap(1000, 0, 1)})
 		}
 	})
-	nsMustCreate(e, b, id)
-	e.MustRun("start", id)
-	imCheck(t, nsOutput(e, id), map[string]string{"top": "0 0", "sub": "1000 0"})
+	imCheck(t, nsCreateStartReport(e, b, id), map[string]string{"top": "0 0", "sub": "1000 0"})
 }
 
 // TestIdmapRefused: what the spec forbids and what the kernel refuses are
@@ -297,9 +291,7 @@ echo canary $(cat /data/../canary 2>/dev/null || echo unreachable)`), func(s *sp
 	if fi, err := os.Stat(private); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("%s must stay 0700: %v %v", private, fi.Mode(), err)
 	}
-	nsMustCreate(e, b, id)
-	e.MustRun("start", id)
-	out := nsOutput(e, id)
+	out := nsCreateStartReport(e, b, id)
 	imCheck(t, out, map[string]string{"hello": "from the host", "file": "from the host", "canary": "unreachable"})
 }
 
@@ -335,9 +327,7 @@ echo write $(touch /m/new 2>/dev/null && echo wrote || echo refused)`), func(s *
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/m", Type: "bind", Source: ro, Options: []string{"bind", "idmap"}})
 	})
 	nsPrepareUserns(t, e, b)
-	nsMustCreate(e, b, id)
-	e.MustRun("start", id)
-	imCheck(t, nsOutput(e, id), map[string]string{"owner": "1000", "remount": "refused", "write": "refused"})
+	imCheck(t, nsCreateStartReport(e, b, id), map[string]string{"owner": "1000", "remount": "refused", "write": "refused"})
 	if _, err := os.Stat(filepath.Join(src, "new")); err == nil {
 		t.Errorf("the container wrote through the host's read-only mount")
 	}
@@ -360,9 +350,7 @@ func TestIdmapJoinedUserns(t *testing.T) {
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/idmapped", Type: "bind", Source: src, Options: []string{"rbind", "idmap"}})
 	})
 	nsPrepareUserns(t, e, b)
-	nsMustCreate(e, b, bID)
-	e.MustRun("start", bID)
-	imCheck(t, nsOutput(e, bID), map[string]string{"o1000_0": "1000:1000", "o0_0": "0:0", "new_0": "0:0"})
+	imCheck(t, nsCreateStartReport(e, b, bID), map[string]string{"o1000_0": "1000:1000", "o0_0": "0:0", "new_0": "0:0"})
 	if got := imOwner(t, filepath.Join(src, "new0")); got != "0:0" {
 		t.Errorf("what root made through the idmapped mount is %s on the host, want 0:0", got)
 	}

@@ -69,9 +69,7 @@ echo wrote $(touch /mnt/pwned 2>/dev/null && echo yes || echo no)`), func(s *spe
 			if err := os.Chmod(private, 0o700); err != nil {
 				t.Fatal(err)
 			}
-			nsMustCreate(e, b, id)
-			e.MustRun("start", id)
-			out := nsOutput(e, id)
+			out := nsCreateStartReport(e, b, id)
 			if got := nsField(t, out, "seen"); got != "in the rootfs" {
 				t.Errorf("/mnt/sentinel inside: %q, want the rootfs's (the link resolved in the rootfs)", got)
 			}

@@ -110,6 +110,15 @@ func nsOutput(e *Env, id string) string {
 	}
 }
 
+// nsCreateStartReport creates and starts the container and returns its
+// report (nsOutput).
+func nsCreateStartReport(e *Env, bundle, id string) string {
+	e.t.Helper()
+	nsMustCreate(e, bundle, id)
+	e.MustRun("start", id)
+	return nsOutput(e, id)
+}
+
 // nsReport wraps shell commands into a payload that reports, then sleeps
 // (exec, so that the container's pid stays the same process).
 func nsReport(script string) []string {

@@ -162,9 +162,7 @@ echo addr $(ip -o -4 addr show dev `+net.CtrEnd+` | awk '{print $4}')`), func(s 
 		s.Linux.NetDevices = map[string]specs.LinuxNetDevice{net.CtrEnd: {}}
 	})
 	nsPrepareUserns(t, e, b)
-	nsMustCreate(e, b, id)
-	e.MustRun("start", id)
-	got := nsOutput(e, id)
+	got := nsCreateStartReport(e, b, id)
 	if l := nsField(t, got, "link"); !strings.Contains(l, "UP") {
 		t.Errorf("%s inside: flags %q, want UP", net.CtrEnd, l)
 	}
@@ -274,9 +272,7 @@ echo ping $(ping -c 1 -W 5 `+net.BridgeIP+` >/dev/null 2>&1 && echo answered || 
 		nsSet(s, specs.NetworkNamespace, "/run/netns/"+name)
 		s.Linux.NetDevices = map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: "eth0"}}
 	})
-	nsMustCreate(e, b, id)
-	e.MustRun("start", id)
-	got := nsOutput(e, id)
+	got := nsCreateStartReport(e, b, id)
 	if a := nsField(t, got, "addr"); a != net.CtrIP+"/24" {
 		t.Errorf("eth0 inside: address %q, want %s/24", a, net.CtrIP)
 	}
@@ -304,9 +300,7 @@ echo link $(ip -o link show net0 | grep -o '<[^>]*>')
 echo addr $(ip -o -4 addr show dev net0 | awk '{print $4}')`), func(s *specs.Spec) {
 		s.Linux.NetDevices = map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: "net%d"}}
 	})
-	nsMustCreate(e, b, id)
-	e.MustRun("start", id)
-	got := nsOutput(e, id)
+	got := nsCreateStartReport(e, b, id)
 	if n := nsField(t, got, "names"); n != "lo net0" {
 		t.Errorf("interfaces inside: %q, want lo net0", n)
 	}
@@ -337,9 +331,7 @@ func TestNetDevicesTemplateIndexTaken(t *testing.T) {
 		nsSet(s, specs.NetworkNamespace, "/run/netns/"+name)
 		s.Linux.NetDevices = map[string]specs.LinuxNetDevice{net.CtrEnd: {Name: "net%d"}}
 	})
-	nsMustCreate(e, b, id)
-	e.MustRun("start", id)
-	if a := nsField(t, nsOutput(e, id), "addr"); a != net.CtrIP+"/24" {
+	if a := nsField(t, nsCreateStartReport(e, b, id), "addr"); a != net.CtrIP+"/24" {
 		t.Errorf("net0 inside: address %q, want %s/24", a, net.CtrIP)
 	}
 	if out := ndIP(t, "-n", name, "-o", "addr", "show", "dev", "taken"); strings.Contains(out, net.CtrIP) {
