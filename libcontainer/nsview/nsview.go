@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/oci-rt/oci-rt/libcontainer/procstat"
 )
 
 // Kinds are the namespace kinds of a process, in the order they are shown
@@ -240,7 +242,7 @@ func (p *Process) check() error {
 	if err != nil {
 		return fmt.Errorf("process %d: %w", p.Pid, err)
 	}
-	state, start, err := parseStat(b)
+	start, state, err := procstat.Parse(b)
 	if err != nil {
 		return fmt.Errorf("process %d: %w", p.Pid, err)
 	}
@@ -251,25 +253,6 @@ func (p *Process) check() error {
 		return fmt.Errorf("process %d has exited (its pid is another process's now)", p.Pid)
 	}
 	return nil
-}
-
-// parseStat returns the state (field 3) and start time (field 22) of a
-// /proc/<pid>/stat line; the command (field 2) may hold spaces and ')'.
-func parseStat(b []byte) (byte, uint64, error) {
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 || i+2 >= len(s) {
-		return 0, 0, fmt.Errorf("stat %q: unexpected format", s)
-	}
-	f := strings.Fields(s[i+2:])
-	if len(f) < 20 {
-		return 0, 0, fmt.Errorf("stat %q: unexpected format", s)
-	}
-	start, err := strconv.ParseUint(f[19], 10, 64)
-	if err != nil {
-		return 0, 0, fmt.Errorf("stat start time %q: %w", f[19], err)
-	}
-	return f[0][0], start, nil
 }
 
 // read reads a small file under /proc/<pid>.

@@ -29,17 +29,6 @@ func TestParseIDMap(t *testing.T) {
 	}
 }
 
-func TestParseStat(t *testing.T) {
-	line := "42 (a) b (c)) S 1 42 42 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 987654 1000 10\n"
-	state, start, err := parseStat([]byte(line))
-	if err != nil || state != 'S' || start != 987654 {
-		t.Errorf("got %c %d %v, want S 987654", state, start, err)
-	}
-	if _, _, err := parseStat([]byte("42 (a) S 1")); err == nil {
-		t.Error("short line: no error")
-	}
-}
-
 func TestOrigin(t *testing.T) {
 	asked := map[string]Asked{"net": {Listed: true, Path: "/run/netns/x"}, "pid": {Listed: true}}
 	for _, c := range []struct {
