@@ -305,22 +305,21 @@ func TestNsNetnsName(t *testing.T) {
 	}
 }
 
-// TestNsErrors: an unknown container, and one that has stopped, whose
-// namespaces are gone, are refused in one line.
+// TestNsErrors: an unknown container, one that has stopped, whose
+// namespaces are gone, and an unknown --format are refused in one line.
 func TestNsErrors(t *testing.T) {
 	t.Parallel()
 	e := NewEnv(t)
-	r := e.Run("ns", "nsview-nosuch")
-	if r.Code == 0 || !strings.Contains(r.Stderr, "does not exist") {
-		t.Errorf("ns of an unknown container: %+v", r)
-	}
+	lcOneLine(t, "ns of an unknown container", e.Run("ns", "nsview-nosuch"), "does not exist")
 	id := fmt.Sprintf("nsview-stopped-%d", os.Getpid())
 	nsMustCreate(e, e.Bundle([]string{"true"}, nil), id)
 	e.MustRun("start", id)
 	e.WaitStatus(id, "stopped")
-	r = e.Run("ns", id)
-	if r.Code == 0 || !strings.Contains(r.Stderr, "stopped") || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
-		t.Errorf("ns of a stopped container: exit %d, stderr %q: want one line saying it stopped", r.Code, r.Stderr)
+	lcOneLine(t, "ns of a stopped container", e.Run("ns", id), "stopped")
+	r := e.Run("ns", "--format", "yaml", id)
+	lcOneLine(t, "ns --format yaml", r, "--format", "yaml")
+	if r.Stdout != "" {
+		t.Errorf("ns --format yaml printed %q", r.Stdout)
 	}
 }
 
