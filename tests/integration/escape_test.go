@@ -68,10 +68,14 @@ func escCanaryDir(t *testing.T, dir string) (string, func()) {
 }
 
 // escRefused checks a refused create: one line naming every want, and
-// nothing left of the container.
+// nothing left of the container (one wrongly created is deleted first, so
+// that the failure is the create's).
 func escRefused(t *testing.T, e *Env, b, id string, r Result, want ...string) {
 	t.Helper()
 	lcOneLine(t, "create", r, want...)
+	if r.Code == 0 {
+		e.Run("delete", "--force", id)
+	}
 	lcAssertRemoved(t, e, id, b)
 }
 
