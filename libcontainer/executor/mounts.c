@@ -198,19 +198,13 @@ static const char *tmpfs_mode(const char *path, const char *data, char *buf, siz
  */
 static int open_no_symlinks(const char *path)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	const char *rel = path;
-	while (*rel == '/')
-		rel++;
-	int fd = syscall(SYS_openat2, root_fd, *rel ? rel : ".", &how, sizeof(how));
+	const uint64_t resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	int fd = openat2_at(root_fd, path, O_PATH | O_DIRECTORY, resolve);
 	if (fd < 0 && errno == ENOENT) {
 		int made = open_in_root(path, TARGET_DIR);
 		if (made >= 0)
 			close(made);
-		fd = syscall(SYS_openat2, root_fd, *rel ? rel : ".", &how, sizeof(how));
+		fd = openat2_at(root_fd, path, O_PATH | O_DIRECTORY, resolve);
 	}
 	if (fd < 0 && errno == ELOOP)
 		fail(ELOOP, "%s is a symlink in the rootfs (or lies behind one): procfs and sysfs are mounted on a directory", path);

@@ -30,22 +30,31 @@ void do_open_root(struct op *o)
 		fail(errno, "open the rootfs %s", o->s[0]);
 }
 
-int openat2_in_root(const char *path, int flags)
+/*
+ * openat2_at opens path beneath dir with the resolve flags given, the path's
+ * leading slashes dropped (resolution starts at dir). RESOLVE_IN_ROOT and
+ * RESOLVE_BENEATH fail with EAGAIN when a rename or mount anywhere raced
+ * with the walk (other containers mount all the time): tried again.
+ */
+int openat2_at(int dir, const char *path, int flags, uint64_t resolve)
 {
 	struct open_how how = {
 		.flags = flags | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		.resolve = resolve,
 	};
 	while (*path == '/')
 		path++;
 	if (*path == '\0')
 		path = ".";
-	/* RESOLVE_IN_ROOT fails with EAGAIN when a rename or mount anywhere
-	 * raced with the walk (other containers mount all the time) */
 	int fd, tries = 0;
-	while ((fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how))) < 0 && errno == EAGAIN && ++tries < 64)
+	while ((fd = syscall(SYS_openat2, dir, path, &how, sizeof(how))) < 0 && errno == EAGAIN && ++tries < 64)
 		;
 	return fd;
+}
+
+int openat2_in_root(const char *path, int flags)
+{
+	return openat2_at(root_fd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 /*

@@ -76,18 +76,10 @@ void do_umask(struct op *o)
  */
 static int enter_cwd(const char *path)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
 	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return -1;
-	while (*path == '/')
-		path++;
-	int fd, tries = 0;
-	while ((fd = syscall(SYS_openat2, root, *path ? path : ".", &how, sizeof(how))) < 0 && errno == EAGAIN && ++tries < 64)
-		;
+	int fd = openat2_at(root, path, O_PATH | O_DIRECTORY, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 	int r = fd < 0 ? -1 : fchdir(fd);
 	int e = errno;
 	if (fd >= 0)

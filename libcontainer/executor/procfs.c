@@ -22,6 +22,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 
+#include "paths.h"
 #include "plan.h"
 #include "procfs.h"
 #include "sync.h"
@@ -106,11 +107,8 @@ int proc_open(const char *path, int flags)
 		}
 		sub = buf;
 	}
-	struct open_how how = {
-		.flags = flags | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd = syscall(SYS_openat2, proc_fd, sub, &how, sizeof(how));
+	int fd = openat2_at(proc_fd, sub, flags,
+			    RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 	struct statfs sf;
 	if (fd >= 0 && (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)) {
 		close(fd);
