@@ -95,7 +95,8 @@ static int follow_dangling(char *buf, size_t size, char *c)
  * file for TARGET_FILE) when its parent exists: the usual missing mount
  * point, made without open_in_root's walk from the top (four syscalls
  * instead of two per level of the path). Any failure (the parent missing
- * too, a dangling symlink in the way) leaves the work to that walk.
+ * too, a dangling symlink in the way: EEXIST) leaves the work to that walk,
+ * which makes each missing level with it.
  */
 static int make_in_parent(char *path, int kind)
 {
@@ -156,39 +157,19 @@ restart:
 		*c = '\0';
 		int probe = openat2_in_root(buf, O_PATH);
 		if (probe < 0 && errno == ENOENT) {
-			char *slash = strrchr(buf, '/');
-			*slash = '\0';
-			int parent = openat2_in_root(*buf ? buf : "/", O_PATH | O_DIRECTORY);
-			*slash = '/';
-			if (parent < 0)
-				return -1;
-			int r;
-			if (last && kind == TARGET_FILE) {
-				r = openat(parent, slash + 1, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-				if (r >= 0)
-					close(r);
-			} else {
-				r = mkdirat(parent, slash + 1, 0755);
-			}
-			int e = errno;
-			close(parent);
-			if (r < 0 && e == EEXIST) {
+			if (make_in_parent(buf, last ? kind : TARGET_DIR) < 0) {
+				if (errno != EEXIST)
+					return -1;
 				/* it exists but does not resolve: a dangling symlink */
-				*c = saved;
 				if (++links > 40) {
 					errno = ELOOP;
 					return -1;
 				}
-				*c = '\0';
 				char rest[PATH_MAX];
 				snprintf(rest, sizeof(rest), "%s%s", saved ? "/" : "", saved ? c + 1 : "");
 				if (follow_dangling(buf, sizeof(buf), rest) < 0)
 					return -1;
 				goto restart;
-			}
-			if (r < 0) {
-				errno = e;
-				return -1;
 			}
 		} else if (probe >= 0) {
 			close(probe);
