@@ -26,7 +26,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -42,13 +41,7 @@ import (
 // chLayoutEnv tells the child test process which layout it is to set up.
 const chLayoutEnv = "OCIRT_TEST_CGROUP_LAYOUT"
 
-var chSeq atomic.Int64
-
-// chID makes a container id unique to this test run (the default cgroup
-// /oci-rt/<id> is shared by every --root).
-func chID(name string) string {
-	return fmt.Sprintf("ch-%s-%d-%d", name, os.Getpid(), chSeq.Add(1))
-}
+func chID(name string) string { return uniqueID("ch", name) }
 
 // chInOwnMountNS returns true in the child test process, which runs in a
 // mount namespace of its own. In the parent it runs the calling test

@@ -27,11 +27,7 @@ import (
 
 // ---- helpers (prefix cn: corners) ----
 
-var cnSeq atomic.Int64
-
-func cnID(name string) string {
-	return fmt.Sprintf("cn%d-%s-%d", os.Getpid(), name, cnSeq.Add(1))
-}
+func cnID(name string) string { return uniqueID("cn", name) }
 
 // ---- delete, kill, exec, ps ----
 
@@ -302,7 +298,7 @@ func cnExecCgroup(t *testing.T) {
 	}
 	execDetached := func(flags ...string) int {
 		t.Helper()
-		pf := filepath.Join(e.Dir, fmt.Sprintf("exec%d.pid", cnSeq.Add(1)))
+		pf := filepath.Join(e.Dir, fmt.Sprintf("exec%d.pid", testSeq.Add(1)))
 		lcMustRun(t, e, append(append([]string{"exec", "-d", "--pid-file", pf}, flags...), id, "sleep", "1002")...)
 		epid, _ := strconv.Atoi(strings.TrimSpace(rsRead(pf)))
 		return epid

@@ -21,11 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var escSeq atomic.Int64
-
-func escID(name string) string {
-	return fmt.Sprintf("esc-%s-%d-%d", name, os.Getpid(), escSeq.Add(1))
-}
+func escID(name string) string { return uniqueID("esc", name) }
 
 // escCanary writes a host file with known content and returns its path and
 // a check that it is unchanged.

@@ -62,7 +62,7 @@ func faultStart(t *testing.T, e *Env, args ...string) *exec.Cmd {
 // faultCreate runs create with its stdio in files of its own (creates of
 // one id run at the same time here).
 func faultCreate(t *testing.T, e *Env, b, id string) Result {
-	name := filepath.Join(e.Dir, fmt.Sprintf("create%d", escSeq.Add(1)))
+	name := filepath.Join(e.Dir, fmt.Sprintf("create%d", testSeq.Add(1)))
 	out, err := os.Create(name + ".out")
 	if err != nil {
 		t.Error(err)

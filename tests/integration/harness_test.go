@@ -76,6 +76,16 @@ func NewEnv(t *testing.T) *Env {
 
 var bundleSeq atomic.Int64
 
+// testSeq numbers the ids and files the tests make in this process.
+var testSeq atomic.Int64
+
+// uniqueID makes a container id unique to this test process and call: the
+// default cgroup /oci-rt/<id> is shared by every --root, and test
+// processes run at the same time.
+func uniqueID(prefix, name string) string {
+	return fmt.Sprintf("%s-%s-%d-%d", prefix, name, os.Getpid(), testSeq.Add(1))
+}
+
 // Bundle builds a busybox bundle running args, lets edit change its spec,
 // and returns the bundle directory.
 func (e *Env) Bundle(args []string, edit func(*specs.Spec)) string {

@@ -24,13 +24,7 @@ import (
 
 // ---- helpers (prefixed lc) ----
 
-var lcSeq atomic.Int64
-
-// lcID returns a container id unique to this test binary and call: the
-// default cgroup path /oci-rt/<id> is shared by every --root.
-func lcID(name string) string {
-	return fmt.Sprintf("lc%d-%s-%d", os.Getpid(), name, lcSeq.Add(1))
-}
+func lcID(name string) string { return uniqueID("lc", name) }
 
 // lcOut is a file that received a command's (and its container's) output.
 type lcOut string

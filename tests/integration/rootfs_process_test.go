@@ -16,7 +16,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,13 +25,7 @@ import (
 
 // ---- helpers (prefixed rp: rootfs/process) ----
 
-var rpSeq atomic.Int64
-
-// rpID makes a container id unique across concurrent test runs: default
-// cgroups (/oci-rt/<id>) are shared by every --root.
-func rpID(name string) string {
-	return fmt.Sprintf("rp-%s-%d-%d", name, os.Getpid(), rpSeq.Add(1))
-}
+func rpID(name string) string { return uniqueID("rp", name) }
 
 // rpCtr is a container created with its stdio in files (a pipe would keep
 // `create` from returning while the container holds it).

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -22,11 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var r15Seq atomic.Int64
-
-func r15ID(name string) string {
-	return fmt.Sprintf("r15-%s-%d-%d", name, os.Getpid(), r15Seq.Add(1))
-}
+func r15ID(name string) string { return uniqueID("r15", name) }
 
 // ---- terminal ----
 
