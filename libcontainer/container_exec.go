@@ -5,6 +5,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
 	"github.com/oci-rt/oci-rt/libcontainer/launch"
 	"github.com/oci-rt/oci-rt/libcontainer/state"
 )
@@ -26,13 +27,17 @@ func (c *Container) Exec(o launch.ExecOpts) (pid int, err error) {
 	case s.Status != state.Running && s.Status != state.Paused && s.Status != state.Created:
 		return 0, errors.New("container not running")
 	}
+	// the process joins the cgroup at the paths runtime.json saved: refuse
+	// what a corrupt or hand-edited one holds (the manager is not needed)
+	if cfg, err := s.CgroupConfig(); err != nil {
+		return 0, err
+	} else if cfg != nil {
+		if err := cgroups.CheckSavedPaths(s.CgroupPaths); err != nil {
+			return 0, err
+		}
+	}
 	spec, err := c.Spec()
 	if err != nil {
-		return 0, err
-	}
-	// the exec does not use the manager; loading it refuses a container
-	// whose runtime.json has a cgroup it cannot load, as exec always has
-	if _, err := cgroupManager(s); err != nil && !errors.Is(err, errNoCgroup) {
 		return 0, err
 	}
 	return launch.Exec(s, spec, o)

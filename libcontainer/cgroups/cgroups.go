@@ -62,7 +62,7 @@ func Load(c *cg.Cgroup, paths map[string]string) (cg.Manager, error) {
 	if err := checkManagerConfig(c); err != nil {
 		return nil, err
 	}
-	if err := checkSavedPaths(paths); err != nil {
+	if err := CheckSavedPaths(paths); err != nil {
 		return nil, err
 	}
 	// The manager keeps and edits the map it is given; don't share the
@@ -89,10 +89,10 @@ func checkManagerConfig(c *cg.Cgroup) error {
 	return nil
 }
 
-// checkSavedPaths rejects what a corrupt or hand-edited state file could
+// CheckSavedPaths rejects what a corrupt or hand-edited state file could
 // hold: with no paths the library would silently compute fresh ones, and
 // a relative or unclean path could point the manager outside cgroupfs.
-func checkSavedPaths(paths map[string]string) error {
+func CheckSavedPaths(paths map[string]string) error {
 	if len(paths) == 0 {
 		return errors.New("cgroup manager: no saved cgroup paths to load")
 	}
