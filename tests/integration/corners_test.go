@@ -517,6 +517,31 @@ func TestCornerSeccompListenerWithoutNotify(t *testing.T) {
 	}
 }
 
+// TestCornerSeccompListenerNoAgent: SCMP_ACT_NOTIFY with no agent at
+// listenerPath (nothing there, or a socket no one listens on): create is
+// refused in one line naming the field, and nothing is left.
+func TestCornerSeccompListenerNoAgent(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	dead := filepath.Join(e.Dir, "dead.sock")
+	l, err := net.Listen("unix", dead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close()
+	for _, sock := range []string{filepath.Join(e.Dir, "nobody.sock"), dead} {
+		b := e.Bundle([]string{"true"}, func(s *specs.Spec) {
+			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: sock,
+				Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActNotify}}}
+		})
+		id := cnID("noagent")
+		r, _ := lcRun(e, "create", "-b", b, id)
+		lcOneLine(t, "create with no agent at "+filepath.Base(sock), r, "linux.seccomp.listenerPath", filepath.Base(sock))
+		lcAssertRemoved(t, e, id, b)
+	}
+}
+
 // TestCornerStartContainerHookRules: startContainer hooks run as runc
 // runs them: as the process's user with its capabilities, under its
 // seccomp filter (also with noNewPrivileges), with the process's
