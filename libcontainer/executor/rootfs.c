@@ -16,24 +16,37 @@
 #include "rootfs.h"
 #include "sync.h"
 
-void do_mknod(struct op *o)
+/*
+ * open_parent opens the directory path's last component is made in (made
+ * too when missing), resolved in the rootfs, and points *name at that
+ * component; what names the path in the error.
+ */
+static int open_parent(char *path, const char *what, const char **name)
 {
-	char *slash = strrchr(o->s[0], '/');
+	char *slash = strrchr(path, '/');
 	if (!slash)
-		fail(EINVAL, "device path %s", o->s[0]);
+		fail(EINVAL, "%s %s", what, path);
 	*slash = '\0';
-	int dir = open_in_root(*o->s[0] ? o->s[0] : "/", TARGET_DIR);
+	int dir = open_in_root(*path ? path : "/", TARGET_DIR);
 	*slash = '/';
 	if (dir < 0)
-		fail(errno, "resolving %s in the rootfs", o->s[0]);
+		fail(errno, "resolving %s in the rootfs", path);
+	*name = slash + 1;
+	return dir;
+}
+
+void do_mknod(struct op *o)
+{
+	const char *name;
+	int dir = open_parent(o->s[0], "device path", &name);
 	/* an existing node (from the image) is replaced: its type must be ours */
-	unlinkat(dir, slash + 1, 0);
-	if (mknodat(dir, slash + 1, o->i[0], o->i[1]) < 0) {
+	unlinkat(dir, name, 0);
+	if (mknodat(dir, name, o->i[0], o->i[1]) < 0) {
 		/* the devices cgroup may refuse mknod (`m`) for a node the
 		 * config lists: bind the host's node instead, as runc does */
 		if (errno != EPERM)
 			fail(errno, "mknod %s", o->s[0]);
-		int f = openat(dir, slash + 1, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+		int f = openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (f < 0)
 			fail(errno, "mknod %s: placeholder for a bind", o->s[0]);
 		char target[64];
@@ -44,25 +57,19 @@ void do_mknod(struct op *o)
 		close(dir);
 		return;
 	}
-	if (fchownat(dir, slash + 1, o->i[2], o->i[3], AT_SYMLINK_NOFOLLOW) < 0)
+	if (fchownat(dir, name, o->i[2], o->i[3], AT_SYMLINK_NOFOLLOW) < 0)
 		fail(errno, "chown %s", o->s[0]);
 	/* mknod honours the umask; the spec's mode is exact */
-	if (fchmodat(dir, slash + 1, o->i[0] & 07777, 0) < 0)
+	if (fchmodat(dir, name, o->i[0] & 07777, 0) < 0)
 		fail(errno, "chmod %s", o->s[0]);
 	close(dir);
 }
 
 void do_symlink(struct op *o)
 {
-	char *slash = strrchr(o->s[1], '/');
-	if (!slash)
-		fail(EINVAL, "link path %s", o->s[1]);
-	*slash = '\0';
-	int dir = open_in_root(*o->s[1] ? o->s[1] : "/", TARGET_DIR);
-	*slash = '/';
-	if (dir < 0)
-		fail(errno, "resolving %s in the rootfs", o->s[1]);
-	if (symlinkat(o->s[0], dir, slash + 1) < 0 && errno != EEXIST)
+	const char *name;
+	int dir = open_parent(o->s[1], "link path", &name);
+	if (symlinkat(o->s[0], dir, name) < 0 && errno != EEXIST)
 		fail(errno, "symlink %s -> %s", o->s[1], o->s[0]);
 	close(dir);
 }
