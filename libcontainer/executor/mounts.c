@@ -131,12 +131,19 @@ static int copy_tree(int from, int to)
 #define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
 #endif
 
+/* move_onto moves the mount tree (detached, or a clone) onto target, both
+ * fds: no path is resolved. */
+static int move_onto(int tree, int target)
+{
+	return syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+}
+
 /* move_tree puts the detached (idmapped) tree the runtime made for this
  * mount onto the target fd. */
 static void move_tree(struct op *o, int target)
 {
 	int tree = ask_mount_source(o->i[3]);
-	if (syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+	if (move_onto(tree, target) < 0)
 		fail(errno, "move the idmapped tree of %s onto %s", o->s[0], o->s[1]);
 	close(tree);
 }
@@ -399,7 +406,7 @@ int bind_fd(int fd, int target)
 	int tree = syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | AT_EMPTY_PATH | O_CLOEXEC);
 	if (tree < 0)
 		return -1;
-	int r = syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+	int r = move_onto(tree, target);
 	int e = errno;
 	close(tree);
 	errno = e;
@@ -440,6 +447,23 @@ static int fs_options(int fs, char *data)
 	return 0;
 }
 
+/* fs_detached makes a new filesystem of fstype with the options in data
+ * (may be NULL) as a detached mount with the attributes attr: no one else
+ * can see or cover it. */
+int fs_detached(const char *fstype, char *data, unsigned int attr)
+{
+	int fs = syscall(SYS_fsopen, fstype, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -1;
+	int m = -1;
+	if (fs_options(fs, data) == 0 && syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+		m = syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attr);
+	int e = errno;
+	close(fs);
+	errno = e;
+	return m;
+}
+
 /*
  * Masks (CVE-2025-31133). Files are covered with the null device, opened
  * once without following a symlink and checked to be 1:3: a /dev/null that
@@ -466,16 +490,9 @@ static int mask_tmpfs(struct op *o, int target)
 		return bind_fd(mask_tmpfs_fd, target);
 	char data[4096];
 	snprintf(data, sizeof(data), "size=0k,nr_inodes=1%s%s", o->nstr > 1 ? "," : "", o->nstr > 1 ? o->s[1] : "");
-	int fs = syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return -1;
-	int m = -1;
-	if (fs_options(fs, data) == 0 && syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
-		m = syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
-	int e = errno;
-	close(fs);
-	if (m < 0 || syscall(SYS_move_mount, m, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
-		e = errno;
+	int m = fs_detached("tmpfs", data, MOUNT_ATTR_RDONLY);
+	if (m < 0 || move_onto(m, target) < 0) {
+		int e = errno;
 		if (m >= 0)
 			close(m);
 		errno = e;
@@ -525,7 +542,7 @@ void do_readonly(struct op *o)
 	struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
 	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
 		fail(errno, "make %s read-only", o->s[0]);
-	if (syscall(SYS_move_mount, tree, "", t, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+	if (move_onto(tree, t) < 0)
 		fail(errno, "bind %s read-only onto itself", o->s[0]);
 	close(tree);
 	close(t);

@@ -22,15 +22,13 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 
+#include "mounts.h"
 #include "paths.h"
 #include "plan.h"
 #include "procfs.h"
 #include "sync.h"
 
-#ifndef FSOPEN_CLOEXEC
-#define FSOPEN_CLOEXEC 0x00000001
-#define FSCONFIG_CMD_CREATE 6
-#define FSMOUNT_CLOEXEC 0x00000001
+#ifndef MOUNT_ATTR_NOSUID
 #define MOUNT_ATTR_NOSUID 0x00000002
 #define MOUNT_ATTR_NODEV 0x00000004
 #define MOUNT_ATTR_NOEXEC 0x00000008
@@ -49,18 +47,6 @@ static int is_proc_root(int fd)
 	       st.st_ino == PROC_ROOT_INO;
 }
 
-static int private_proc(void)
-{
-	int fs = syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return -1;
-	int m = -1;
-	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
-		m = syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-	close(fs);
-	return m;
-}
-
 /*
  * proc_handle_for takes the handle when the plan writes to procfs, before
  * its first operation: nothing of the config is mounted yet. A plan without
@@ -75,7 +61,7 @@ void proc_handle_for(struct op *ops, uint32_t nops)
 		return;
 	for (uint32_t j = k; j < nops; j++)
 		writes_left += ops[j].code == OP_WRITE;
-	proc_fd = private_proc();
+	proc_fd = fs_detached("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	if (proc_fd < 0)
 		proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (proc_fd < 0 || !is_proc_root(proc_fd))
