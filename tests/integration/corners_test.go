@@ -429,6 +429,24 @@ func TestCornerEventsOOM(t *testing.T) {
 	}
 }
 
+// TestCornerEventsErrors: events of an unknown container, of a stopped
+// one (as runc), and with an --interval that is not positive is refused
+// in one line.
+func TestCornerEventsErrors(t *testing.T) {
+	t.Parallel()
+	e := NewEnv(t)
+	lcOneLine(t, "events of an unknown container", e.Run("events", cnID("nosuch")), "does not exist")
+	lcOneLine(t, "events --stats of an unknown container", e.Run("events", "--stats", cnID("nosuch")), "does not exist")
+	id := cnID("evstopped")
+	lcMustRun(t, e, "run", "-d", "-b", e.Bundle([]string{"sleep", "1000"}, nil), id)
+	for _, iv := range []string{"0", "-1s"} {
+		lcOneLine(t, "events --interval "+iv, e.Run("events", "--interval", iv, id), "--interval")
+	}
+	e.MustRun("kill", id, "KILL")
+	e.WaitStatus(id, "stopped")
+	lcOneLine(t, "events of a stopped container", e.Run("events", "--interval", "100ms", id), "not running")
+}
+
 // TestCornerFrozenCgroup: a cgroup at cgroupsPath that is already frozen
 // is refused at once with one line (the executor would join it and hang
 // in D state); the cgroup, not ours, is left as it was, and no state.
