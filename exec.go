@@ -82,7 +82,7 @@ func execAction(c *cli.Context) error {
 		opts.ConsoleConn = pty.theirs
 		defer pty.close()
 	}
-	pid, err := ctr.Exec(opts)
+	pid, err := ctr.Exec(spec, opts)
 	if err != nil {
 		return err
 	}

@@ -15,8 +15,9 @@ func (c *Container) Spec() (*specs.Spec, error) { return c.states.LoadSpec(c.id)
 
 // Exec starts a process that joins every namespace and the cgroup of a
 // created or running container, with its seccomp filter, and returns its
-// host pid.
-func (c *Container) Exec(o launch.ExecOpts) (pid int, err error) {
+// host pid. spec is the container's config as Spec returned it, which the
+// caller read to build o.Process.
+func (c *Container) Exec(spec *specs.Spec, o launch.ExecOpts) (pid int, err error) {
 	s, err := c.states.LoadFull(c.id)
 	if err != nil {
 		return 0, err
@@ -35,10 +36,6 @@ func (c *Container) Exec(o launch.ExecOpts) (pid int, err error) {
 		if err := cgroups.CheckSavedPaths(s.CgroupPaths); err != nil {
 			return 0, err
 		}
-	}
-	spec, err := c.Spec()
-	if err != nil {
-		return 0, err
 	}
 	return launch.Exec(s, spec, o)
 }

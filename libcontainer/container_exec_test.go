@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	cg "github.com/opencontainers/cgroups"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-rt/oci-rt/libcontainer/launch"
 	"github.com/oci-rt/oci-rt/libcontainer/state"
@@ -43,7 +44,7 @@ func TestExecRefusesBadSavedCgroup(t *testing.T) {
 		}
 		h.Unlock()
 		c := &Container{id: "c", states: st.states()}
-		_, err = c.Exec(launch.ExecOpts{})
+		_, err = c.Exec(&specs.Spec{}, launch.ExecOpts{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("paths %v: got %v, want an error with %q", tc.paths, err, tc.want)
 		}
