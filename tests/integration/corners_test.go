@@ -808,6 +808,15 @@ func TestCornerPidfdSocket(t *testing.T) {
 	r, _ := lcRun(e, "create", "--pidfd-socket", filepath.Join(e.Dir, "nobody.sock"), "-b", b, id)
 	lcOneLine(t, "create with a dead --pidfd-socket", r, "--pidfd-socket", "nobody.sock")
 	lcAssertRemoved(t, e, id, b)
+	// and exec: no process of the exec left in the container
+	id = cnID("pidfd-none-exec")
+	lcMustRun(t, e, "run", "-d", "-b", b, id)
+	before := lcCgroupProcs(t, id)
+	r, _ = lcRun(e, "exec", "-d", "--pidfd-socket", filepath.Join(e.Dir, "nobody.sock"), id, "sleep", "1002")
+	lcOneLine(t, "exec with a dead --pidfd-socket", r, "--pidfd-socket", "nobody.sock")
+	if after := lcCgroupProcs(t, id); len(after) != len(before) {
+		t.Errorf("processes in the container's cgroup after the refused exec: %v, were %v", after, before)
+	}
 }
 
 // ---- events ----
