@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -39,6 +40,9 @@ With --netns-name NAME, binds the container's network namespace at /var/run/netn
 			return err
 		}
 		if c.IsSet("netns-name") {
+			if c.IsSet("format") {
+				return errors.New("--format: not with --netns-name, which prints nothing")
+			}
 			name := c.String("netns-name")
 			if err := ctr.NameNetns(name); err != nil {
 				return fmt.Errorf("--netns-name %q: %w", errmsg.Value(name), err)
