@@ -3,9 +3,10 @@ package launch
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -98,8 +99,8 @@ func checkHostNetSysctls(l *specs.Linux, ns *planner.Namespaces) error {
 	if l == nil {
 		return nil
 	}
-	for _, k := range sortedSysctls(l.Sysctl) {
-		t, self := sysctlNamespace(strings.ReplaceAll(k, "/", "."))
+	for _, k := range slices.Sorted(maps.Keys(l.Sysctl)) {
+		t := planner.SysctlNamespace(k) // one the planner allowed
 		j := ns.Join(t)
 		if j == nil {
 			continue
@@ -108,7 +109,7 @@ func checkHostNetSysctls(l *specs.Linux, ns *planner.Namespaces) error {
 		if err := unix.Stat(j.Path, &joined); err != nil {
 			return fmt.Errorf("%s: %w", j.Field, err)
 		}
-		if err := unix.Stat("/proc/self/ns/"+self, &ours); err != nil {
+		if err := unix.Stat("/proc/self/ns/"+planner.ProcName(t), &ours); err != nil {
 			return fmt.Errorf("linux.sysctl %q: our %s namespace: %w", k, t, err)
 		}
 		if joined.Dev == ours.Dev && joined.Ino == ours.Ino {
@@ -116,31 +117,6 @@ func checkHostNetSysctls(l *specs.Linux, ns *planner.Namespaces) error {
 		}
 	}
 	return nil
-}
-
-// sysctlNamespace is the namespace a sysctl belongs to (as the planner's
-// check names them) and its name under /proc/self/ns.
-func sysctlNamespace(name string) (specs.LinuxNamespaceType, string) {
-	switch {
-	case strings.HasPrefix(name, "net."):
-		return specs.NetworkNamespace, "net"
-	case name == "kernel.domainname":
-		return specs.UTSNamespace, "uts"
-	case strings.HasPrefix(name, "user."):
-		return specs.UserNamespace, "user"
-	case strings.HasPrefix(name, "kernel.") || strings.HasPrefix(name, "fs.mqueue."):
-		return specs.IPCNamespace, "ipc" // the planner allowed only the IPC ones
-	}
-	return "", ""
-}
-
-func sortedSysctls(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // checkLSM refuses an AppArmor profile or SELinux label that this host

@@ -499,15 +499,6 @@ func addSeccomp(p *plan.Plan, s *Seccomp) {
 	p.Add("linux.seccomp", plan.OpSeccomp, []int64{int64(s.Flags), notify}, string(s.Program))
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // PathReason keeps the reason of a failed file operation without repeating
 // its path, for errors that name the config field instead.
 func PathReason(err error) error {

@@ -2,9 +2,11 @@ package planner
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -562,7 +564,7 @@ func addDevReadonly(p *plan.Plan, mounts []specs.Mount) {
 func addAfterPivot(p *plan.Plan, in *Input) error {
 	l := in.Spec.Linux
 	if l != nil {
-		for _, k := range sortedKeys(l.Sysctl) {
+		for _, k := range slices.Sorted(maps.Keys(l.Sysctl)) {
 			if strings.Contains(k, "..") || strings.ContainsAny(k, " ") {
 				return fmt.Errorf("linux.sysctl %q: not a sysctl name", k)
 			}

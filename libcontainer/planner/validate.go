@@ -3,6 +3,7 @@ package planner
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -119,26 +120,32 @@ var ipcSysctls = []string{
 	"kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
 }
 
+// SysctlNamespace is the namespace a sysctl (dots or slashes) belongs to,
+// "" when it belongs to none a container may have of its own.
+func SysctlNamespace(name string) specs.LinuxNamespaceType {
+	name = strings.ReplaceAll(name, "/", ".")
+	switch {
+	case slices.Contains(ipcSysctls, name) || strings.HasPrefix(name, "fs.mqueue."):
+		return specs.IPCNamespace
+	case strings.HasPrefix(name, "net."):
+		return specs.NetworkNamespace
+	case name == "kernel.domainname":
+		return specs.UTSNamespace
+	case strings.HasPrefix(name, "user."):
+		// the user namespace's own limits (ucounts), as runc 1.4
+		return specs.UserNamespace
+	}
+	return ""
+}
+
 // checkSysctls allows only sysctls of namespaces the container has of its
 // own: anything else would change the host (as runc refuses it).
 func checkSysctls(sysctls map[string]string, ns *Namespaces) error {
-	for k := range sysctls {
-		name := strings.ReplaceAll(k, "/", ".")
-		var ok bool
-		switch {
-		case slices.Contains(ipcSysctls, name) || strings.HasPrefix(name, "fs.mqueue."):
-			ok = ns.Has(specs.IPCNamespace)
-		case strings.HasPrefix(name, "net."):
-			ok = ns.Has(specs.NetworkNamespace)
-		case name == "kernel.domainname":
-			ok = ns.Has(specs.UTSNamespace)
-		case strings.HasPrefix(name, "user."):
-			// the user namespace's own limits (ucounts), as runc 1.4
-			ok = ns.Has(specs.UserNamespace)
-		case name == "kernel.hostname":
+	for _, k := range slices.Sorted(maps.Keys(sysctls)) {
+		if strings.ReplaceAll(k, "/", ".") == "kernel.hostname" {
 			return fmt.Errorf("linux.sysctl %q: use the hostname field", k)
 		}
-		if !ok {
+		if t := SysctlNamespace(k); t == "" || !ns.Has(t) {
 			return fmt.Errorf("linux.sysctl %q: not in a namespace of the container's own", k)
 		}
 	}
