@@ -68,7 +68,7 @@ func escCanaryDir(t *testing.T, dir string) (string, func()) {
 // that the failure is the create's).
 func escRefused(t *testing.T, e *Env, b, id string, r Result, want ...string) {
 	t.Helper()
-	lcOneLine(t, "create", r, want...)
+	lcOneLine(t, "create "+id, r, want...)
 	if r.Code == 0 {
 		e.Run("delete", "--force", id)
 	}
