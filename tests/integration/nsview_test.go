@@ -261,10 +261,7 @@ func TestNsNetnsName(t *testing.T) {
 		t.Errorf("ip netns list does not show %s:\n%s", name, out)
 	}
 	for _, bad := range []string{name, "../escape", ""} {
-		r := e.Run("ns", "--netns-name", bad, id)
-		if r.Code == 0 || !strings.Contains(r.Stderr, "--netns-name") || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
-			t.Errorf("ns --netns-name %q: exit %d, stderr %q: want one line naming --netns-name", bad, r.Code, r.Stderr)
-		}
+		lcOneLine(t, fmt.Sprintf("ns --netns-name %q", bad), e.Run("ns", "--netns-name", bad, id), "--netns-name")
 	}
 	if _, err := os.Stat("/var/run/escape"); err == nil {
 		t.Errorf("a name with .. made /var/run/escape")
