@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,10 +46,7 @@ func ParseSubCgroups(args []string) (map[string]string, error) {
 // path moves every entry, a controller's only its own. Each sub-cgroup
 // must exist and stay inside the container's cgroup.
 func SubCgroupPaths(paths, subs map[string]string) (map[string]string, error) {
-	out := make(map[string]string, len(paths))
-	for k, v := range paths {
-		out[k] = v
-	}
+	out := maps.Clone(paths)
 	for ctrl, sub := range subs {
 		arg := sub
 		if ctrl != "" {
@@ -58,15 +56,19 @@ func SubCgroupPaths(paths, subs map[string]string) (map[string]string, error) {
 		if rel != "/"+strings.Trim(sub, "/") {
 			return nil, fmt.Errorf("--cgroup %q: the sub-cgroup must be a plain path inside the container's cgroup", errmsg.Value(arg))
 		}
-		for k, base := range paths {
-			if ctrl != "" && !hasController(k, ctrl) {
-				continue
+		if ctrl == "" {
+			for k, base := range paths {
+				out[k] = filepath.Join(base, rel)
 			}
-			out[k] = filepath.Join(base, rel)
+			continue
 		}
-		if ctrl != "" && !anyController(paths, ctrl) {
+		// a v1 hierarchy's key is the library's name for its controller
+		// ("memory", "cpu", "name=systemd"...)
+		base, ok := paths[ctrl]
+		if !ok {
 			return nil, fmt.Errorf("--cgroup %q: the container has no cgroup for controller %s", errmsg.Value(arg), ctrl)
 		}
+		out[ctrl] = filepath.Join(base, rel)
 	}
 	for k, dir := range out {
 		if dir == paths[k] {
@@ -77,19 +79,4 @@ func SubCgroupPaths(paths, subs map[string]string) (map[string]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// hasController tells whether the v1 hierarchy key (the library's name
-// for it: "memory", "cpu", "name=systemd"...) is ctrl.
-func hasController(key, ctrl string) bool {
-	return key != "" && key == ctrl
-}
-
-func anyController(paths map[string]string, ctrl string) bool {
-	for k := range paths {
-		if hasController(k, ctrl) {
-			return true
-		}
-	}
-	return false
 }
