@@ -93,17 +93,20 @@ func TestReadFile(t *testing.T) {
 	if _, err := ReadFile(filepath.Join(dir, "missing")); !os.IsNotExist(err) {
 		t.Errorf("missing file: %v, want a not-exist error", err)
 	}
-	if _, _, err := ProcStat(os.Getpid()); err != nil {
-		t.Errorf("procStat of ourselves: %v", err)
-	}
 }
 
-// TestProcStat: the start time of our own process (the parser is
-// procstat's, tested there).
+// TestProcStat: the start time and state of our own process (the parser
+// is procstat's, tested there); no pid, or one above the kernel's limit
+// (PID_MAX_LIMIT, 4194304), is an error.
 func TestProcStat(t *testing.T) {
-	start, _, err := ProcStat(os.Getpid())
-	if err != nil || start == 0 {
-		t.Errorf("procStat of ourselves: %d %v", start, err)
+	start, st, err := ProcStat(os.Getpid())
+	if err != nil || start == 0 || st == 0 || st == 'Z' {
+		t.Errorf("procStat of ourselves: %d %c %v", start, st, err)
+	}
+	for _, pid := range []int{0, -1, 4194305} {
+		if _, _, err := ProcStat(pid); err == nil {
+			t.Errorf("procStat of pid %d: no error", pid)
+		}
 	}
 }
 
