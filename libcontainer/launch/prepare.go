@@ -150,7 +150,6 @@ func checkMountLabel(l *specs.Linux) error {
 	return nil
 }
 
-// mountPointOf finds the mount point holding path.
 // noPivotCovers lists, for each full procfs and sysfs mount of the host
 // outside the rootfs, a directory in it to cover (runc 1.5 detaches them).
 // With --no-pivot they stay in the container's mount namespace, and the
@@ -177,6 +176,7 @@ func noPivotCovers(rootfs string) ([]string, error) {
 	return covers, nil
 }
 
+// mountPointOf finds the mount point holding path.
 func mountPointOf(path string) (string, error) {
 	mounts, err := mountinfo.GetMounts(mountinfo.ParentsFilter(path))
 	if err != nil {
