@@ -41,7 +41,7 @@ func (c *initProcess) prepare() (*planner.Input, error) {
 	if err := planner.Validate(s, &ns); err != nil {
 		return nil, err
 	}
-	if err := checkHostNetSysctls(s.Linux, &ns); err != nil {
+	if err := checkHostSysctls(s.Linux, &ns); err != nil {
 		return nil, err
 	}
 	if err := checkMountLabel(s.Linux); err != nil {
@@ -91,11 +91,11 @@ func (c *initProcess) prepare() (*planner.Input, error) {
 	return in, nil
 }
 
-// checkHostNetSysctls refuses a sysctl of a namespace joined by a path
+// checkHostSysctls refuses a sysctl of a namespace joined by a path
 // that is our own, the host's: net.* (as runc refuses them), and the UTS,
 // IPC and user ones too, which would change the host's just the same. Only
 // stats when a sysctl of a joined namespace is asked.
-func checkHostNetSysctls(l *specs.Linux, ns *planner.Namespaces) error {
+func checkHostSysctls(l *specs.Linux, ns *planner.Namespaces) error {
 	if l == nil {
 		return nil
 	}
