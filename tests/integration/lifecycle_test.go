@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -1365,11 +1366,12 @@ func TestLifecycleList(t *testing.T) {
 	lcWaitGone(t, want[id2].Pid)
 	r = e.MustRun("list", "--format", "json")
 	arr = nil
-	json.Unmarshal([]byte(r.Stdout), &arr)
-	for _, s := range arr {
-		if s.ID == id2 && (s.Status != "stopped" || s.Pid != 0) {
-			t.Errorf("killed container listed as %+v", s)
-		}
+	if err := json.Unmarshal([]byte(r.Stdout), &arr); err != nil {
+		t.Fatalf("list json: %v\n%s", err, r.Stdout)
+	}
+	i := slices.IndexFunc(arr, func(s lcState) bool { return s.ID == id2 })
+	if i < 0 || arr[i].Status != "stopped" || arr[i].Pid != 0 {
+		t.Errorf("killed container %s not listed as stopped with no pid: %s", id2, r.Stdout)
 	}
 }
 
