@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	cg "github.com/opencontainers/cgroups"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-rt/oci-rt/libcontainer/cgroups"
@@ -63,7 +64,7 @@ func (c *Container) delete(h *state.Dir, s *state.State, force bool) error {
 	}
 	if s.Status != state.Stopped {
 		if s.Status == state.Paused && m != nil {
-			m.Freeze("THAWED")
+			m.Freeze(cg.Thawed)
 		}
 		unix.Kill(s.Pid, unix.SIGKILL)
 		waitGone(s.Pid)
