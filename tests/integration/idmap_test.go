@@ -212,6 +212,15 @@ func TestIdmapRefused(t *testing.T) {
 			return specs.Mount{Destination: "/m", Type: "bind", Source: src, Options: []string{"bind", "idmap"},
 				UIDMappings: imMap(0, 4294967290, 100), GIDMappings: imMap(0, 1000, 1)}
 		}, nil, []string{"mounts[", `"/m"`, "idmap", "invalid argument"}},
+		// the source is opened by the runtime for an idmapped mount
+		{"missing-source", func(src string) specs.Mount {
+			return specs.Mount{Destination: "/m", Type: "bind", Source: src + "/nope", Options: []string{"bind", "idmap"},
+				UIDMappings: imMap(0, 1000, 1), GIDMappings: imMap(0, 1000, 1)}
+		}, nil, []string{"mounts[", "nope", "no such file"}},
+		{"missing-source-in-rootfs", func(string) specs.Mount {
+			return specs.Mount{Destination: "/m", Type: "bind", Source: "rootfs/nope", Options: []string{"bind", "idmap"},
+				UIDMappings: imMap(0, 1000, 1), GIDMappings: imMap(0, 1000, 1)}
+		}, nil, []string{"mounts[", "nope", "no such file"}},
 		{"kernel-refuses", func(string) specs.Mount {
 			// procfs does not take idmapped mounts
 			return specs.Mount{Destination: "/m", Type: "bind", Source: "/proc/sys", Options: []string{"rbind", "idmap"},
